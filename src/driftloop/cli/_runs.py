@@ -1,0 +1,156 @@
+"""`driftloop runs list | show | compare | history`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from driftloop.cli._output import JsonOption, console, emit, format_value, table
+from driftloop.tracking._models import Run
+
+app = typer.Typer(help="Tracked runs: list, show, compare.", no_args_is_help=True)
+
+
+def _tracking():  # type: ignore[no-untyped-def]
+    from driftloop._workspace import get_workspace
+
+    return get_workspace().tracking
+
+
+@app.command("list")
+def list_runs(
+    experiment: list[str] = typer.Option(None, "--experiment", "-e", help="Only these experiments."),
+    filter_: str | None = typer.Option(None, "--filter", "-f", help="e.g. \"metrics.auc > 0.8\""),
+    order_by: list[str] = typer.Option(None, "--order-by", "-o", help="e.g. \"metrics.auc desc\""),
+    max_results: int = typer.Option(50, "--max", help="At most this many runs."),
+    as_json: bool = JsonOption,
+) -> None:
+    """List runs, newest first, with their params and latest metrics."""
+    from driftloop.tracking import search_runs
+
+    frame = search_runs(experiment or None, filter_, order_by or None, max_results)
+    records = frame.to_dict(orient="records")
+
+    def render() -> None:
+        metric_cols = [c for c in frame.columns if c.startswith("metrics.")][:6]
+        param_cols = [c for c in frame.columns if c.startswith("params.")][:4]
+        cols = ["run_id", "run_name", "experiment", "status", *param_cols, *metric_cols]
+        rows = [
+            [r["run_id"][:12], *(format_value(_nan_none(r[c])) for c in cols[1:])] for r in records
+        ]
+        table(f"{len(records)} run(s)", [c.removeprefix("params.").removeprefix("metrics.") for c in cols], rows)
+
+    emit(records, as_json, render)
+
+
+def _nan_none(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+@app.command("show")
+def show(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."), as_json: bool = JsonOption) -> None:
+    """Everything about one run: status, code version, params, metrics, tags, inputs, artifacts."""
+    tracking = _tracking()
+    run = tracking.get_run(tracking.resolve_run_id(run_id))
+
+    def render() -> None:
+        console.print(f"[bold]{escape(run.name)}[/bold]  {run.id}  ({run.status.value})")
+        console.print(f"experiment: {escape(run.experiment)}   user: {escape(run.user)}")
+        console.print(f"started: {format_value(run.start_time)}   ended: {format_value(run.end_time)}")
+        dirty = " (dirty)" if run.git_dirty else ""
+        console.print(f"code: {run.git_commit or 'not in git'}{dirty}   entry point: {escape(str(run.entry_point))}")
+        if run.seed is not None:
+            console.print(f"seed: {run.seed}")
+        for title, mapping in (("params", run.params), ("metrics", run.metrics), ("tags", run.tags)):
+            if mapping:
+                table(title, ["key", "value"], [(k, format_value(v)) for k, v in sorted(mapping.items())])
+        if run.inputs:
+            table("inputs", ["kind", "ref", "role"], [(i.kind, i.ref, i.role) for i in run.inputs])
+        if run.artifacts:
+            table("artifacts", ["path", "size", "digest"], [(a.path, a.size, a.digest[:19]) for a in run.artifacts])
+
+    emit(_run_summary(run), as_json, render)
+
+
+def _run_summary(run: Run) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "run_id": run.id,
+        "name": run.name,
+        "experiment": run.experiment,
+        "status": run.status.value,
+        "user": run.user,
+        "start_time": run.start_time,
+        "end_time": run.end_time,
+        "parent_run_id": run.parent_run_id,
+        "git_commit": run.git_commit,
+        "git_dirty": run.git_dirty,
+        "entry_point": run.entry_point,
+        "seed": run.seed,
+        "params": run.params,
+        "metrics": run.metrics,
+        "tags": run.tags,
+        "inputs": run.inputs,
+        "artifacts": run.artifacts,
+        "environment": {k: v for k, v in run.environment.items() if k != "packages"},
+    }
+    return data
+
+
+def compare_runs(runs: list[Run]) -> dict[str, Any]:
+    """Params that differ between runs, and every metric with its delta to the first run."""
+    keys = sorted({k for r in runs for k in r.params})
+    differing = {
+        k: [r.params.get(k) for r in runs] for k in keys if len({r.params.get(k) for r in runs}) > 1
+    }
+    metrics: dict[str, dict[str, list[float | None]]] = {}
+    for key in sorted({k for r in runs for k in r.metrics}):
+        values = [r.metrics.get(key) for r in runs]
+        base = values[0]
+        deltas = [None if v is None or base is None else v - base for v in values]
+        metrics[key] = {"values": values, "delta_vs_first": deltas}
+    return {"runs": [{"run_id": r.id, "name": r.name} for r in runs], "params": differing, "metrics": metrics}
+
+
+@app.command("compare")
+def compare(
+    run_ids: list[str] = typer.Argument(..., help="Two or more run ids (or unique prefixes)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Side by side: the params that differ and each metric with its delta to the first run."""
+    if len(run_ids) < 2:
+        raise typer.BadParameter("give at least two run ids to compare")
+    tracking = _tracking()
+    runs = tracking.get_runs([tracking.resolve_run_id(r) for r in run_ids])
+    result = compare_runs(runs)
+
+    def render() -> None:
+        names = [f"{r.name} ({r.id[:8]})" for r in runs]
+        if result["params"]:
+            table("params that differ", ["param", *names], [(k, *map(format_value, v)) for k, v in result["params"].items()])
+        else:
+            console.print("All params are equal.")
+        rows = []
+        for key, entry in result["metrics"].items():
+            cells = [format_value(entry["values"][0])]
+            for v, d in zip(entry["values"][1:], entry["delta_vs_first"][1:], strict=True):
+                cells.append(f"{format_value(v)} ({d:+.4g})" if d is not None else format_value(v))
+            rows.append((key, *cells))
+        table("metrics (delta vs first)", ["metric", *names], rows)
+
+    emit(result, as_json, render)
+
+
+@app.command("history")
+def history(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    key: str = typer.Argument(..., help="Metric name."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Every logged value of one metric of a run."""
+    tracking = _tracking()
+    values = tracking.metric_history(tracking.resolve_run_id(run_id), key)
+    emit(values, as_json, lambda: table(f"{key}: {len(values)} value(s)", ["step", "value", "timestamp_ms"],
+                                         [(m.step, format_value(m.value), m.timestamp_ms) for m in values]))

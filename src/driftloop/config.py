@@ -1,0 +1,121 @@
+"""Workspace discovery and settings.
+
+A workspace is a folder holding ``driftloop.toml`` and ``.driftloop/``. It is found
+like git finds a repository: from the current folder upwards. Precedence, highest
+first: explicit arguments > ``DRIFTLOOP_*`` environment > ``driftloop.toml`` >
+defaults (SQLite and local files under ``.driftloop/``). Settings are read when a
+workspace is opened, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from driftloop.errors import InvalidInputError, NotFoundError
+
+__all__ = ["CONFIG_FILE", "STATE_DIR", "Settings", "find_workspace_root", "load_settings"]
+
+CONFIG_FILE = "driftloop.toml"
+STATE_DIR = ".driftloop"
+
+# Each setting: (key in driftloop.toml [workspace] table, environment variable).
+_KEYS = {
+    "db_url": "DRIFTLOOP_DB_URL",
+    "artifact_url": "DRIFTLOOP_ARTIFACT_URL",
+    "online_url": "DRIFTLOOP_ONLINE_URL",
+    "user": "DRIFTLOOP_USER",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Resolved settings of one workspace."""
+
+    root: Path
+    db_url: str
+    artifact_url: str
+    online_url: str
+    user: str
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+
+def find_workspace_root(start: Path | None = None) -> Path | None:
+    """Return the nearest folder at or above ``start`` holding ``driftloop.toml``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    return None
+
+
+def _defaults(root: Path) -> dict[str, str]:
+    state = root / STATE_DIR
+    return {
+        "db_url": f"sqlite:///{state / 'driftloop.db'}",
+        "artifact_url": (state / "artifacts").as_uri(),
+        "online_url": f"sqlite:///{state / 'online.db'}",
+        "user": os.environ.get("USER") or os.environ.get("USERNAME") or "unknown",
+    }
+
+
+def _read_file(root: Path) -> dict[str, str]:
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInputError(
+            f"{path} is not valid TOML ({exc}); fix the file or delete it and run `driftloop init`"
+        ) from exc
+    table = data.get("workspace", {})
+    unknown = sorted(set(table) - set(_KEYS))
+    if unknown:
+        raise InvalidInputError(
+            f"{path}: unknown setting(s) {unknown} in [workspace]; allowed: {sorted(_KEYS)}"
+        )
+    return {k: str(v) for k, v in table.items()}
+
+
+def load_settings(root: Path | str | None = None, **overrides: str | None) -> Settings:
+    """Resolve settings for the workspace at ``root`` (or found from the current folder).
+
+    Raises:
+        NotFoundError: no ``root`` given, no ``DRIFTLOOP_HOME`` set and no
+            ``driftloop.toml`` above the current folder.
+    """
+    if root is None and os.environ.get("DRIFTLOOP_HOME"):
+        root = os.environ["DRIFTLOOP_HOME"]
+    resolved = Path(root).resolve() if root is not None else find_workspace_root()
+    if resolved is None:
+        raise NotFoundError(
+            f"no driftloop workspace in {Path.cwd()} or its parents; run `driftloop init`"
+        )
+    values = _defaults(resolved)
+    sources = dict.fromkeys(values, "default")
+    for layer, name in ((_read_file(resolved), "driftloop.toml"), (_environment(), "environment")):
+        values.update(layer)
+        sources.update(dict.fromkeys(layer, name))
+    explicit = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(explicit) - set(_KEYS))
+    if unknown:
+        raise InvalidInputError(f"unknown setting(s) {unknown}; allowed: {sorted(_KEYS)}")
+    values.update(explicit)
+    sources.update(dict.fromkeys(explicit, "argument"))
+    return Settings(root=resolved, sources=sources, **values)
+
+
+def _environment() -> dict[str, str]:
+    return {key: os.environ[env] for key, env in _KEYS.items() if os.environ.get(env)}
+
+
+def with_overrides(settings: Settings, **values: str) -> Settings:
+    """A copy of ``settings`` with some values replaced (used by tests and the demo)."""
+    return replace(settings, **values)

@@ -1,0 +1,8 @@
+"""Every table of every context, imported so that one MetaData (and Alembic) sees them all."""
+
+from __future__ import annotations
+
+from driftloop.store import _tracking_rows  # noqa: F401
+from driftloop.store._base import Base
+
+metadata = Base.metadata

@@ -1,0 +1,333 @@
+"""The MLflow-shaped module API: ``with dl.start_run(...)``, ``dl.log_metric`` and friends.
+
+Active runs form one process-wide stack (not per thread), so that data-loader or
+callback threads log to the run the training loop started, as in MLflow.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import json
+
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from driftloop.errors import ConflictError, InvalidInputError
+from driftloop.tracking._models import Metric, Run, RunStatus
+from driftloop.tracking._service import TrackingService, check_key
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_EXPERIMENT = "Default"
+_stack: list[ActiveRun] = []
+_stack_lock = threading.Lock()
+_seed: int | None = None
+
+
+class ActiveRun:
+    """A run being logged to. Use as a context manager; see :func:`start_run`."""
+
+    def __init__(self, service: TrackingService, run_id: str, experiment: str) -> None:
+        self.id = run_id
+        self.experiment = experiment
+        self._service = service
+        self._writer = service.writer
+        self._steps: dict[str, int] = {}
+        self._ended = False
+
+    @property
+    def info(self) -> Run:
+        """The run as stored now (params, latest metrics, tags, environment...)."""
+        return self._service.get_run(self.id)
+
+    def log_metric(
+        self, key: str, value: float, step: int | None = None, timestamp: float | None = None
+    ) -> None:
+        """Buffer one value; ``step`` defaults to one past this key's last step (from 0)."""
+        last = self._steps.get(key)
+        if last is None:
+            check_key("metric", key)
+            last = -1
+        if step is None:
+            step = last + 1
+        elif not isinstance(step, int) or isinstance(step, bool):
+            raise InvalidInputError(f"step of metric {key!r} must be an integer, got {step!r}")
+        if step > last:
+            self._steps[key] = step
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                f"metric {key!r} must be a number, got {type(value).__name__} {value!r}"
+            ) from None
+        stamp = int(time.time() * 1000) if timestamp is None else int(timestamp * 1000)
+        self._writer.append((self.id, key, number, step, stamp))
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        stamp = time.time()
+        for key, value in metrics.items():
+            self.log_metric(key, value, step, stamp)
+
+    def log_param(self, key: str, value: Any) -> None:
+        self._service.log_params(self.id, {key: value})
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        self._service.log_params(self.id, params)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        self._service.set_tags(self.id, {key: value})
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        self._service.set_tags(self.id, tags)
+
+    def log_artifact(self, local_path: str | Path, artifact_path: str | None = None) -> list[str]:
+        """Store a file, or a folder with everything below it, in the run."""
+        return self._service.log_artifact(self.id, Path(local_path), artifact_path)
+
+    def log_text(self, text: str, artifact_file: str) -> str:
+        return self._service.log_artifact_bytes(self.id, text.encode("utf-8"), artifact_file)
+
+    def log_dict(self, data: dict[str, Any], artifact_file: str) -> str:
+        """Store ``data`` as JSON, or YAML when ``artifact_file`` ends in .yaml/.yml."""
+        if artifact_file.endswith((".yaml", ".yml")):
+            import yaml
+
+            text = yaml.safe_dump(data, sort_keys=False)
+        else:
+            text = json.dumps(data, indent=2, default=str)
+        return self.log_text(text, artifact_file)
+
+    def log_figure(self, figure: Any, artifact_file: str) -> str:
+        """Store a matplotlib figure as an image (format from the file name, e.g. .png)."""
+        buffer = io.BytesIO()
+        suffix = Path(artifact_file).suffix.lstrip(".") or "png"
+        figure.savefig(buffer, format=suffix, bbox_inches="tight")
+        return self._service.log_artifact_bytes(self.id, buffer.getvalue(), artifact_file)
+
+    def log_input(self, kind: str, ref: str, role: str = "") -> None:
+        self._service.log_input(self.id, kind, ref, role)
+
+    def end(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        with _stack_lock:
+            if self in _stack:
+                _stack.remove(self)
+        self._service.end_run(self.id, RunStatus(status))
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            self.end(RunStatus.FINISHED)
+            return
+        status = RunStatus.KILLED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
+        try:
+            self.set_tag("driftloop.error", f"{type(exc).__name__}: {exc}"[:5000])
+        finally:
+            self.end(status)
+
+    def __repr__(self) -> str:
+        return f"ActiveRun(id={self.id!r}, experiment={self.experiment!r})"
+
+
+def _service() -> TrackingService:
+    from driftloop._workspace import get_workspace
+
+    return get_workspace().tracking
+
+
+def start_run(
+    experiment: str | None = None,
+    name: str | None = None,
+    *,
+    run_id: str | None = None,
+    nested: bool = False,
+    tags: dict[str, Any] | None = None,
+) -> ActiveRun:
+    """Start (or resume, with ``run_id``) a run and make it the active one.
+
+    Args:
+        experiment: experiment name, created on first use (default ``"Default"``).
+        name: a readable run name (default ``run-<id prefix>``).
+        run_id: resume this run instead of creating one.
+        nested: start a child of the active run; without it, starting a run while
+            one is active is refused, as in MLflow.
+        tags: tags to set at once.
+
+    Example::
+
+        with dl.start_run(experiment="churn", name="rf-depth-8") as run:
+            dl.log_param("max_depth", 8)
+            dl.log_metric("auc", 0.91)
+    """
+    service = _service()
+    with _stack_lock:
+        parent = _stack[-1] if _stack else None
+    if parent is not None and not nested:
+        raise ConflictError(
+            f"run {parent.id} is already active; end it first, or pass nested=True to "
+            "start a child run"
+        )
+    if run_id is not None:
+        run = service.resume_run(service.resolve_run_id(run_id))
+        active = ActiveRun(service, run.id, run.experiment)
+    else:
+        exp = experiment or (parent.experiment if parent else DEFAULT_EXPERIMENT)
+        new_id = service.create_run(
+            exp, name, parent_run_id=parent.id if parent else None, tags=tags, seed=_seed
+        )
+        active = ActiveRun(service, new_id, exp)
+    with _stack_lock:
+        _stack.append(active)
+    return active
+
+
+def active_run() -> ActiveRun | None:
+    with _stack_lock:
+        return _stack[-1] if _stack else None
+
+
+def _current() -> ActiveRun:
+    # Fast path for log_metric in a training loop: no lock for a read of the top.
+    if _stack:
+        return _stack[-1]
+    return start_run()  # like MLflow: logging outside a run starts one
+
+
+def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
+    run = active_run()
+    if run is not None:
+        run.end(status)
+
+
+def log_metric(key: str, value: float, step: int | None = None, timestamp: float | None = None) -> None:
+    """Log one metric value to the active run (buffered; durable when the run ends)."""
+    (_stack[-1] if _stack else _current()).log_metric(key, value, step, timestamp)
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    _current().log_metrics(metrics, step)
+
+
+def log_param(key: str, value: Any) -> None:
+    _current().log_param(key, value)
+
+
+def log_params(params: dict[str, Any]) -> None:
+    _current().log_params(params)
+
+
+def set_tag(key: str, value: Any) -> None:
+    _current().set_tag(key, value)
+
+
+def set_tags(tags: dict[str, Any]) -> None:
+    _current().set_tags(tags)
+
+
+def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> list[str]:
+    return _current().log_artifact(local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str | Path, artifact_path: str | None = None) -> list[str]:
+    """Store every file under ``local_dir`` (the folder's contents, not the folder itself)."""
+    run = _current()
+    names: list[str] = []
+    for child in sorted(Path(local_dir).iterdir()):
+        names += run.log_artifact(child, artifact_path)
+    return names
+
+
+def log_dict(data: dict[str, Any], artifact_file: str) -> str:
+    return _current().log_dict(data, artifact_file)
+
+
+def log_text(text: str, artifact_file: str) -> str:
+    return _current().log_text(text, artifact_file)
+
+
+def log_figure(figure: Any, artifact_file: str) -> str:
+    return _current().log_figure(figure, artifact_file)
+
+
+def get_run(run_id: str) -> Run:
+    service = _service()
+    return service.get_run(service.resolve_run_id(run_id))
+
+
+def get_metric_history(run_id: str, key: str) -> list[Metric]:
+    """Every logged value of ``key`` in the run, ordered by step then time."""
+    service = _service()
+    return service.metric_history(service.resolve_run_id(run_id), key)
+
+
+def search_runs(
+    experiment: str | list[str] | None = None,
+    filter: str | None = None,
+    order_by: list[str] | None = None,
+    max_results: int | None = None,
+) -> pd.DataFrame:
+    """Runs as a DataFrame: one column per param, metric (latest value) and tag.
+
+    Example::
+
+        dl.search_runs("churn", filter="metrics.auc > 0.8 and params.model = 'rf'",
+                       order_by=["metrics.auc desc"])
+    """
+    from driftloop.tracking._search import search_runs as _search
+
+    service = _service()
+    service.writer.flush()
+    experiments = [experiment] if isinstance(experiment, str) else experiment
+    with service.store.read() as session:
+        return _search(session, experiments, filter, order_by or [], max_results)
+
+
+def download_artifacts(run_id: str, path: str = "", destination: str | Path = ".") -> Path:
+    service = _service()
+    return service.download_artifacts(service.resolve_run_id(run_id), path, Path(destination))
+
+
+def seed_everything(seed: int) -> int:
+    """Seed Python, NumPy (and PyTorch if imported) and record the seed on runs."""
+    global _seed
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InvalidInputError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(seed)
+    import numpy as np
+
+    np.random.seed(seed % 2**32)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
+    _seed = seed
+    run = active_run()
+    if run is not None:
+        run._service.set_seed(run.id, seed)
+    return seed
+
+
+@atexit.register
+def _end_runs_at_exit() -> None:
+    # A script that never closed its run (or logged outside one) still gets every
+    # value written and the run marked finished, as in MLflow.
+    while _stack:
+        _stack[-1].end(RunStatus.FINISHED)
+
+
+

@@ -1,0 +1,156 @@
+"""Reading and writing tracking rows: the SQL behind the tracking service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from driftloop.store._tracking_rows import (
+    EnvironmentRow,
+    ExperimentRow,
+    LatestMetricRow,
+    MetricRow,
+    ParamRow,
+    RunArtifactRow,
+    RunInputRow,
+    RunRow,
+    TagRow,
+)
+from driftloop.tracking._models import (
+    Experiment,
+    Run,
+    RunArtifact,
+    RunInput,
+    RunStatus,
+)
+from driftloop.tracking._writer import MetricTuple
+
+
+def _insert_for(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def insert_metrics(conn: Connection, batch: Sequence[MetricTuple]) -> None:
+    """Append values to the history and move the latest value per (run, key) forward."""
+    conn.execute(
+        insert(MetricRow),
+        [
+            {"run_id": r, "key": k, "value": v, "step": s, "timestamp_ms": t}
+            for r, k, v, s, t in batch
+        ],
+    )
+    latest: dict[tuple[str, str], MetricTuple] = {}
+    for item in batch:
+        current = latest.get((item[0], item[1]))
+        if current is None or (item[3], item[4]) >= (current[3], current[4]):
+            latest[(item[0], item[1])] = item
+    stmt = _insert_for(conn.dialect.name)(LatestMetricRow)
+    table = LatestMetricRow.__table__
+    newer = (stmt.excluded.step > table.c.step) | (
+        (stmt.excluded.step == table.c.step) & (stmt.excluded.timestamp_ms >= table.c.timestamp_ms)
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["run_id", "key"],
+        set_={
+            "step": stmt.excluded.step,
+            "value": stmt.excluded.value,
+            "timestamp_ms": stmt.excluded.timestamp_ms,
+        },
+        where=newer,
+    )
+    conn.execute(
+        stmt,
+        [
+            {"run_id": r, "key": k, "value": v, "step": s, "timestamp_ms": t}
+            for r, k, v, s, t in latest.values()
+        ],
+    )
+
+
+def insert_ignore(session: Session, row_type: type[Any], values: dict[str, Any]) -> None:
+    stmt = _insert_for(session.get_bind().dialect.name)(row_type).values(**values)
+    session.execute(stmt.on_conflict_do_nothing())
+
+
+def upsert(session: Session, row_type: type[Any], keys: list[str], values: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
+    if not values:
+        return
+    stmt = _insert_for(session.get_bind().dialect.name)(row_type)
+    updates = {c: stmt.excluded[c] for c in values[0] if c not in keys}
+    session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), values)
+
+
+def to_experiment(row: ExperimentRow) -> Experiment:
+    return Experiment(row.id, row.name, row.description, row.created_at)
+
+
+def load_runs(session: Session, run_ids: Sequence[str]) -> list[Run]:
+    """Full :class:`Run` records, in the order of ``run_ids`` (missing ids skipped)."""
+    rows = {
+        row.id: (row, name)
+        for row, name in session.execute(
+            select(RunRow, ExperimentRow.name)
+            .join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
+            .where(RunRow.id.in_(run_ids))
+        ).all()
+    }
+    if not rows:
+        return []
+    ids = list(rows)
+    params = _grouped(session, ParamRow, ids)
+    tags = _grouped(session, TagRow, ids)
+    metrics = _grouped(session, LatestMetricRow, ids)
+    inputs: dict[str, list[RunInput]] = {}
+    for i in session.scalars(select(RunInputRow).where(RunInputRow.run_id.in_(ids))):
+        inputs.setdefault(i.run_id, []).append(RunInput(i.kind, i.ref, i.role))
+    artifacts: dict[str, list[RunArtifact]] = {}
+    for a in session.scalars(
+        select(RunArtifactRow).where(RunArtifactRow.run_id.in_(ids)).order_by(RunArtifactRow.path)
+    ):
+        artifacts.setdefault(a.run_id, []).append(RunArtifact(a.path, a.digest, a.size))
+    digests = {r.environment_digest for r, _ in rows.values() if r.environment_digest}
+    environments = {
+        e.digest: e.data
+        for e in session.scalars(select(EnvironmentRow).where(EnvironmentRow.digest.in_(digests)))
+    }
+    return [
+        Run(
+            id=row.id,
+            name=row.name,
+            experiment=experiment,
+            status=RunStatus(row.status),
+            user=row.user,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            parent_run_id=row.parent_run_id,
+            params=params.get(row.id, {}),
+            metrics={k: float(v) for k, v in metrics.get(row.id, {}).items()},
+            tags=tags.get(row.id, {}),
+            git_commit=row.git_commit,
+            git_dirty=row.git_dirty,
+            entry_point=row.entry_point,
+            seed=row.seed,
+            environment=environments.get(row.environment_digest or "", {}),
+            inputs=tuple(inputs.get(row.id, ())),
+            artifacts=tuple(artifacts.get(row.id, ())),
+        )
+        for run_id in run_ids
+        if run_id in rows
+        for row, experiment in [rows[run_id]]
+    ]
+
+
+def _grouped(session: Session, row_type: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    grouped: dict[str, dict[str, Any]] = {}
+    for run_id, key, value in session.execute(
+        select(row_type.run_id, row_type.key, row_type.value).where(row_type.run_id.in_(ids))
+    ):
+        grouped.setdefault(run_id, {})[key] = value
+    return grouped
+
+
+__all__ = ["insert_ignore", "insert_metrics", "load_runs", "to_experiment", "upsert"]

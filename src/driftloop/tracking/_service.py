@@ -1,0 +1,291 @@
+"""Tracking use cases, written against the metadata and blob stores."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError as SqlIntegrityError
+
+from driftloop.artifacts import FsspecBlobStore
+from driftloop.errors import ConflictError, InvalidInputError, NotFoundError
+from driftloop.store import MetadataStore, utcnow
+from driftloop.store._tracking_rows import (
+    EnvironmentRow,
+    ExperimentRow,
+    MetricRow,
+    ParamRow,
+    RunArtifactRow,
+    RunInputRow,
+    RunRow,
+    TagRow,
+)
+from driftloop.tracking import _rows
+from driftloop.tracking._environment import capture_environment, environment_digest
+from driftloop.tracking._models import Experiment, Metric, Run, RunStatus
+from driftloop.tracking._writer import MetricTuple, MetricWriter
+
+MAX_KEY_LENGTH = 250
+
+
+def check_key(kind: str, key: str) -> str:
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidInputError(
+            f"{kind} name {key!r} is not allowed; use a non-empty string of at most "
+            f"{MAX_KEY_LENGTH} characters"
+        )
+    return key
+
+
+class TrackingService:
+    """Experiments and runs over a :class:`MetadataStore` and a blob store."""
+
+    def __init__(self, store: MetadataStore, blobs: FsspecBlobStore, user: str) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.user = user
+        self.writer = MetricWriter(self._write_metrics)
+
+    def _write_metrics(self, batch: Sequence[MetricTuple]) -> None:
+        with self.store.connect() as conn:
+            _rows.insert_metrics(conn, batch)
+
+    # experiments -----------------------------------------------------------------
+
+    def get_or_create_experiment(self, name: str) -> Experiment:
+        check_key("experiment", name)
+        with self.store.read() as session:
+            row = session.scalar(select(ExperimentRow).where(ExperimentRow.name == name))
+            if row is not None:
+                return _rows.to_experiment(row)
+        try:
+            with self.store.session() as session:
+                row = ExperimentRow(name=name, description="", created_at=utcnow())
+                session.add(row)
+                session.flush()
+                return _rows.to_experiment(row)
+        except SqlIntegrityError:  # another process created it first
+            return self.get_experiment(name)
+
+    def get_experiment(self, name: str) -> Experiment:
+        with self.store.read() as session:
+            row = session.scalar(select(ExperimentRow).where(ExperimentRow.name == name))
+            if row is None:
+                raise NotFoundError(
+                    f"no experiment named {name!r}; see `driftloop runs list` for the experiments"
+                )
+            return _rows.to_experiment(row)
+
+    def list_experiments(self) -> list[Experiment]:
+        with self.store.read() as session:
+            rows = session.scalars(select(ExperimentRow).order_by(ExperimentRow.id))
+            return [_rows.to_experiment(r) for r in rows]
+
+    # runs -------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        experiment: str,
+        name: str | None = None,
+        parent_run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        seed: int | None = None,
+        cwd: Path | None = None,
+    ) -> str:
+        exp = self.get_or_create_experiment(experiment)
+        code, environment = capture_environment(cwd or Path.cwd())
+        digest = environment_digest(environment)
+        run_id = uuid.uuid4().hex
+        with self.store.session() as session:
+            _rows.insert_ignore(session, EnvironmentRow, {"digest": digest, "data": environment})
+            session.add(
+                RunRow(
+                    id=run_id,
+                    experiment_id=exp.id,
+                    name=name or f"run-{run_id[:8]}",
+                    status=RunStatus.RUNNING.value,
+                    parent_run_id=parent_run_id,
+                    user=self.user,
+                    start_time=utcnow(),
+                    git_commit=code.commit,
+                    git_dirty=code.dirty,
+                    entry_point=environment["entry_point"],
+                    seed=seed,
+                    environment_digest=digest,
+                )
+            )
+            if tags:
+                session.flush()
+                _rows.upsert(session, TagRow, ["run_id", "key"], self._tag_rows(run_id, tags))
+        return run_id
+
+    def resume_run(self, run_id: str) -> Run:
+        run = self.get_run(run_id)
+        with self.store.session() as session:
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(status=RunStatus.RUNNING.value, end_time=None)
+            )
+        return run
+
+    def end_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> None:
+        """Flush buffered values, then record the final status: durable once this returns."""
+        self.writer.flush()
+        with self.store.session() as session:
+            session.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(status=status.value, end_time=utcnow())
+            )
+
+    def set_seed(self, run_id: str, seed: int) -> None:
+        with self.store.session() as session:
+            session.execute(update(RunRow).where(RunRow.id == run_id).values(seed=seed))
+
+    def get_run(self, run_id: str) -> Run:
+        self.writer.flush()
+        with self.store.read() as session:
+            runs = _rows.load_runs(session, [run_id])
+        if not runs:
+            raise NotFoundError(f"no run with id {run_id!r}; see `driftloop runs list`")
+        return runs[0]
+
+    def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
+        self.writer.flush()
+        with self.store.read() as session:
+            runs = _rows.load_runs(session, run_ids)
+        missing = set(run_ids) - {r.id for r in runs}
+        if missing:
+            raise NotFoundError(f"no run with id {sorted(missing)[0]!r}; see `driftloop runs list`")
+        return runs
+
+    def resolve_run_id(self, prefix: str) -> str:
+        """Accept a full run id or a unique prefix of at least 6 characters (like git)."""
+        with self.store.read() as session:
+            if session.get(RunRow, prefix) is not None:
+                return prefix
+            if len(prefix) >= 6:
+                ids = session.scalars(
+                    select(RunRow.id).where(RunRow.id.like(f"{prefix}%")).limit(2)
+                ).all()
+                if len(ids) == 1:
+                    return ids[0]
+                if len(ids) > 1:
+                    raise InvalidInputError(f"run id prefix {prefix!r} is ambiguous; give more")
+        raise NotFoundError(f"no run with id {prefix!r}; see `driftloop runs list`")
+
+    # logging ---------------------------------------------------------------------
+
+    def log_metric(self, run_id: str, key: str, value: float, step: int, timestamp_ms: int) -> None:
+        self.writer.append((run_id, key, value, step, timestamp_ms))
+
+    def log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        """Record params; logging a different value for an existing key is refused."""
+        values = {check_key("param", k): _param_text(v) for k, v in params.items()}
+        if not values:
+            return
+        with self.store.session() as session:
+            existing = dict(
+                session.execute(
+                    select(ParamRow.key, ParamRow.value).where(
+                        ParamRow.run_id == run_id, ParamRow.key.in_(list(values))
+                    )
+                ).all()
+            )
+            for key, old in existing.items():
+                if old != values[key]:
+                    raise ConflictError(
+                        f"param {key!r} of run {run_id} is already {old!r}; params are "
+                        f"immutable, so {values[key]!r} was not logged. Log it under another "
+                        "name or start a new run."
+                    )
+            session.add_all(
+                ParamRow(run_id=run_id, key=k, value=v) for k, v in values.items() if k not in existing
+            )
+
+    def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
+        with self.store.session() as session:
+            _rows.upsert(session, TagRow, ["run_id", "key"], self._tag_rows(run_id, tags))
+
+    def _tag_rows(self, run_id: str, tags: dict[str, Any]) -> list[dict[str, str]]:
+        return [{"run_id": run_id, "key": check_key("tag", k), "value": str(v)} for k, v in tags.items()]
+
+    def log_input(self, run_id: str, kind: str, ref: str, role: str = "") -> None:
+        with self.store.session() as session:
+            _rows.insert_ignore(
+                session, RunInputRow, {"run_id": run_id, "kind": kind, "ref": ref, "role": role}
+            )
+
+    def log_artifact(self, run_id: str, local_path: Path, artifact_path: str | None = None) -> list[str]:
+        """Store a file or a folder (recursively) under ``artifact_path`` in the run."""
+        local_path = Path(local_path)
+        if not local_path.exists():
+            raise InvalidInputError(f"cannot log artifact {local_path}: no such file or folder")
+        prefix = (artifact_path or "").strip("/")
+        if local_path.is_dir():
+            files = sorted(p for p in local_path.rglob("*") if p.is_file())
+            base = f"{prefix}/{local_path.name}" if prefix else local_path.name
+            named = [(p, f"{base}/{p.relative_to(local_path).as_posix()}") for p in files]
+        else:
+            named = [(local_path, f"{prefix}/{local_path.name}" if prefix else local_path.name)]
+        # Blobs first, rows after: a crash in between leaves an unreferenced blob, never
+        # a row pointing at bytes that are not there.
+        rows = []
+        for path, name in named:
+            blob = self.blobs.put_file(path)
+            rows.append({"run_id": run_id, "path": name, "digest": blob.digest, "size": blob.size})
+        with self.store.session() as session:
+            _rows.upsert(session, RunArtifactRow, ["run_id", "path"], rows)
+        return [name for _, name in named]
+
+    def log_artifact_bytes(self, run_id: str, data: bytes, artifact_path: str) -> str:
+        blob = self.blobs.put_bytes(data)
+        row = {"run_id": run_id, "path": artifact_path.strip("/"), "digest": blob.digest, "size": blob.size}
+        with self.store.session() as session:
+            _rows.upsert(session, RunArtifactRow, ["run_id", "path"], [row])
+        return row["path"]
+
+    def download_artifacts(self, run_id: str, path: str, destination: Path) -> Path:
+        """Copy a run's artifact file, or every file under a folder path, to ``destination``."""
+        path = path.strip("/")
+        run = self.get_run(run_id)
+        matches = [a for a in run.artifacts if a.path == path or a.path.startswith(f"{path}/") or not path]
+        if not matches:
+            known = ", ".join(a.path for a in run.artifacts[:10]) or "none"
+            raise NotFoundError(f"run {run_id} has no artifact {path!r}; it has: {known}")
+        destination = Path(destination)
+        if len(matches) == 1 and matches[0].path == path:
+            return self.blobs.get_file(matches[0].digest, destination / Path(path).name)
+        for artifact in matches:
+            relative = artifact.path[len(path) :].lstrip("/") if path else artifact.path
+            self.blobs.get_file(artifact.digest, destination / relative)
+        return destination
+
+    # queries ---------------------------------------------------------------------
+
+    def metric_history(self, run_id: str, key: str) -> list[Metric]:
+        self.writer.flush()
+        with self.store.read() as session:
+            rows = session.execute(
+                select(MetricRow.key, MetricRow.value, MetricRow.step, MetricRow.timestamp_ms)
+                .where(MetricRow.run_id == run_id, MetricRow.key == key)
+                .order_by(MetricRow.step, MetricRow.timestamp_ms, MetricRow.id)
+            ).all()
+        if not rows:
+            self.get_run(run_id)  # raises NotFoundError for an unknown run
+        return [Metric(k, float(v), int(s), int(t)) for k, v, s, t in rows]
+
+
+def _param_text(value: Any) -> str:
+    text = str(value)
+    if len(text) > 6000:
+        raise InvalidInputError(
+            f"param value of {len(text)} characters is too long (limit 6000); log it as an "
+            "artifact with dl.log_dict or dl.log_artifact instead"
+        )
+    return text
+
