@@ -49,10 +49,14 @@ class MetadataStore:
         try:
             migrate(self.engine, self.display_url)
         except OperationalError as exc:
+            self.dispose()
             raise BackendUnavailableError(
                 f"cannot open the metadata store at {self.display_url}: {exc.orig}; "
                 "check DRIFTLOOP_DB_URL and that the database server is running"
             ) from exc
+        except BaseException:
+            self.dispose()  # a refused store keeps no pooled connections behind
+            raise
         return self
 
     @contextmanager
