@@ -1,0 +1,217 @@
+"""Feature definitions (entities, features, views) and the records the store keeps about them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from driftloop.errors import InvalidInputError
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not _NAME.match(name):
+        raise InvalidInputError(
+            f"{kind} name {name!r} is not valid; use letters, digits and underscores, "
+            "starting with a letter or underscore"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """The thing features describe (a customer, an airport), identified by its join keys.
+
+    Example::
+
+        airport = Entity("airport", join_keys=["origin"])
+    """
+
+    name: str
+    join_keys: tuple[str, ...] | list[str] = ()
+
+    def __post_init__(self) -> None:
+        _check_name("entity", self.name)
+        keys = tuple(self.join_keys) or (self.name,)
+        for key in keys:
+            _check_name("join key", key)
+        object.__setattr__(self, "join_keys", keys)
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """One feature column of a view; ``dtype`` is a DuckDB type name (DOUBLE, BIGINT, VARCHAR)."""
+
+    name: str
+    dtype: str = "DOUBLE"
+
+    def __post_init__(self) -> None:
+        _check_name("feature", self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureView:
+    """A group of features of one entity, read from a dataset (or SQL over datasets).
+
+    Args:
+        name: the view's name; features are referred to as ``"view:feature"``.
+        entities: the entities whose join keys identify a row.
+        source: a dataset name (``"weather"``, ``"weather@3"``), SQL over datasets
+            (``"select ... from weather join stations using (origin)"``), or a path to
+            Parquet files.
+        timestamp: the event-time column; ``None`` makes a static view whose values are
+            always valid (no TTL).
+        ttl: how long a value stays valid after its timestamp; ``None`` means forever.
+        features: the feature columns and their types.
+        transformation: optional SQL over the source, visible as a table named ``source``.
+        created_timestamp: optional column that breaks ties between rows of one entity
+            with the same timestamp (the latest created wins).
+
+    Example::
+
+        weather = FeatureView(
+            "weather", entities=[airport], source="weather", timestamp="time_hour",
+            ttl=timedelta(hours=3), features=[Feature("temp"), Feature("humid")],
+        )
+    """
+
+    name: str
+    entities: tuple[Entity, ...] | list[Entity]
+    source: str
+    timestamp: str | None = None
+    ttl: timedelta | None = None
+    features: tuple[Feature, ...] | list[Feature] = ()
+    transformation: str | None = None
+    created_timestamp: str | None = None
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_name("feature view", self.name)
+        object.__setattr__(self, "entities", tuple(self.entities))
+        object.__setattr__(self, "features", tuple(self.features))
+        if not self.entities:
+            raise InvalidInputError(f"feature view {self.name!r} needs at least one entity")
+        if not self.features:
+            raise InvalidInputError(f"feature view {self.name!r} declares no features")
+        if self.ttl is not None and self.ttl <= timedelta(0):
+            raise InvalidInputError(
+                f"feature view {self.name!r}: ttl must be positive, got {self.ttl}"
+            )
+        if self.timestamp is None and self.ttl is not None:
+            raise InvalidInputError(
+                f"feature view {self.name!r} has a ttl but no timestamp column; "
+                "a static view is always valid, so drop the ttl or name the timestamp"
+            )
+        names = [f.name for f in self.features]
+        clash = sorted(
+            {n for n in names if names.count(n) > 1} | (set(names) & set(self.join_keys))
+        )
+        if clash:
+            raise InvalidInputError(f"feature view {self.name!r}: duplicate column(s) {clash}")
+
+    @property
+    def join_keys(self) -> tuple[str, ...]:
+        keys: list[str] = []
+        for entity in self.entities:
+            keys.extend(k for k in entity.join_keys if k not in keys)
+        return tuple(keys)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def to_spec(self) -> dict[str, Any]:
+        """The view as plain JSON data, the form stored and compared between versions."""
+        return {
+            "name": self.name,
+            "entities": [{"name": e.name, "join_keys": list(e.join_keys)} for e in self.entities],
+            "source": self.source,
+            "timestamp": self.timestamp,
+            "ttl_seconds": None if self.ttl is None else self.ttl.total_seconds(),
+            "features": [{"name": f.name, "dtype": f.dtype.upper()} for f in self.features],
+            "transformation": self.transformation,
+            "created_timestamp": self.created_timestamp,
+            "description": self.description,
+            "tags": dict(sorted(self.tags.items())),
+        }
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> FeatureView:
+        ttl = spec.get("ttl_seconds")
+        return cls(
+            name=spec["name"],
+            entities=[Entity(e["name"], e["join_keys"]) for e in spec["entities"]],
+            source=spec["source"],
+            timestamp=spec.get("timestamp"),
+            ttl=None if ttl is None else timedelta(seconds=ttl),
+            features=[Feature(f["name"], f["dtype"]) for f in spec["features"]],
+            transformation=spec.get("transformation"),
+            created_timestamp=spec.get("created_timestamp"),
+            description=spec.get("description", ""),
+            tags=spec.get("tags", {}),
+        )
+
+    def digest(self) -> str:
+        body = json.dumps(self.to_spec(), sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureViewVersion:
+    """One registered version of a view (a changed definition gets the next version)."""
+
+    name: str
+    version: int
+    digest: str
+    view: FeatureView
+    created_at: datetime
+    created_by: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How current a view's online values are."""
+
+    name: str
+    version: int
+    last_materialized_at: datetime | None
+    materialized_until: datetime | None
+    source_watermark: datetime | None
+    rows_written: int
+    is_stale: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyChange:
+    """What ``apply`` did (or would do) to one view."""
+
+    name: str
+    action: str  # "created", "updated", "unchanged"
+    version: int
+    warnings: tuple[str, ...] = ()
+
+
+def parse_feature_refs(refs: list[str] | tuple[str, ...]) -> dict[str, list[str]]:
+    """``["weather:temp", "planes:*"]`` -> ``{"weather": ["temp"], "planes": ["*"]}``, in order."""
+    grouped: dict[str, list[str]] = {}
+    for ref in refs:
+        view, sep, feature = ref.partition(":")
+        if not sep or not view or not feature:
+            raise InvalidInputError(
+                f"feature reference {ref!r} is not 'view:feature' (e.g. 'weather:temp' or 'weather:*')"
+            )
+        grouped.setdefault(view, [])
+        if feature not in grouped[view]:
+            grouped[view].append(feature)
+    if not grouped:
+        raise InvalidInputError("no features asked for; pass e.g. features=['weather:temp']")
+    return grouped

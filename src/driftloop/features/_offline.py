@@ -1,0 +1,141 @@
+"""The offline store: DuckDB over Parquet (datasets), out of core, UTC throughout."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from driftloop.errors import InvalidInputError
+from driftloop.features._models import FeatureView
+from driftloop.features._pit import PitView, quote
+
+# Resolves a dataset reference ("weather", "weather@3") to local Parquet files.
+DatasetResolver = Callable[[str], list[Path]]
+
+_SQL_START = re.compile(r"^\s*(select|with|from)\b", re.IGNORECASE)
+_TABLE_REF = re.compile(r"\b(?:from|join)\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+_ENTITY = "__dl_entity"
+
+
+def connect(
+    temp_dir: Path | None = None, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC that spills to ``temp_dir`` when data outgrows memory."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if temp_dir is not None:
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = '{temp_dir}'")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    return con
+
+
+def _parquet_scan(paths: Sequence[Path | str]) -> str:
+    if not paths:
+        raise InvalidInputError("a feature source resolved to no Parquet files")
+    listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    return f"read_parquet([{listed}])"
+
+
+def _file_scan(source: str) -> str:
+    literal = "'" + source.replace("'", "''") + "'"
+    if source.endswith(".csv"):
+        return f"read_csv_auto({literal})"
+    if Path(source).is_dir():
+        literal = "'" + str(Path(source) / "**" / "*.parquet").replace("'", "''") + "'"
+    return f"read_parquet({literal})"
+
+
+def _is_path(source: str) -> bool:
+    return "/" in source or source.endswith((".parquet", ".csv")) or "*" in source
+
+
+def register_source(
+    con: duckdb.DuckDBPyConnection, view: FeatureView, resolve: DatasetResolver
+) -> str:
+    """Create a DuckDB view of ``view``'s rows (source, then transformation); return its name."""
+    name = f"__dl_src_{view.name}"
+    if _SQL_START.match(view.source):
+        for ref in {m.strip('"') for m in _TABLE_REF.findall(view.source)}:
+            if ref.startswith("__dl_") or ref == "source":
+                continue
+            paths = resolve(ref)
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {quote(ref)} AS SELECT * FROM {_parquet_scan(paths)}"
+            )
+        body = view.source
+    elif _is_path(view.source):
+        body = f"SELECT * FROM {_file_scan(view.source)}"
+    else:
+        body = f"SELECT * FROM {_parquet_scan(resolve(view.source))}"
+    if view.transformation:
+        body = f"WITH source AS ({body}) {view.transformation}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(name)} AS {body}")
+    _check_columns(con, view, name)
+    return quote(name)
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, view: FeatureView, relation: str) -> None:
+    columns = set(con.sql(f"SELECT * FROM {quote(relation)} LIMIT 0").to_arrow_table().column_names)
+    wanted = [*view.join_keys, *view.feature_names]
+    wanted += [c for c in (view.timestamp, view.created_timestamp) if c]
+    missing = [c for c in wanted if c not in columns]
+    if missing:
+        raise InvalidInputError(
+            f"feature view {view.name!r}: source {view.source!r} has no column(s) {missing}; "
+            f"it has {sorted(columns)}. Fix the view's features or its transformation"
+        )
+
+
+def to_pit_view(
+    view: FeatureView, relation: str, features: Sequence[str], outputs: Sequence[str]
+) -> PitView:
+    dtypes = {f.name: f.dtype for f in view.features}
+    return PitView(
+        name=view.name,
+        relation=relation,
+        join_keys=view.join_keys,
+        features=tuple(features),
+        outputs=tuple(outputs),
+        timestamp=view.timestamp,
+        ttl=view.ttl,
+        created_timestamp=view.created_timestamp,
+        dtypes=tuple(dtypes[f] for f in features),
+    )
+
+
+def register_entity(con: duckdb.DuckDBPyConnection, entity: Any) -> list[str]:
+    """Make the entity rows visible as ``__dl_entity``; returns their columns.
+
+    Accepts pandas, Polars, Arrow, a Parquet/CSV path, or SQL the connection can run.
+    """
+    if isinstance(entity, str | Path):
+        text = str(entity)
+        body = text if _SQL_START.match(text) else f"SELECT * FROM {_file_scan(text)}"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_ENTITY} AS {body}")
+    else:
+        table = _as_arrow(entity)
+        con.register(_ENTITY, table)
+    return list(con.sql(f"SELECT * FROM {_ENTITY} LIMIT 0").to_arrow_table().column_names)
+
+
+def _as_arrow(data: Any) -> pa.Table:
+    if isinstance(data, pa.Table):
+        return data
+    if hasattr(data, "to_arrow") and not hasattr(data, "iloc"):  # Polars
+        return data.to_arrow()
+    if hasattr(data, "iloc"):
+        return pa.Table.from_pandas(data, preserve_index=False)
+    raise InvalidInputError(
+        f"entity rows of type {type(data).__name__} are not supported; "
+        "pass pandas, Polars, an Arrow table, a Parquet path or SQL"
+    )
+
+
+ENTITY_RELATION = _ENTITY
