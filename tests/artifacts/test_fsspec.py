@@ -19,7 +19,9 @@ def _blob_files(root: Path) -> list[Path]:
     return sorted(p for p in (root / "blobs").rglob("*") if p.is_file())
 
 
-def test_same_bytes_are_stored_once_under_their_hash(blobs: FsspecBlobStore, tmp_path: Path) -> None:
+def test_same_bytes_are_stored_once_under_their_hash(
+    blobs: FsspecBlobStore, tmp_path: Path
+) -> None:
     a = tmp_path / "a.bin"
     b = tmp_path / "b.bin"
     a.write_bytes(b"x" * 1000)
@@ -42,7 +44,9 @@ def test_stream_in_chunks_round_trips_large_data(blobs: FsspecBlobStore, tmp_pat
     assert out.read_bytes() == data
 
 
-def test_changed_blob_is_refused_with_its_digest_named(blobs: FsspecBlobStore, tmp_path: Path) -> None:
+def test_changed_blob_is_refused_with_its_digest_named(
+    blobs: FsspecBlobStore, tmp_path: Path
+) -> None:
     blob = blobs.put_bytes(b"model weights")
     [stored] = _blob_files(tmp_path / "artifacts")
     stored.write_bytes(b"model weightz")
@@ -86,7 +90,9 @@ def test_a_failed_write_publishes_nothing(blobs: FsspecBlobStore, tmp_path: Path
 
     with pytest.raises(OSError, match="disk went away"):
         blobs.put_stream(Broken())  # type: ignore[arg-type]
-    assert not (tmp_path / "artifacts" / "blobs").exists() or _blob_files(tmp_path / "artifacts") == []
+    assert (
+        not (tmp_path / "artifacts" / "blobs").exists() or _blob_files(tmp_path / "artifacts") == []
+    )
 
 
 def test_unknown_scheme_is_refused() -> None:

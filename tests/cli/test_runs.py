@@ -64,7 +64,11 @@ def test_runs_history(two_runs: list[str]) -> None:
 
 def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "driftloop", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "driftloop", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

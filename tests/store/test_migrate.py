@@ -15,8 +15,13 @@ from driftloop.store._migrate import head_revision
 def test_open_migrates_a_new_database_to_head(db_url: str) -> None:
     store = MetadataStore(db_url).open()
     with store.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == head_revision()
-    assert {"runs", "metrics", "params", "experiments"} <= set(inspect(store.engine).get_table_names())
+        assert (
+            conn.execute(text("select version_num from alembic_version")).scalar()
+            == head_revision()
+        )
+    assert {"runs", "metrics", "params", "experiments"} <= set(
+        inspect(store.engine).get_table_names()
+    )
     store.dispose()
 
 
@@ -30,7 +35,9 @@ def test_database_from_a_newer_driftloop_is_refused_and_left_untouched(db_url: s
     assert "pip install -U driftloop" in str(err.value)
     again = MetadataStore(db_url)
     with again.engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "ffff_future"
+        assert (
+            conn.execute(text("select version_num from alembic_version")).scalar() == "ffff_future"
+        )
     again.dispose()
 
 

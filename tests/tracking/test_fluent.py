@@ -86,7 +86,7 @@ def test_params_are_immutable(workspace: dl.Workspace) -> None:
     with dl.start_run():
         dl.log_param("lr", 0.1)
         dl.log_param("lr", 0.1)  # same value again is fine
-        with pytest.raises(dl.ConflictError, match="param 'lr'.*already '0.1'"):
+        with pytest.raises(dl.ConflictError, match=r"param 'lr'.*already '0\.1'"):
             dl.log_param("lr", 0.2)
 
 
@@ -113,12 +113,20 @@ def test_artifacts_files_folders_dicts_and_figures(workspace: dl.Workspace, tmp_
         plt.close(fig)
     paths = [a.path for a in dl.get_run(run.id).artifacts]
     assert paths == sorted(
-        ["notes.md", "outputs/plots/a.txt", "outputs/plots/sub/b.txt", "config.json",
-         "config.yaml", "curve.png"]
+        [
+            "notes.md",
+            "outputs/plots/a.txt",
+            "outputs/plots/sub/b.txt",
+            "config.json",
+            "config.yaml",
+            "curve.png",
+        ]
     )
     out = dl.download_artifacts(run.id, "outputs/plots", tmp_path / "dl")
     assert (out / "sub" / "b.txt").read_text() == "b"
-    assert (dl.download_artifacts(run.id, "curve.png", tmp_path / "img")).read_bytes()[:4] == b"\x89PNG"
+    assert (dl.download_artifacts(run.id, "curve.png", tmp_path / "img")).read_bytes()[
+        :4
+    ] == b"\x89PNG"
     assert '"layers"' in dl.download_artifacts(run.id, "config.json", tmp_path / "c").read_text()
     with pytest.raises(dl.NotFoundError, match="no artifact 'nope'"):
         dl.download_artifacts(run.id, "nope", tmp_path)

@@ -135,6 +135,8 @@ def test_sigkill_mid_write_leaves_a_consistent_workspace(tmp_path: Path) -> None
         assert len(dl.get_metric_history(run_id, "loss")) >= flushed
         for artifact in run.artifacts:  # every visible artifact is whole
             ws.blobs.verify(artifact.digest)
-        blob_files = [p for p in (root / ".driftloop" / "artifacts" / "blobs").rglob("*") if p.is_file()]
+        blob_files = [
+            p for p in (root / ".driftloop" / "artifacts" / "blobs").rglob("*") if p.is_file()
+        ]
         for path in blob_files:  # no half-written blob under a final name
             ws.blobs.verify(f"blake3:{path.name}")

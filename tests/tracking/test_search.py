@@ -8,8 +8,12 @@ import driftloop as dl
 @pytest.fixture
 def runs(workspace: dl.Workspace) -> dict[str, str]:
     ids = {}
-    for name, model, lr, auc in [("a", "rf", 0.1, 0.91), ("b", "rf", 0.01, 0.85),
-                                 ("c", "lr", 0.1, 0.70), ("d", "rf", 0.5, None)]:
+    for name, model, lr, auc in [
+        ("a", "rf", 0.1, 0.91),
+        ("b", "rf", 0.01, 0.85),
+        ("c", "lr", 0.1, 0.70),
+        ("d", "rf", 0.5, None),
+    ]:
         with dl.start_run(experiment="churn", name=name) as run:
             dl.log_params({"model": model, "lr": lr})
             if auc is not None:
@@ -26,19 +30,27 @@ def _names(frame) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_filter_on_metrics_and_params_with_order(runs: dict[str, str]) -> None:
-    frame = dl.search_runs("churn", filter="metrics.auc > 0.8 and params.model = 'rf'",
-                           order_by=["metrics.auc desc"])
+    frame = dl.search_runs(
+        "churn", filter="metrics.auc > 0.8 and params.model = 'rf'", order_by=["metrics.auc desc"]
+    )
     assert _names(frame) == ["a", "b"]
     assert list(frame["metrics.auc"]) == [0.91, 0.85]
     assert {"run_id", "status", "params.lr", "params.model", "tags.team"} <= set(frame.columns)
 
 
 def test_or_parentheses_in_and_like(runs: dict[str, str]) -> None:
-    frame = dl.search_runs("churn", filter="(params.model = 'lr' or metrics.auc >= 0.9) and tags.team like 'gr%'",
-                           order_by=["run_name"])
+    frame = dl.search_runs(
+        "churn",
+        filter="(params.model = 'lr' or metrics.auc >= 0.9) and tags.team like 'gr%'",
+        order_by=["run_name"],
+    )
     assert _names(frame) == ["a"]
     assert _names(dl.search_runs("churn", filter="params.model in ('lr', 'xx')")) == ["c"]
-    assert sorted(_names(dl.search_runs("churn", filter="params.model not in ('lr')"))) == ["a", "b", "d"]
+    assert sorted(_names(dl.search_runs("churn", filter="params.model not in ('lr')"))) == [
+        "a",
+        "b",
+        "d",
+    ]
 
 
 def test_params_compare_numerically_with_a_number(runs: dict[str, str]) -> None:

@@ -20,8 +20,10 @@ def show_comparison(ctx: DemoContext) -> None:
         grid.add_row(f"param {key}", *map(format_value, values))
     for key, entry in result["metrics"].items():
         cells = [format_value(entry["values"][0])]
-        cells += [f"{format_value(v)} ({d:+.3f})" if d is not None else "" for v, d in
-                  zip(entry["values"][1:], entry["delta_vs_first"][1:], strict=True)]
+        cells += [
+            f"{format_value(v)} ({d:+.3f})" if d is not None else ""
+            for v, d in zip(entry["values"][1:], entry["delta_vs_first"][1:], strict=True)
+        ]
         grid.add_row(f"metric {key}", *cells)
     ctx.console.print(grid)
     best = next(r for r in runs if r.id == ctx.best_run_id)

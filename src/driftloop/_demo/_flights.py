@@ -24,11 +24,23 @@ def data_dir() -> Path:
 
 
 def load_flights() -> pd.DataFrame:
-    """Flights that arrived (not cancelled), with the label ``late`` (> 15 min) and ``time_hour``."""
+    """Flights that arrived, with the label ``late`` (> 15 min) and a UTC ``time_hour``."""
     flights = pd.read_csv(
         data_dir() / "flights.csv.zip",
-        usecols=["year", "month", "day", "hour", "carrier", "flight", "tailnum", "origin",
-                 "dest", "distance", "arr_delay", "time_hour"],
+        usecols=[
+            "year",
+            "month",
+            "day",
+            "hour",
+            "carrier",
+            "flight",
+            "tailnum",
+            "origin",
+            "dest",
+            "distance",
+            "arr_delay",
+            "time_hour",
+        ],
         dtype={"carrier": "string", "tailnum": "string", "origin": "string", "dest": "string"},
     )
     flights = flights.dropna(subset=["arr_delay"]).reset_index(drop=True)
@@ -42,8 +54,19 @@ def load_weather() -> pd.DataFrame:
     """Hourly weather at the three New York airports, keyed by ``origin`` and ``time_hour``."""
     weather = pd.read_csv(
         data_dir() / "weather.csv",
-        usecols=["origin", "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust",
-                 "precip", "pressure", "visib", "time_hour"],
+        usecols=[
+            "origin",
+            "temp",
+            "dewp",
+            "humid",
+            "wind_dir",
+            "wind_speed",
+            "wind_gust",
+            "precip",
+            "pressure",
+            "visib",
+            "time_hour",
+        ],
         dtype={"origin": "string"},
     )
     weather["time_hour"] = pd.to_datetime(weather["time_hour"], utc=True)

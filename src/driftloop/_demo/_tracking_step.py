@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from driftloop._demo._context import DemoContext
-from driftloop._demo._training import FEATURES, LABEL, PARAM_GRID, auc, make_model, split_train_valid
+from driftloop._demo._training import (
+    FEATURES,
+    LABEL,
+    PARAM_GRID,
+    auc,
+    make_model,
+    split_train_valid,
+)
 from driftloop.tracking import _fluent as tracking
 
 EXPERIMENT = "flight-delays"
@@ -33,12 +40,24 @@ def track_runs(ctx: DemoContext) -> None:
 
             for step, proba in enumerate(staged.staged_predict_proba(encoded)):
                 if step % 10 == 0:
-                    tracking.log_metric("valid_log_loss", log_loss(valid[LABEL], proba[:, 1]), step=step)
-            tracking.log_metrics({"valid_auc": auc(model, valid), "summer_auc": auc(model, ctx.summer),
-                                  "train_rows": len(train)})
+                    tracking.log_metric(
+                        "valid_log_loss", log_loss(valid[LABEL], proba[:, 1]), step=step
+                    )
+            tracking.log_metrics(
+                {
+                    "valid_auc": auc(model, valid),
+                    "summer_auc": auc(model, ctx.summer),
+                    "train_rows": len(train),
+                }
+            )
             ctx.run_ids.append(run.id)
             ctx.models[run.id] = model
-    ranked = tracking.search_runs(EXPERIMENT, filter=f"run_id in ({', '.join(repr(r) for r in ctx.run_ids)})",
-                                  order_by=["metrics.valid_auc desc"])
+    ranked = tracking.search_runs(
+        EXPERIMENT,
+        filter=f"run_id in ({', '.join(repr(r) for r in ctx.run_ids)})",
+        order_by=["metrics.valid_auc desc"],
+    )
     ctx.best_run_id = str(ranked.iloc[0]["run_id"])
-    ctx.summary["runs"] = ranked[["run_id", "run_name", "metrics.valid_auc", "metrics.summer_auc"]].to_dict("records")
+    ctx.summary["runs"] = ranked[
+        ["run_id", "run_name", "metrics.valid_auc", "metrics.summer_auc"]
+    ].to_dict("records")

@@ -12,8 +12,21 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
-NUMERIC = ["month", "hour", "day_of_week", "distance", "temp", "dewp", "humid", "wind_speed",
-           "precip", "pressure", "visib", "plane_year", "seats"]
+NUMERIC = [
+    "month",
+    "hour",
+    "day_of_week",
+    "distance",
+    "temp",
+    "dewp",
+    "humid",
+    "wind_speed",
+    "precip",
+    "pressure",
+    "visib",
+    "plane_year",
+    "seats",
+]
 CATEGORICAL = ["carrier", "origin"]
 FEATURES = NUMERIC + CATEGORICAL
 LABEL = "late"
@@ -28,8 +41,15 @@ PARAM_GRID: list[dict[str, Any]] = [
 
 def make_model(params: dict[str, Any], seed: int) -> Pipeline:
     encode = ColumnTransformer(
-        [("categories", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
-                                       encoded_missing_value=-1), CATEGORICAL)],
+        [
+            (
+                "categories",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1
+                ),
+                CATEGORICAL,
+            )
+        ],
         remainder="passthrough",
         verbose_feature_names_out=False,
     )

@@ -155,7 +155,9 @@ class FsspecBlobStore:
 
     @property
     def _is_local(self) -> bool:
-        return "file" in (self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,))
+        return "file" in (
+            self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
+        )
 
     def _copy_local(self, digest: str, tmp: Path) -> None:
         source = self._blob_path(digest)

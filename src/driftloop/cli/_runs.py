@@ -22,9 +22,11 @@ def _tracking():  # type: ignore[no-untyped-def]
 
 @app.command("list")
 def list_runs(
-    experiment: list[str] = typer.Option(None, "--experiment", "-e", help="Only these experiments."),
-    filter_: str | None = typer.Option(None, "--filter", "-f", help="e.g. \"metrics.auc > 0.8\""),
-    order_by: list[str] = typer.Option(None, "--order-by", "-o", help="e.g. \"metrics.auc desc\""),
+    experiment: list[str] = typer.Option(
+        None, "--experiment", "-e", help="Only these experiments."
+    ),
+    filter_: str | None = typer.Option(None, "--filter", "-f", help='e.g. "metrics.auc > 0.8"'),
+    order_by: list[str] = typer.Option(None, "--order-by", "-o", help='e.g. "metrics.auc desc"'),
     max_results: int = typer.Option(50, "--max", help="At most this many runs."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -41,7 +43,11 @@ def list_runs(
         rows = [
             [r["run_id"][:12], *(format_value(_nan_none(r[c])) for c in cols[1:])] for r in records
         ]
-        table(f"{len(records)} run(s)", [c.removeprefix("params.").removeprefix("metrics.") for c in cols], rows)
+        table(
+            f"{len(records)} run(s)",
+            [c.removeprefix("params.").removeprefix("metrics.") for c in cols],
+            rows,
+        )
 
     emit(records, as_json, render)
 
@@ -51,7 +57,10 @@ def _nan_none(value: Any) -> Any:
 
 
 @app.command("show")
-def show(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."), as_json: bool = JsonOption) -> None:
+def show(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    as_json: bool = JsonOption,
+) -> None:
     """Everything about one run: status, code version, params, metrics, tags, inputs, artifacts."""
     tracking = _tracking()
     run = tracking.get_run(tracking.resolve_run_id(run_id))
@@ -59,18 +68,35 @@ def show(run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
     def render() -> None:
         console.print(f"[bold]{escape(run.name)}[/bold]  {run.id}  ({run.status.value})")
         console.print(f"experiment: {escape(run.experiment)}   user: {escape(run.user)}")
-        console.print(f"started: {format_value(run.start_time)}   ended: {format_value(run.end_time)}")
+        console.print(
+            f"started: {format_value(run.start_time)}   ended: {format_value(run.end_time)}"
+        )
         dirty = " (dirty)" if run.git_dirty else ""
-        console.print(f"code: {run.git_commit or 'not in git'}{dirty}   entry point: {escape(str(run.entry_point))}")
+        console.print(
+            f"code: {run.git_commit or 'not in git'}{dirty}   "
+            f"entry point: {escape(str(run.entry_point))}"
+        )
         if run.seed is not None:
             console.print(f"seed: {run.seed}")
-        for title, mapping in (("params", run.params), ("metrics", run.metrics), ("tags", run.tags)):
+        for title, mapping in (
+            ("params", run.params),
+            ("metrics", run.metrics),
+            ("tags", run.tags),
+        ):
             if mapping:
-                table(title, ["key", "value"], [(k, format_value(v)) for k, v in sorted(mapping.items())])
+                table(
+                    title,
+                    ["key", "value"],
+                    [(k, format_value(v)) for k, v in sorted(mapping.items())],
+                )
         if run.inputs:
             table("inputs", ["kind", "ref", "role"], [(i.kind, i.ref, i.role) for i in run.inputs])
         if run.artifacts:
-            table("artifacts", ["path", "size", "digest"], [(a.path, a.size, a.digest[:19]) for a in run.artifacts])
+            table(
+                "artifacts",
+                ["path", "size", "digest"],
+                [(a.path, a.size, a.digest[:19]) for a in run.artifacts],
+            )
 
     emit(_run_summary(run), as_json, render)
 
@@ -111,7 +137,11 @@ def compare_runs(runs: list[Run]) -> dict[str, Any]:
         base = values[0]
         deltas = [None if v is None or base is None else v - base for v in values]
         metrics[key] = {"values": values, "delta_vs_first": deltas}
-    return {"runs": [{"run_id": r.id, "name": r.name} for r in runs], "params": differing, "metrics": metrics}
+    return {
+        "runs": [{"run_id": r.id, "name": r.name} for r in runs],
+        "params": differing,
+        "metrics": metrics,
+    }
 
 
 @app.command("compare")
@@ -129,7 +159,11 @@ def compare(
     def render() -> None:
         names = [f"{r.name} ({r.id[:8]})" for r in runs]
         if result["params"]:
-            table("params that differ", ["param", *names], [(k, *map(format_value, v)) for k, v in result["params"].items()])
+            table(
+                "params that differ",
+                ["param", *names],
+                [(k, *map(format_value, v)) for k, v in result["params"].items()],
+            )
         else:
             console.print("All params are equal.")
         rows = []
@@ -152,5 +186,12 @@ def history(
     """Every logged value of one metric of a run."""
     tracking = _tracking()
     values = tracking.metric_history(tracking.resolve_run_id(run_id), key)
-    emit(values, as_json, lambda: table(f"{key}: {len(values)} value(s)", ["step", "value", "timestamp_ms"],
-                                         [(m.step, format_value(m.value), m.timestamp_ms) for m in values]))
+    emit(
+        values,
+        as_json,
+        lambda: table(
+            f"{key}: {len(values)} value(s)",
+            ["step", "value", "timestamp_ms"],
+            [(m.step, format_value(m.value), m.timestamp_ms) for m in values],
+        ),
+    )

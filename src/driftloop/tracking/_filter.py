@@ -182,7 +182,7 @@ class _Parser:
             return compare(target, "not in" if negate else "in", self.value_list())
         if negate:
             raise self._error("expected IN after NOT")
-        op_kind, op = self.take()
+        _, op = self.take()
         op = op.lower()
         if op not in _COMPARATORS:
             raise self._error(f"expected a comparison operator after {text}, got {op!r}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import atexit
 import io
 import json
-
 import random
 import sys
 import threading
@@ -215,7 +214,9 @@ def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
         run.end(status)
 
 
-def log_metric(key: str, value: float, step: int | None = None, timestamp: float | None = None) -> None:
+def log_metric(
+    key: str, value: float, step: int | None = None, timestamp: float | None = None
+) -> None:
     """Log one metric value to the active run (buffered; durable when the run ends)."""
     (_stack[-1] if _stack else _current()).log_metric(key, value, step, timestamp)
 
@@ -328,6 +329,3 @@ def _end_runs_at_exit() -> None:
     # value written and the run marked finished, as in MLflow.
     while _stack:
         _stack[-1].end(RunStatus.FINISHED)
-
-
-

@@ -48,10 +48,15 @@ def _order_clauses(order_by: Sequence[str]) -> tuple[list[Any], list[Any]]:
 def _run_query(
     experiments: Sequence[str] | None, filter_string: str | None, order_by: Sequence[str]
 ) -> Select[Any]:
-    query = select(RunRow.id, RunRow.name, ExperimentRow.name, RunRow.status, RunRow.user,
-                   RunRow.start_time, RunRow.end_time).join(
-        ExperimentRow, ExperimentRow.id == RunRow.experiment_id
-    )
+    query = select(
+        RunRow.id,
+        RunRow.name,
+        ExperimentRow.name,
+        RunRow.status,
+        RunRow.user,
+        RunRow.start_time,
+        RunRow.end_time,
+    ).join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
     if experiments:
         query = query.where(ExperimentRow.name.in_(list(experiments)))
     clause = parse_filter(filter_string)
@@ -81,9 +86,13 @@ def search_runs(
         return pd.DataFrame(columns=BASE_COLUMNS)
     run_ids = [row[0] for row in base]
     index = {run_id: i for i, run_id in enumerate(run_ids)}
-    columns: dict[str, list[Any]] = {name: [row[j] for row in base] for j, name in enumerate(BASE_COLUMNS)}
-    ids_subquery = select(RunRow.id).where(RunRow.id.in_(run_ids)) if len(run_ids) <= 900 else (
-        query.with_only_columns(RunRow.id).order_by(None).subquery().select()
+    columns: dict[str, list[Any]] = {
+        name: [row[j] for row in base] for j, name in enumerate(BASE_COLUMNS)
+    }
+    ids_subquery = (
+        select(RunRow.id).where(RunRow.id.in_(run_ids))
+        if len(run_ids) <= 900
+        else (query.with_only_columns(RunRow.id).order_by(None).subquery().select())
     )
     for prefix, row_type in (("params", ParamRow), ("metrics", LatestMetricRow), ("tags", TagRow)):
         values: dict[str, list[Any]] = {}

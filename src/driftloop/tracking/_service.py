@@ -204,7 +204,9 @@ class TrackingService:
                         "name or start a new run."
                     )
             session.add_all(
-                ParamRow(run_id=run_id, key=k, value=v) for k, v in values.items() if k not in existing
+                ParamRow(run_id=run_id, key=k, value=v)
+                for k, v in values.items()
+                if k not in existing
             )
 
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
@@ -212,7 +214,9 @@ class TrackingService:
             _rows.upsert(session, TagRow, ["run_id", "key"], self._tag_rows(run_id, tags))
 
     def _tag_rows(self, run_id: str, tags: dict[str, Any]) -> list[dict[str, str]]:
-        return [{"run_id": run_id, "key": check_key("tag", k), "value": str(v)} for k, v in tags.items()]
+        return [
+            {"run_id": run_id, "key": check_key("tag", k), "value": str(v)} for k, v in tags.items()
+        ]
 
     def log_input(self, run_id: str, kind: str, ref: str, role: str = "") -> None:
         with self.store.session() as session:
@@ -220,7 +224,9 @@ class TrackingService:
                 session, RunInputRow, {"run_id": run_id, "kind": kind, "ref": ref, "role": role}
             )
 
-    def log_artifact(self, run_id: str, local_path: Path, artifact_path: str | None = None) -> list[str]:
+    def log_artifact(
+        self, run_id: str, local_path: Path, artifact_path: str | None = None
+    ) -> list[str]:
         """Store a file or a folder (recursively) under ``artifact_path`` in the run."""
         local_path = Path(local_path)
         if not local_path.exists():
@@ -244,7 +250,12 @@ class TrackingService:
 
     def log_artifact_bytes(self, run_id: str, data: bytes, artifact_path: str) -> str:
         blob = self.blobs.put_bytes(data)
-        row = {"run_id": run_id, "path": artifact_path.strip("/"), "digest": blob.digest, "size": blob.size}
+        row = {
+            "run_id": run_id,
+            "path": artifact_path.strip("/"),
+            "digest": blob.digest,
+            "size": blob.size,
+        }
         with self.store.session() as session:
             _rows.upsert(session, RunArtifactRow, ["run_id", "path"], [row])
         return row["path"]
@@ -253,7 +264,9 @@ class TrackingService:
         """Copy a run's artifact file, or every file under a folder path, to ``destination``."""
         path = path.strip("/")
         run = self.get_run(run_id)
-        matches = [a for a in run.artifacts if a.path == path or a.path.startswith(f"{path}/") or not path]
+        matches = [
+            a for a in run.artifacts if a.path == path or a.path.startswith(f"{path}/") or not path
+        ]
         if not matches:
             known = ", ".join(a.path for a in run.artifacts[:10]) or "none"
             raise NotFoundError(f"run {run_id} has no artifact {path!r}; it has: {known}")
@@ -288,4 +301,3 @@ def _param_text(value: Any) -> str:
             "artifact with dl.log_dict or dl.log_artifact instead"
         )
     return text
-
