@@ -8,6 +8,7 @@
 """
 
 from driftloop._workspace import Workspace, get_workspace, init_workspace, set_workspace
+from driftloop.data import Dataset, DatasetVersion, get_dataset, log_dataset, log_input
 from driftloop.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -50,6 +51,8 @@ __all__ = [
     "ActiveRun",
     "AlreadyExistsError",
     "ConflictError",
+    "Dataset",
+    "DatasetVersion",
     "DriftloopError",
     "Experiment",
     "IntegrityError",
@@ -64,14 +67,17 @@ __all__ = [
     "active_run",
     "download_artifacts",
     "end_run",
+    "get_dataset",
     "get_metric_history",
     "get_run",
     "get_workspace",
     "init_workspace",
     "log_artifact",
     "log_artifacts",
+    "log_dataset",
     "log_dict",
     "log_figure",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",

@@ -11,11 +11,15 @@ import sys
 import threading
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from driftloop.artifacts import FsspecBlobStore, open_blob_store
 from driftloop.config import CONFIG_FILE, STATE_DIR, Settings, find_workspace_root, load_settings
 from driftloop.store import MetadataStore
 from driftloop.tracking._service import TrackingService
+
+if TYPE_CHECKING:
+    from driftloop.data._service import DatasetService
 
 _CONFIG_TEMPLATE = """\
 # driftloop workspace. Environment variables (DRIFTLOOP_DB_URL, DRIFTLOOP_ARTIFACT_URL,
@@ -62,6 +66,12 @@ class Workspace:
     @cached_property
     def tracking(self) -> TrackingService:
         return TrackingService(self.store, self.blobs, self.user)
+
+    @cached_property
+    def datasets(self) -> DatasetService:
+        from driftloop.data._service import DatasetService
+
+        return DatasetService(self.store, self.blobs, self.user, self.settings.state_dir / "cache")
 
     def close(self) -> None:
         if "tracking" in self.__dict__:

@@ -1,0 +1,24 @@
+"""Datasets: content-addressed versions, profiles, diffs and validation suites.
+
+A dataset version is immutable Parquet in the artifact store, named ``name@version``
+and identified by the BLAKE3 digest of its bytes: logging the same content again
+returns the existing version. Each version records its schema, size, profile, who
+logged it and the run that did, so run and model lineage reach the exact data.
+Profiles and suites run as DuckDB SQL over the Parquet files, streamed, so data
+larger than memory is fine.
+"""
+
+from driftloop.data._dataset import Dataset
+from driftloop.data._fluent import get_dataset, log_dataset, log_input
+from driftloop.data._models import DatasetVersion, parse_ref
+from driftloop.data._service import DatasetService
+
+__all__ = [
+    "Dataset",
+    "DatasetService",
+    "DatasetVersion",
+    "get_dataset",
+    "log_dataset",
+    "log_input",
+    "parse_ref",
+]

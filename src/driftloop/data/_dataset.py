@@ -1,0 +1,87 @@
+"""Reading a dataset version: pandas, Polars, Arrow, or DuckDB SQL without loading it whole."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from driftloop.data._models import DatasetVersion
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+
+def parquet_source(paths: list[Path]) -> str:
+    """A DuckDB ``read_parquet([...])`` expression over ``paths``."""
+    quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    return f"read_parquet([{quoted}])"
+
+
+class Dataset:
+    """A dataset version opened for reading.
+
+    Example::
+
+        ds = dl.get_dataset("flights@latest")
+        ds.sql("select origin, avg(dep_delay) from data group by origin").df()
+    """
+
+    def __init__(self, version: DatasetVersion, resolve_paths: Callable[[], list[Path]]) -> None:
+        self.version = version
+        self._resolve_paths = resolve_paths
+        self._paths: list[Path] | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def parquet_paths(self) -> list[Path]:
+        """Local Parquet files holding the version, checked against their digests once."""
+        if self._paths is None:
+            self._paths = self._resolve_paths()
+        return list(self._paths)
+
+    def relation(self, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyRelation:
+        """A lazy DuckDB relation over the version's Parquet files (nothing is read yet)."""
+        return self._connection(con).sql(f"select * from {parquet_source(self.parquet_paths)}")
+
+    def sql(
+        self, query: str, con: duckdb.DuckDBPyConnection | None = None
+    ) -> duckdb.DuckDBPyRelation:
+        """Run DuckDB SQL where the version is the view ``data``; returns a lazy relation."""
+        connection = self._connection(con)
+        source = parquet_source(self.parquet_paths)
+        connection.execute(f"create or replace temp view data as select * from {source}")
+        return connection.sql(query)
+
+    def to_arrow(self) -> pa.Table:
+        import pyarrow.parquet as pq
+
+        return pq.ParquetDataset([str(p) for p in self.parquet_paths]).read()
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.to_arrow().to_pandas()
+
+    def to_polars(self) -> pl.DataFrame:
+        import polars as pl
+
+        frame = pl.from_arrow(self.to_arrow())
+        assert isinstance(frame, pl.DataFrame)
+        return frame
+
+    def _connection(self, con: Any) -> duckdb.DuckDBPyConnection:
+        if con is not None:
+            return con
+        if self._con is None:
+            import duckdb
+
+            self._con = duckdb.connect()
+        return self._con
+
+    def __len__(self) -> int:
+        return self.version.num_rows
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.version.ref!r}, rows={self.version.num_rows})"

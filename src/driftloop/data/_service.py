@@ -1,0 +1,278 @@
+"""Use cases of the datasets context: log, find, read, profile, diff and validate versions."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError as SqlIntegrityError
+
+from driftloop.artifacts import FsspecBlobStore, hash_bytes
+from driftloop.data._dataset import Dataset
+from driftloop.data._ingest import StagedData, stage
+from driftloop.data._models import DatasetVersion, check_name, parse_ref
+from driftloop.errors import InvalidInputError, NotFoundError
+from driftloop.store import MetadataStore
+from driftloop.store._base import utcnow
+from driftloop.store._data_rows import DatasetRow, DatasetVersionRow
+
+if TYPE_CHECKING:
+    from driftloop.data._diff import DatasetDiff
+    from driftloop.data._suite import Suite, ValidationResult
+
+
+class DatasetService:
+    """Datasets of one workspace: metadata rows in the store, Parquet bytes in the blobs."""
+
+    def __init__(
+        self, store: MetadataStore, blobs: FsspecBlobStore, user: str, cache_dir: Path
+    ) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.user = user
+        self.cache_dir = cache_dir
+
+    def log(
+        self,
+        name: str,
+        data: Any,
+        *,
+        source: str | None = None,
+        description: str | None = None,
+        run_id: str | None = None,
+    ) -> DatasetVersion:
+        """Store ``data`` as a new version of ``name``; the same content returns its version."""
+        check_name(name)
+        with tempfile.TemporaryDirectory(prefix="driftloop-data-") as tmp:
+            staged = stage(data, Path(tmp))
+            # Blobs first, rows after: a failure in between leaves an unreferenced blob,
+            # never a version row without its bytes. put_file hashes before copying, so
+            # content already stored is never copied again.
+            blobs = [self.blobs.put_file(path) for path in staged.files]
+            files = [{"digest": b.digest, "size": b.size} for b in blobs]
+            digest = (
+                blobs[0].digest
+                if len(blobs) == 1
+                else hash_bytes("\n".join(b.digest for b in blobs).encode())
+            )
+            existing = self._find_by_digest(name, digest)
+            if existing is not None:
+                return existing
+            profile = self._profile(staged)
+        return self._insert(name, digest, staged, files, profile, source, description, run_id)
+
+    def _profile(self, staged: StagedData) -> dict[str, Any]:
+        from driftloop.data._profile import compute_profile
+
+        return compute_profile(staged.files, staged.source)
+
+    def _insert(
+        self,
+        name: str,
+        digest: str,
+        staged: StagedData,
+        files: list[dict[str, Any]],
+        profile: dict[str, Any],
+        source: str | None,
+        description: str | None,
+        run_id: str | None,
+    ) -> DatasetVersion:
+        for attempt in range(5):
+            try:
+                with self.store.session() as session:
+                    return self._insert_once(
+                        session, name, digest, staged, files, profile, source, description, run_id
+                    )
+            except SqlIntegrityError:
+                # Another writer took this version number (or logged the same content).
+                existing = self._find_by_digest(name, digest)
+                if existing is not None:
+                    return existing
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _insert_once(
+        self,
+        session: Any,
+        name: str,
+        digest: str,
+        staged: StagedData,
+        files: list[dict[str, Any]],
+        profile: dict[str, Any],
+        source: str | None,
+        description: str | None,
+        run_id: str | None,
+    ) -> DatasetVersion:
+        now = utcnow()
+        if session.get(DatasetRow, name) is None:
+            session.add(DatasetRow(name=name, description=description or "", created_at=now))
+            session.flush()
+        latest = session.scalar(
+            select(func.max(DatasetVersionRow.version)).where(DatasetVersionRow.name == name)
+        )
+        row = DatasetVersionRow(
+            name=name,
+            version=(latest or 0) + 1,
+            digest=digest,
+            num_rows=staged.num_rows,
+            num_bytes=sum(int(f["size"]) for f in files),
+            schema={f.name: str(f.type) for f in staged.schema},
+            files=files,
+            profile=profile,
+            source=source if source is not None else staged.source,
+            description=description or "",
+            parent_version=latest,
+            created_by=self.user,
+            run_id=run_id,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        return to_version(row)
+
+    def _find_by_digest(self, name: str, digest: str) -> DatasetVersion | None:
+        with self.store.read() as session:
+            row = session.scalar(
+                select(DatasetVersionRow).where(
+                    DatasetVersionRow.name == name, DatasetVersionRow.digest == digest
+                )
+            )
+            return None if row is None else to_version(row)
+
+    def _row(self, ref: str | DatasetVersion) -> DatasetVersionRow:
+        name, version = (
+            (ref.name, ref.version) if isinstance(ref, DatasetVersion) else parse_ref(ref)
+        )
+        with self.store.read() as session:
+            query = select(DatasetVersionRow).where(DatasetVersionRow.name == name)
+            if version is None:
+                query = query.order_by(DatasetVersionRow.version.desc()).limit(1)
+            else:
+                query = query.where(DatasetVersionRow.version == version)
+            row = session.scalar(query)
+            if row is not None:
+                return row
+            latest = session.scalar(
+                select(func.max(DatasetVersionRow.version)).where(DatasetVersionRow.name == name)
+            )
+        if latest is None:
+            raise NotFoundError(f"there is no dataset {name!r}; see `driftloop data list`")
+        raise NotFoundError(
+            f"dataset {name!r} has no version {version} (latest is {latest}); "
+            f"see `driftloop data versions {name}`"
+        )
+
+    def get_version(self, ref: str | DatasetVersion) -> DatasetVersion:
+        """The version ``ref`` names (``"name@3"``, ``"name@latest"`` or ``"name"``)."""
+        return to_version(self._row(ref))
+
+    def get(self, ref: str | DatasetVersion) -> Dataset:
+        """The version ``ref`` names, opened for reading."""
+        row = self._row(ref)
+        files = [str(f["digest"]) for f in row.files]
+        return Dataset(to_version(row), lambda: self._local_paths(files))
+
+    def _local_paths(self, digests: list[str]) -> list[Path]:
+        paths = []
+        for digest in digests:
+            local = self.blobs.local_path(digest)
+            if local is not None:
+                self.blobs.verify(digest)
+                paths.append(local)
+                continue
+            cached = self.cache_dir / f"{digest.split(':', 1)[1]}.parquet"
+            if not cached.exists():
+                self.blobs.get_file(digest, cached)  # verified before it appears
+            paths.append(cached)
+        return paths
+
+    def list_datasets(self) -> list[dict[str, Any]]:
+        """Each dataset with its description, number of versions and latest version."""
+        with self.store.read() as session:
+            query = (
+                select(
+                    DatasetRow.name,
+                    DatasetRow.description,
+                    func.count(DatasetVersionRow.id),
+                    func.max(DatasetVersionRow.version),
+                )
+                .join(DatasetVersionRow, DatasetVersionRow.name == DatasetRow.name)
+                .group_by(DatasetRow.name, DatasetRow.description)
+                .order_by(DatasetRow.name)
+            )
+            return [
+                {"name": n, "description": d, "versions": c, "latest": m}
+                for n, d, c, m in session.execute(query)
+            ]
+
+    def versions(self, name: str) -> list[DatasetVersion]:
+        """Every version of ``name``, oldest first."""
+        check_name(name)
+        with self.store.read() as session:
+            rows = session.scalars(
+                select(DatasetVersionRow)
+                .where(DatasetVersionRow.name == name)
+                .order_by(DatasetVersionRow.version)
+            ).all()
+            if not rows:
+                raise NotFoundError(f"there is no dataset {name!r}; see `driftloop data list`")
+            return [to_version(r) for r in rows]
+
+    def profile(self, ref: str | DatasetVersion) -> dict[str, Any]:
+        """The profile computed when the version was logged."""
+        row = self._row(ref)
+        if row.profile is None:
+            raise NotFoundError(f"dataset version {row.name}@{row.version} has no profile")
+        return row.profile
+
+    def diff(self, old: str | DatasetVersion, new: str | DatasetVersion) -> DatasetDiff:
+        """Schema, row count, statistic and drift (PSI, KS) changes from ``old`` to ``new``."""
+        from driftloop.data._diff import diff_versions
+
+        return diff_versions(self, self.get(old), self.get(new))
+
+    def validate(
+        self, ref: str | DatasetVersion, suite: Suite, *, run_id: str | None = None
+    ) -> ValidationResult:
+        """Evaluate ``suite`` on a version; the result is stored and linked to the version."""
+        from driftloop.data._validate import validate_version
+
+        return validate_version(self, self.get(ref), suite, run_id)
+
+    def suggest_suite(self, ref: str | DatasetVersion) -> Suite:
+        """A starting suite built from the version's profile, to edit and keep."""
+        from driftloop.data._suggest import suggest_suite
+
+        row = self._row(ref)
+        return suggest_suite(to_version(row), row.profile or {})
+
+    def version_id(self, version: DatasetVersion) -> int:
+        return self._row(version).id
+
+
+def to_version(row: DatasetVersionRow) -> DatasetVersion:
+    return DatasetVersion(
+        name=row.name,
+        version=row.version,
+        digest=row.digest,
+        num_rows=row.num_rows,
+        num_bytes=row.num_bytes,
+        schema=dict(row.schema),
+        source=row.source,
+        parent_version=row.parent_version,
+        created_by=row.created_by,
+        run_id=row.run_id,
+        created_at=row.created_at,
+    )
+
+
+def require_columns(version: DatasetVersion, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in version.schema]
+    if missing:
+        raise InvalidInputError(
+            f"dataset {version.ref} has no column(s) {missing}; "
+            f"its columns are {list(version.schema)}"
+        )
