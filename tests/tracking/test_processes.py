@@ -140,3 +140,28 @@ def test_sigkill_mid_write_leaves_a_consistent_workspace(tmp_path: Path) -> None
         ]
         for path in blob_files:  # no half-written blob under a final name
             ws.blobs.verify(f"blake3:{path.name}")
+
+
+_FORGETFUL = textwrap.dedent(
+    """
+    import sys, driftloop as dl
+    dl.set_workspace(dl.Workspace(sys.argv[1]))
+    dl.start_run(experiment="exit", name="never-ended")
+    for i in range(50_000):
+        dl.log_metric("loss", float(i))
+    """
+)
+
+
+def test_values_buffered_at_a_normal_exit_are_written(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    dl.init_workspace(root).close()
+    result = subprocess.run(
+        [sys.executable, "-c", _FORGETFUL, str(root)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    with temporary_workspace(root) as ws:
+        dl.set_workspace(ws)
+        [run_id] = dl.search_runs("exit")["run_id"]
+        assert dl.get_run(run_id).status == dl.RunStatus.FINISHED
+        assert len(dl.get_metric_history(run_id, "loss")) == 50_000
