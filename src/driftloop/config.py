@@ -13,6 +13,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from driftloop.errors import InvalidInputError, NotFoundError
 
@@ -116,6 +117,6 @@ def _environment() -> dict[str, str]:
     return {key: os.environ[env] for key, env in _KEYS.items() if os.environ.get(env)}
 
 
-def with_overrides(settings: Settings, **values: str) -> Settings:
+def with_overrides(settings: Settings, **values: Any) -> Settings:
     """A copy of ``settings`` with some values replaced (used by tests and the demo)."""
     return replace(settings, **values)

@@ -247,22 +247,23 @@ def _attribute_value(name: str, value: Any) -> Any:
 
 def compare(target: Field, op: str, value: Any) -> ColumnElement[bool]:
     """The SQL clause for one comparison; a missing metric/param/tag never matches."""
+    column: Any
     if target.kind == "attribute":
         column = ATTRIBUTES[target.name]
         if op in ("is null", "is not null"):
-            return column.is_(None) if op == "is null" else column.is_not(None)
+            return column.is_(None) if op == "is null" else column.is_not(None)  # type: ignore[no-any-return]
         if isinstance(value, list):
             value = [_attribute_value(target.name, v) for v in value]
         else:
             value = _attribute_value(target.name, value)
         return _apply(column, op, value)
-    row = {"metric": LatestMetricRow, "param": ParamRow, "tag": TagRow}[target.kind]
+    row: Any = {"metric": LatestMetricRow, "param": ParamRow, "tag": TagRow}[target.kind]
     present = exists().where(row.run_id == RunRow.id, row.key == target.name)
     if op == "is null":
         return not_(present)
     if op == "is not null":
         return present
-    column: Any = row.value
+    column = row.value
     values = value if isinstance(value, list) else [value]
     if target.kind == "metric":
         if not all(isinstance(v, int | float) for v in values):

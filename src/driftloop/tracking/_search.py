@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, and_, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
 from driftloop.errors import InvalidInputError
@@ -35,7 +35,7 @@ def _order_clauses(order_by: Sequence[str]) -> tuple[list[Any], list[Any]]:
         if target.kind == "attribute":
             column: Any = ATTRIBUTES[target.name]
         else:
-            row = {"metric": LatestMetricRow, "param": ParamRow, "tag": TagRow}[target.kind]
+            row: Any = {"metric": LatestMetricRow, "param": ParamRow, "tag": TagRow}[target.kind]
             alias = aliased(row, name=f"order_{i}")
             joins.append((alias, and_(alias.run_id == RunRow.id, alias.key == target.name)))
             column = alias.value
@@ -47,7 +47,7 @@ def _order_clauses(order_by: Sequence[str]) -> tuple[list[Any], list[Any]]:
 
 def _run_query(
     experiments: Sequence[str] | None, filter_string: str | None, order_by: Sequence[str]
-) -> Select[Any]:
+) -> Any:  # a Select over the run columns; its generic type is long
     query = select(
         RunRow.id,
         RunRow.name,

@@ -258,7 +258,7 @@ class TrackingService:
         }
         with self.store.session() as session:
             _rows.upsert(session, RunArtifactRow, ["run_id", "path"], [row])
-        return row["path"]
+        return artifact_path.strip("/")
 
     def download_artifacts(self, run_id: str, path: str, destination: Path) -> Path:
         """Copy a run's artifact file, or every file under a folder path, to ``destination``."""
