@@ -207,7 +207,8 @@ def parse_feature_refs(refs: list[str] | tuple[str, ...]) -> dict[str, list[str]
         view, sep, feature = ref.partition(":")
         if not sep or not view or not feature:
             raise InvalidInputError(
-                f"feature reference {ref!r} is not 'view:feature' (e.g. 'weather:temp' or 'weather:*')"
+                f"feature reference {ref!r} is not 'view:feature' "
+                "(e.g. 'weather:temp' or 'weather:*')"
             )
         grouped.setdefault(view, [])
         if feature not in grouped[view]:

@@ -49,7 +49,10 @@ def _view_rows(view: PitView, alias: str) -> str:
     keys = ", ".join(quote(k) for k in view.join_keys)
     if view.timestamp is None:
         # Static: one row per key. Duplicated keys would multiply entity rows.
-        return f"(SELECT {select} FROM {view.relation} QUALIFY row_number() OVER (PARTITION BY {keys}) = 1) {alias}"
+        return (
+            f"(SELECT {select} FROM {view.relation} "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys}) = 1) {alias}"
+        )
     if view.created_timestamp is None:
         return f"(SELECT {select} FROM {view.relation}) {alias}"
     return (
@@ -136,5 +139,6 @@ def build_latest_query(view: PitView, start_sql: str | None, end_sql: str | None
         order += f", {quote(view.created_timestamp)} DESC NULLS LAST"
     return (
         f"SELECT {cols}, {ts}::TIMESTAMPTZ AS __dl_ts FROM {view.relation} "
-        f"WHERE {' AND '.join(where)} QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1"
+        f"WHERE {' AND '.join(where)} "
+        f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1"
     )

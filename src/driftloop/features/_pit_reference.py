@@ -28,9 +28,9 @@ def reference_pit_join(
         best = _best_row(
             entity, event_timestamp, view_rows, join_keys, timestamp, created_timestamp
         )
-        if best is not None and timestamp is not None and ttl is not None:
-            if best[timestamp] < entity[event_timestamp] - ttl:
-                best = None
+        expired = best is not None and timestamp is not None and ttl is not None
+        if expired and best[timestamp] < entity[event_timestamp] - ttl:  # type: ignore[index,operator]
+            best = None
         out = dict(entity)
         for feature in features:
             out[feature] = None if best is None else best[feature]
