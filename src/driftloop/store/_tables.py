@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from driftloop.store import _data_rows  # noqa: F401
+from driftloop.store import _features_rows  # noqa: F401
 from driftloop.store import _tracking_rows  # noqa: F401
 from driftloop.store._base import Base
 
