@@ -8,7 +8,15 @@
 """
 
 from driftloop._workspace import Workspace, get_workspace, init_workspace, set_workspace
-from driftloop.data import Dataset, DatasetVersion, get_dataset, log_dataset, log_input
+from driftloop.data import (
+    Dataset,
+    DatasetVersion,
+    Suite,
+    get_dataset,
+    log_dataset,
+    log_input,
+    validate_dataset,
+)
 from driftloop.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -62,6 +70,7 @@ __all__ = [
     "NotFoundError",
     "Run",
     "RunStatus",
+    "Suite",
     "Workspace",
     "__version__",
     "active_run",
@@ -89,4 +98,5 @@ __all__ = [
     "set_tags",
     "set_workspace",
     "start_run",
+    "validate_dataset",
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from driftloop.cli import _runs
+from driftloop.cli import _data, _runs
 from driftloop.cli._output import JsonOption, console, emit, err_console
 from driftloop.errors import DriftloopError
 
@@ -20,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(_data.app, name="data")
 app.add_typer(_runs.app, name="runs")
 
 _state = {"debug": bool(os.environ.get("DRIFTLOOP_DEBUG"))}

@@ -9,16 +9,34 @@ larger than memory is fine.
 """
 
 from driftloop.data._dataset import Dataset
-from driftloop.data._fluent import get_dataset, log_dataset, log_input
+from driftloop.data._diff import ColumnDiff, DatasetDiff
+from driftloop.data._fluent import (
+    diff_datasets,
+    get_dataset,
+    list_dataset_versions,
+    log_dataset,
+    log_input,
+    validate_dataset,
+)
 from driftloop.data._models import DatasetVersion, parse_ref
 from driftloop.data._service import DatasetService
+from driftloop.data._suite import Expectation, ExpectationResult, Suite, ValidationResult
 
 __all__ = [
+    "ColumnDiff",
     "Dataset",
+    "DatasetDiff",
     "DatasetService",
     "DatasetVersion",
+    "Expectation",
+    "ExpectationResult",
+    "Suite",
+    "ValidationResult",
+    "diff_datasets",
     "get_dataset",
+    "list_dataset_versions",
     "log_dataset",
     "log_input",
     "parse_ref",
+    "validate_dataset",
 ]

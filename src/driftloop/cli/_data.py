@@ -1,0 +1,228 @@
+"""`driftloop data log | list | versions | show | profile | diff | validate | suggest-suite`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from driftloop.cli._output import JsonOption, console, emit, format_value, print_json, table
+
+app = typer.Typer(
+    help="Dataset versions: log, profile, diff and validate data.", no_args_is_help=True
+)
+
+
+def _datasets():  # type: ignore[no-untyped-def]
+    from driftloop._workspace import get_workspace
+
+    return get_workspace().datasets
+
+
+def _version_rows(versions: list[Any]) -> list[list[str]]:
+    return [
+        [
+            v.ref,
+            f"{v.num_rows:,}",
+            f"{v.num_bytes:,}",
+            str(len(v.schema)),
+            v.created_by,
+            (v.run_id or "")[:12],
+            format_value(v.created_at),
+            v.digest[:19],
+        ]
+        for v in versions
+    ]
+
+
+_VERSION_COLUMNS = ["version", "rows", "bytes", "columns", "by", "run", "created", "digest"]
+
+
+@app.command("log")
+def log(
+    name: str = typer.Argument(..., help="Dataset name."),
+    path: str = typer.Argument(..., help="Parquet or CSV: a file, a folder or a glob."),
+    description: str | None = typer.Option(None, "--description", "-d"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Log files as a new version of NAME (the same content returns its existing version)."""
+    from driftloop.data._fluent import log_dataset
+
+    version = log_dataset(name, path, description=description)
+    emit(
+        version,
+        as_json,
+        lambda: console.print(
+            f"Logged {escape(version.ref)}: {version.num_rows:,} rows, "
+            f"{len(version.schema)} columns, "
+            f"{version.num_bytes:,} bytes ({version.digest[:19]})"
+        ),
+    )
+
+
+@app.command("list")
+def list_datasets(as_json: bool = JsonOption) -> None:
+    """List datasets with their number of versions and latest version."""
+    rows = _datasets().list_datasets()
+    emit(
+        rows,
+        as_json,
+        lambda: table(
+            f"{len(rows)} dataset(s)",
+            ["name", "versions", "latest", "description"],
+            [[r["name"], r["versions"], r["latest"], r["description"]] for r in rows],
+        ),
+    )
+
+
+@app.command("versions")
+def versions(name: str = typer.Argument(...), as_json: bool = JsonOption) -> None:
+    """List the versions of a dataset, oldest first."""
+    found = _datasets().versions(name)
+    emit(found, as_json, lambda: table(name, _VERSION_COLUMNS, _version_rows(found)))
+
+
+@app.command("show")
+def show(
+    ref: str = typer.Argument(..., help="name@version or name@latest"), as_json: bool = JsonOption
+) -> None:
+    """Show one version: its metadata and schema."""
+    version = _datasets().get_version(ref)
+
+    def render() -> None:
+        table(version.ref, _VERSION_COLUMNS, _version_rows([version]))
+        console.print(f"source: {escape(version.source or '(in-memory data)')}")
+        table("schema", ["column", "type"], list(version.schema.items()))
+
+    emit(version, as_json, render)
+
+
+@app.command("profile")
+def profile(
+    ref: str = typer.Argument(...),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write an HTML report with plots here."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Print a version's profile (computed when it was logged)."""
+    service = _datasets()
+    version = service.get_version(ref)
+    data = service.profile(version)
+    if html is not None:
+        from driftloop.data._report import render_profile_html
+
+        html.write_text(render_profile_html(version.ref, data), encoding="utf-8")
+
+    def render() -> None:
+        console.print(
+            f"{escape(version.ref)}: {data['num_rows']:,} rows, {data['num_columns']} columns, "
+            f"{data['null_cells']:,} null cells"
+        )
+        fields = ["kind", "nulls", "distinct", "min", "max", "mean", "std"]
+        rows = [
+            [
+                name,
+                s.get("type", ""),
+                *(format_value(s.get(f)) for f in fields),
+                ", ".join(f"{v}:{n}" for v, n in s.get("top", [])[:3]),
+            ]
+            for name, s in data["columns"].items()
+        ]
+        table(None, ["column", "type", *fields, "top values"], rows)
+        if html is not None:
+            console.print(f"Wrote {escape(str(html))}")
+
+    emit(data, as_json, render)
+
+
+@app.command("diff")
+def diff(
+    old: str = typer.Argument(...), new: str = typer.Argument(...), as_json: bool = JsonOption
+) -> None:
+    """Schema, row count, statistic and drift (PSI, KS) changes from OLD to NEW."""
+    result = _datasets().diff(old, new)
+
+    def render() -> None:
+        console.print(
+            f"{result.old} -> {result.new}: rows {result.rows[0]:,} -> {result.rows[1]:,} "
+            f"({result.row_change:+,})"
+        )
+        for label, cols in (("added", result.added), ("removed", result.removed)):
+            for column, kind in cols.items():
+                console.print(f"  {label}: {escape(column)} ({kind})")
+        for column, (a, b) in result.retyped.items():
+            console.print(f"  retyped: {escape(column)} {a} -> {b}")
+        rows = [
+            [
+                c.column,
+                format_value(c.psi),
+                format_value(c.ks),
+                "; ".join(
+                    f"{k} {format_value(a)} -> {format_value(b)}" for k, (a, b) in c.changes.items()
+                ),
+            ]
+            for c in result.columns
+        ]
+        table("columns", ["column", "psi", "ks", "changes"], rows)
+
+    emit(result, as_json, render)
+
+
+@app.command("validate")
+def validate(
+    ref: str = typer.Argument(...),
+    suite: Path = typer.Option(..., "--suite", "-s", help="Suite YAML file."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Evaluate a suite; exit 1 if any expectation fails (a CI gate for data)."""
+    from driftloop.data._fluent import validate_dataset
+    from driftloop.data._validate import result_dict
+
+    result = validate_dataset(ref, str(suite))
+    if as_json:
+        print_json(
+            {
+                "dataset": result.dataset,
+                "suite": result.suite,
+                "success": result.success,
+                "results": [result_dict(r) for r in result.results],
+            }
+        )
+    else:
+        _render_validation(result)
+    if not result.success:
+        raise typer.Exit(1)
+
+
+def _render_validation(result: Any) -> None:
+    for r in result.results:
+        console.print(escape(r.message))
+        for example in r.examples:
+            console.print(f"    e.g. {escape(str(example))}")
+    state = (
+        "passed" if result.success else f"FAILED ({len(result.failures)} of {len(result.results)})"
+    )
+    console.print(f"Suite {escape(result.suite)} on {escape(result.dataset)}: {state}")
+
+
+@app.command("suggest-suite")
+def suggest_suite(
+    ref: str = typer.Argument(...),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the YAML here (default: print it)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Write a starting suite from a version's profile, to edit and keep."""
+    suite = _datasets().suggest_suite(ref)
+    if out is not None:
+        out.write_text(suite.to_yaml(), encoding="utf-8")
+    if as_json:
+        print_json(suite.to_dict())
+    elif out is None:
+        typer.echo(suite.to_yaml(), nl=False)
+    else:
+        console.print(f"Wrote {len(suite.expectations)} expectations to {escape(str(out))}")
