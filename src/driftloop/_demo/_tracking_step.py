@@ -13,6 +13,7 @@ from driftloop._demo._training import (
     make_model,
     split_train_valid,
 )
+from driftloop.registry import log_model
 from driftloop.tracking import _fluent as tracking
 
 EXPERIMENT = "flight-delays"
@@ -50,6 +51,8 @@ def track_runs(ctx: DemoContext) -> None:
                     "train_rows": len(train),
                 }
             )
+            # The model goes into its run, so the registry step can register the best one.
+            log_model(model, input_example=valid[FEATURES].head(5), training_data=train[FEATURES])
             ctx.run_ids.append(run.id)
             ctx.models[run.id] = model
     ranked = tracking.search_runs(

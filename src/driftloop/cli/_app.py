@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from driftloop.cli import _data, _runs
+from driftloop.cli import _data, _models, _runs
 from driftloop.cli._output import JsonOption, console, emit, err_console
 from driftloop.errors import DriftloopError
 
@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 app.add_typer(_data.app, name="data")
 app.add_typer(_runs.app, name="runs")
+app.add_typer(_models.app, name="models")
 
 _state = {"debug": bool(os.environ.get("DRIFTLOOP_DEBUG"))}
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from driftloop.store import _data_rows  # noqa: F401
-from driftloop.store import _features_rows  # noqa: F401
-from driftloop.store import _tracking_rows  # noqa: F401
+from driftloop.store import (
+    _data_rows,  # noqa: F401
+    _features_rows,  # noqa: F401
+    _registry_rows,  # noqa: F401
+    _tracking_rows,  # noqa: F401
+)
 from driftloop.store._base import Base
 
 metadata = Base.metadata

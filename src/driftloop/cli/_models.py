@@ -1,0 +1,228 @@
+"""`models list | versions | show | alias | unalias | history | archive | card | lineage`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from driftloop.cli._output import JsonOption, console, emit, format_value, table
+from driftloop.registry._models import ModelVersion
+
+app = typer.Typer(
+    help="Registered models: versions, aliases, cards and lineage.", no_args_is_help=True
+)
+
+
+def _registry():  # type: ignore[no-untyped-def]
+    from driftloop._workspace import get_workspace
+
+    return get_workspace().registry
+
+
+def _version_summary(v: ModelVersion) -> dict[str, Any]:
+    return {
+        "name": v.name,
+        "version": v.version,
+        "uri": v.uri,
+        "status": v.status.value,
+        "status_message": v.status_message,
+        "aliases": list(v.aliases),
+        "flavor": v.flavor,
+        "run_id": v.run_id,
+        "artifact_path": v.artifact_path,
+        "model_digest": v.model_digest,
+        "description": v.description,
+        "tags": v.tags,
+        "created_by": v.created_by,
+        "created_at": v.created_at,
+        "updated_at": v.updated_at,
+        "signature": v.signature.to_dict() if v.signature else None,
+        "requirements": v.requirements,
+    }
+
+
+@app.command("list")
+def list_models(as_json: bool = JsonOption) -> None:
+    """Registered models with their latest version and aliases."""
+    models = _registry().list_models()
+
+    def render() -> None:
+        rows = [
+            (
+                m.name,
+                m.latest_version,
+                ", ".join(f"{a}={v}" for a, v in m.aliases.items()),
+                m.description[:60],
+                format_value(m.updated_at),
+            )
+            for m in models
+        ]
+        table(
+            f"{len(models)} model(s)", ["name", "latest", "aliases", "description", "updated"], rows
+        )
+
+    emit(models, as_json, render)
+
+
+@app.command("versions")
+def versions(
+    name: str = typer.Argument(..., help="Registered model name."), as_json: bool = JsonOption
+) -> None:
+    """Every version of a model: status, aliases, run, digest."""
+    found = _registry().list_versions(name)
+
+    def render() -> None:
+        rows = [
+            (
+                v.version,
+                v.status.value,
+                ", ".join(v.aliases),
+                v.flavor,
+                (v.run_id or "")[:12],
+                v.model_digest[:19],
+                format_value(v.created_at),
+                v.created_by,
+            )
+            for v in found
+        ]
+        table(
+            f"{name}: {len(found)} version(s)",
+            ["version", "status", "aliases", "flavor", "run", "digest", "created", "by"],
+            rows,
+        )
+
+    emit([_version_summary(v) for v in found], as_json, render)
+
+
+@app.command("show")
+def show(
+    ref: str = typer.Argument(..., help="NAME/VERSION, NAME@ALIAS or a models:/ URI."),
+    as_json: bool = JsonOption,
+) -> None:
+    """One version: status, lineage links, signature and requirements."""
+    version = _registry().resolve(ref)
+    summary = _version_summary(version)
+
+    def render() -> None:
+        console.print(
+            f"[bold]{escape(version.uri)}[/bold]  ({version.status.value})  {version.flavor}"
+        )
+        if version.status_message:
+            console.print(f"status: {escape(version.status_message)}")
+        console.print(f"aliases: {', '.join(version.aliases) or 'none'}   run: {version.run_id}")
+        console.print(f"digest: {version.model_digest}")
+        console.print(
+            f"registered by {escape(version.created_by)} on {format_value(version.created_at)}"
+        )
+        if version.signature and version.signature.inputs:
+            table(
+                "signature",
+                ["column", "type", "nullable"],
+                [(c.name, c.type, c.nullable) for c in version.signature.inputs],
+            )
+        table("requirements", ["package", "version"], sorted(version.requirements.items()))
+
+    emit(summary, as_json, render)
+
+
+def _split(ref: str) -> tuple[str, int]:
+    name, _, number = ref.removeprefix("models:/").partition("/")
+    if not number.isdigit():
+        from driftloop.errors import InvalidInputError
+
+        raise InvalidInputError(f"{ref!r} names no version; use NAME/VERSION, e.g. churn/3")
+    return name, int(number)
+
+
+@app.command("alias")
+def alias(
+    name: str = typer.Argument(...),
+    version: int = typer.Argument(...),
+    alias_name: str = typer.Argument(..., metavar="ALIAS"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Point ALIAS (e.g. champion) at VERSION of NAME; the move is recorded."""
+    event = _registry().set_alias(name, alias_name, version)
+    moved = f" (was {event.from_version})" if event.from_version is not None else ""
+    emit(
+        event,
+        as_json,
+        lambda: console.print(f"{escape(name)}@{escape(alias_name)} -> version {version}{moved}"),
+    )
+
+
+@app.command("unalias")
+def unalias(
+    name: str = typer.Argument(...),
+    alias_name: str = typer.Argument(..., metavar="ALIAS"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Remove ALIAS from NAME; the removal is recorded."""
+    event = _registry().remove_alias(name, alias_name)
+    emit(
+        event,
+        as_json,
+        lambda: console.print(
+            f"removed {escape(name)}@{escape(alias_name)} (was version {event.from_version})"
+        ),
+    )
+
+
+@app.command("history")
+def history(
+    name: str = typer.Argument(...),
+    alias_name: str | None = typer.Argument(None, metavar="[ALIAS]"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Who set, moved and removed which alias, and when."""
+    events = _registry().alias_history(name, alias_name)
+    emit(
+        events,
+        as_json,
+        lambda: table(
+            f"{name}: alias history",
+            ["when", "alias", "action", "from", "to", "by"],
+            [
+                (format_value(e.at), e.alias, e.action, e.from_version, e.to_version, e.user)
+                for e in events
+            ],
+        ),
+    )
+
+
+@app.command("archive")
+def archive(
+    ref: str = typer.Argument(..., help="NAME/VERSION"), as_json: bool = JsonOption
+) -> None:
+    """Archive a version (refused while an alias points at it)."""
+    version = _registry().archive(*_split(ref))
+    emit(
+        _version_summary(version), as_json, lambda: console.print(f"archived {escape(version.uri)}")
+    )
+
+
+@app.command("card")
+def card(
+    ref: str = typer.Argument(..., help="NAME/VERSION or NAME@ALIAS"), as_json: bool = JsonOption
+) -> None:
+    """The model card in Markdown."""
+    from driftloop.registry import model_card
+
+    text = model_card(ref)
+    emit({"ref": ref, "markdown": text}, as_json, lambda: typer.echo(text, nl=False))
+
+
+@app.command("lineage")
+def lineage(
+    ref: str = typer.Argument(..., help="NAME/VERSION, NAME@ALIAS or a URI"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Where a version came from (run, code, params, datasets) and where it went, as a tree."""
+    from driftloop.registry import lineage as build
+    from driftloop.registry._lineage import lineage_json, lineage_tree
+
+    uri = ref if ref.startswith(("models:/", "runs:/")) else f"models:/{ref}"
+    graph = build(uri)
+    emit(lineage_json(graph), as_json, lambda: typer.echo("\n".join(lineage_tree(graph))))

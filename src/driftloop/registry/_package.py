@@ -1,0 +1,159 @@
+"""A logged model on disk and in the artifact store: a folder of files and a manifest.
+
+The manifest (``driftloop-model.json``) lists every file with its BLAKE3 digest,
+the flavor, signature, requirements and ONNX check; the digest of the manifest is
+the model's digest, so one hash pins every byte. Loading fetches each file
+*verified* (the blob store checks the hash before the file appears) and only then
+lets a flavor read it: changed bytes are refused and never unpickled.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from driftloop.artifacts import FsspecBlobStore
+from driftloop.errors import (
+    IntegrityError,
+    InvalidInputError,
+    RequirementsMismatchWarning,
+    UserCodeError,
+    warn,
+)
+from driftloop.registry._flavors import FLAVORS, OnnxModel
+from driftloop.registry._requirements import requirement_differences
+from driftloop.registry._signature import ModelSignature, enforce_signature, to_pandas
+
+MANIFEST = "driftloop-model.json"
+FORMAT_VERSION = 1
+
+
+def write_input_example(example: Any, folder: Path) -> str | None:
+    """Store the first rows of the example as JSON (for cards, serving docs and smoke tests)."""
+    if example is None:
+        return None
+    data = to_pandas(example)
+    if isinstance(data, np.ndarray):
+        text = json.dumps({"array": data[:20].tolist()})
+    else:
+        text = data.head(20).to_json(orient="split", date_format="iso", index=False)
+    (folder / "input_example.json").write_text(text, encoding="utf-8")
+    return "input_example.json"
+
+
+def read_input_example(path: Path) -> pd.DataFrame | np.ndarray:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if "array" in data:
+        return np.asarray(data["array"])
+    return pd.DataFrame(data["data"], columns=data["columns"])
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    return json.dumps(manifest, indent=2, sort_keys=True, default=str).encode("utf-8")
+
+
+def read_manifest(blobs: FsspecBlobStore, digest: str, where: str) -> dict[str, Any]:
+    """The manifest behind ``digest``, refused if its bytes changed."""
+    try:
+        data = blobs.read_bytes(digest)
+    except IntegrityError:
+        raise IntegrityError(
+            f"{where}: its manifest ({digest}) was changed after it was logged; refusing to "
+            "load it. Restore the artifact store from a backup or log the model again."
+        ) from None
+    return json.loads(data)
+
+
+def fetch_files(blobs: FsspecBlobStore, manifest: dict[str, Any], folder: Path, where: str) -> None:
+    """Copy every file of the model into ``folder``, each verified before it appears there."""
+    for name, entry in manifest["files"].items():
+        try:
+            blobs.get_file(entry["digest"], folder / name)
+        except IntegrityError:
+            raise IntegrityError(
+                f"{where}: file {name!r} was changed after it was logged (it no longer hashes "
+                f"to {entry['digest']}); refusing to load it, and nothing was unpickled. Restore "
+                "the artifact store from a backup or log the model again."
+            ) from None
+
+
+class LoadedModel:
+    """A model read back from the registry; ``predict`` enforces the signature first.
+
+    ``native`` is the flavor's own object (an estimator, XGBoost or LightGBM model,
+    an ONNX Runtime wrapper, or your pyfunc object).
+    """
+
+    def __init__(self, native: Any, manifest: dict[str, Any], uri: str, digest: str) -> None:
+        self.native = native
+        self.uri = uri
+        self.model_digest = digest
+        self.flavor: str = manifest["flavor"]
+        self.signature = ModelSignature.from_dict(manifest.get("signature"))
+        self.requirements: dict[str, str] = manifest.get("requirements", {})
+        self.run_id: str | None = manifest.get("run_id")
+
+    def _call(self, method: Callable[[Any], Any], data: Any) -> Any:
+        prepared = enforce_signature(self.signature, data, self.uri)
+        try:
+            return method(prepared)
+        except Exception as exc:
+            raise UserCodeError(f"model {self.uri}", exc) from exc
+
+    def predict(self, data: Any) -> Any:
+        """Predictions for pandas, Polars, Arrow or NumPy input that fits the signature."""
+        return self._call(self.native.predict, data)
+
+    def predict_proba(self, data: Any) -> Any:
+        """Class probabilities, for classifiers."""
+        if not hasattr(self.native, "predict_proba"):
+            raise InvalidInputError(f"model {self.uri} ({self.flavor}) has no predict_proba")
+        return self._call(self.native.predict_proba, data)
+
+    def __repr__(self) -> str:
+        return f"LoadedModel({self.uri!r}, flavor={self.flavor!r})"
+
+
+def load_package(
+    blobs: FsspecBlobStore, digest: str, uri: str, *, onnx: bool = False
+) -> LoadedModel:
+    """Verify every byte of the model at ``digest``, then read it with its flavor."""
+    manifest = read_manifest(blobs, digest, uri)
+    differences = requirement_differences(manifest.get("requirements", {}))
+    if differences:
+        warn(
+            RequirementsMismatchWarning,
+            f"{uri} was logged with other package versions: {'; '.join(differences)}",
+        )
+    if onnx and not manifest.get("onnx", {}).get("file"):
+        raise InvalidInputError(
+            f"{uri} has no ONNX form; log it with dl.log_model(..., onnx=True) (scikit-learn, "
+            f"XGBoost and LightGBM models). {manifest.get('onnx', {}).get('reason', '')}".strip()
+        )
+    keep = any(name.startswith("code/") for name in manifest["files"])
+    folder = Path(tempfile.mkdtemp(prefix="driftloop-model-"))
+    try:
+        fetch_files(blobs, manifest, folder, uri)
+        if onnx:
+            native = OnnxModel.from_file(folder / manifest["onnx"]["file"])
+            manifest = {**manifest, "flavor": "onnx"}
+        else:
+            native = FLAVORS[manifest["flavor"]].load(folder, manifest["flavor_meta"])
+    except (IntegrityError, InvalidInputError):
+        raise
+    except Exception as exc:
+        raise UserCodeError(f"loading {uri}", exc) from exc
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    if keep:  # pyfunc code stays importable while the process runs
+        atexit.register(shutil.rmtree, folder, True)
+    return LoadedModel(native, manifest, uri, digest)

@@ -1,0 +1,49 @@
+"""The exact package versions a model was logged with, and how the running ones differ."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Iterable
+from importlib import metadata
+
+# Import names that differ from the distribution name on PyPI.
+_DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "google": "protobuf"}
+
+
+def distribution_name(package: str) -> str:
+    return _DISTRIBUTIONS.get(package, package)
+
+
+def installed_version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def capture_requirements(packages: Iterable[str]) -> dict[str, str]:
+    """``{distribution: version}`` for every installed package in ``packages``, plus python."""
+    found = {"python": platform.python_version()}
+    for package in packages:
+        name = distribution_name(package)
+        version = installed_version(name)
+        if version is not None:
+            found[name] = version
+    return dict(sorted(found.items()))
+
+
+def requirement_differences(captured: dict[str, str]) -> list[str]:
+    """Lines like ``scikit-learn: logged 1.5.0, installed 1.6.1`` (empty when all match)."""
+    differences = []
+    for name, logged in sorted(captured.items()):
+        now = platform.python_version() if name == "python" else installed_version(name)
+        if name == "python":
+            # Patch releases of the interpreter do not change pickles or native formats.
+            logged, now = ".".join(logged.split(".")[:2]), ".".join(now.split(".")[:2])
+        if now != logged:
+            differences.append(f"{name}: logged {logged}, installed {now or 'not installed'}")
+    return differences
+
+
+def requirements_txt(captured: dict[str, str]) -> str:
+    return "".join(f"{name}=={version}\n" for name, version in captured.items() if name != "python")

@@ -1,0 +1,422 @@
+"""Registry use cases: models, versions, status, aliases with history, loading by URI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError as SqlIntegrityError
+from sqlalchemy.orm import Session
+
+from driftloop.artifacts import FsspecBlobStore
+from driftloop.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    DriftloopError,
+    InvalidInputError,
+    NotFoundError,
+)
+from driftloop.registry import _rows
+from driftloop.registry._models import (
+    AliasEvent,
+    LineageNode,
+    LoggedModel,
+    ModelStatus,
+    ModelVersion,
+    RegisteredModel,
+)
+from driftloop.registry._package import MANIFEST, LoadedModel, load_package, read_manifest
+from driftloop.registry._uri import (
+    ModelRef,
+    RunModelRef,
+    check_alias,
+    check_model_name,
+    parse_model_uri,
+)
+from driftloop.store import MetadataStore, utcnow
+from driftloop.store._registry_rows import (
+    ModelAliasEventRow,
+    ModelAliasRow,
+    ModelVersionRow,
+    RegisteredModelRow,
+)
+from driftloop.tracking import TrackingService
+
+# Later contexts (serving) add functions here that name what a version feeds: each
+# returns (node, relation) pairs for the lineage graph, e.g. a deployment.
+DownstreamProvider = Callable[[ModelVersion], Iterable[tuple[LineageNode, str]]]
+
+
+class RegistryService:
+    """Registered models over the metadata store; model bytes in the blob store."""
+
+    def __init__(
+        self, store: MetadataStore, blobs: FsspecBlobStore, tracking: TrackingService, user: str
+    ) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.tracking = tracking
+        self.user = user
+        self.downstream: list[DownstreamProvider] = []
+
+    # registered models ----------------------------------------------------------
+
+    def create_model(
+        self, name: str, description: str = "", tags: dict[str, Any] | None = None
+    ) -> RegisteredModel:
+        """Create an empty registered model; ``AlreadyExistsError`` if the name is taken."""
+        check_model_name(name)
+        try:
+            with self.store.session() as session:
+                self._insert_model(session, name, description, tags)
+        except SqlIntegrityError:
+            raise AlreadyExistsError(f"a registered model named {name!r} exists already") from None
+        return self.get_model(name)
+
+    def _insert_model(
+        self, session: Session, name: str, description: str, tags: dict[str, Any] | None
+    ) -> RegisteredModelRow:
+        now = utcnow()
+        row = RegisteredModelRow(
+            name=name,
+            description=description,
+            tags={k: str(v) for k, v in (tags or {}).items()},
+            created_by=self.user,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        session.flush()
+        return row
+
+    def _model_row(self, session: Session, name: str) -> RegisteredModelRow:
+        row = session.scalar(select(RegisteredModelRow).where(RegisteredModelRow.name == name))
+        if row is None:
+            raise NotFoundError(f"no registered model named {name!r}; see `driftloop models list`")
+        return row
+
+    def get_model(self, name: str) -> RegisteredModel:
+        with self.store.read() as session:
+            row = self._model_row(session, name)
+            latest = session.scalar(
+                select(func.max(ModelVersionRow.version)).where(ModelVersionRow.model_id == row.id)
+            )
+            aliases = dict(
+                session.execute(
+                    select(ModelAliasRow.alias, ModelAliasRow.version).where(
+                        ModelAliasRow.model_id == row.id
+                    )
+                ).all()
+            )
+            return _rows.to_model(row, latest, aliases)
+
+    def list_models(self) -> list[RegisteredModel]:
+        with self.store.read() as session:
+            names = session.scalars(
+                select(RegisteredModelRow.name).order_by(RegisteredModelRow.name)
+            ).all()
+        return [self.get_model(n) for n in names]
+
+    def update_model(
+        self, name: str, description: str | None = None, tags: dict[str, Any] | None = None
+    ) -> RegisteredModel:
+        """Change the description and/or merge ``tags`` into the model's tags."""
+        with self.store.session() as session:
+            row = self._model_row(session, name)
+            if description is not None:
+                row.description = description
+            if tags:
+                row.tags = {**(row.tags or {}), **{k: str(v) for k, v in tags.items()}}
+            row.updated_at = utcnow()
+        return self.get_model(name)
+
+    # versions -----------------------------------------------------------------------
+
+    def register(
+        self,
+        source: LoggedModel | str,
+        name: str,
+        description: str = "",
+        tags: dict[str, Any] | None = None,
+    ) -> ModelVersion:
+        """Make a new version of ``name`` (created if needed) from a logged model or ``runs:/`` URI.
+
+        The version starts ``pending``; it becomes ``ready`` once every file is verified
+        in the artifact store, or ``failed`` with the reason.
+
+        Example::
+
+            version = ws.registry.register("runs:/3f2a.../model", "churn")
+        """
+        check_model_name(name)
+        run_id, path, digest = self._locate(source)
+        where = f"runs:/{run_id}/{path}"
+        manifest = read_manifest(self.blobs, digest, where)
+        values = {
+            "run_id": run_id,
+            "artifact_path": path,
+            "model_digest": digest,
+            "flavor": manifest["flavor"],
+            "signature": manifest.get("signature"),
+            "requirements": manifest.get("requirements", {}),
+            "description": description,
+            "tags": {k: str(v) for k, v in (tags or {}).items()},
+        }
+        version = self._insert_version(name, values)
+        try:
+            for entry in manifest["files"].values():
+                self.blobs.verify(entry["digest"])
+        except DriftloopError as exc:
+            self._set_status(name, version, ModelStatus.FAILED, str(exc))
+            raise
+        return self._set_status(name, version, ModelStatus.READY, "")
+
+    def _locate(self, source: LoggedModel | str) -> tuple[str, str, str]:
+        if isinstance(source, LoggedModel):
+            return source.run_id, source.artifact_path, source.model_digest
+        ref = parse_model_uri(source)
+        if not isinstance(ref, RunModelRef):
+            raise InvalidInputError(
+                f"register a model from a run (runs:/<run_id>/model), not {source!r}"
+            )
+        run = self.tracking.get_run(self.tracking.resolve_run_id(ref.run_id))
+        wanted = f"{ref.artifact_path}/{MANIFEST}"
+        for artifact in run.artifacts:
+            if artifact.path == wanted:
+                return run.id, ref.artifact_path, artifact.digest
+        raise NotFoundError(
+            f"run {run.id} has no model at {ref.artifact_path!r}; log one with "
+            "dl.log_model(model) inside the run"
+        )
+
+    def _insert_version(self, name: str, values: dict[str, Any]) -> int:
+        # Two writers may pick the same next number; the unique key refuses one, which retries.
+        for _attempt in range(5):
+            try:
+                with self.store.session() as session:
+                    model = session.scalar(
+                        select(RegisteredModelRow).where(RegisteredModelRow.name == name)
+                    )
+                    if model is None:
+                        model = self._insert_model(session, name, "", None)
+                    number = (
+                        session.scalar(
+                            select(func.max(ModelVersionRow.version)).where(
+                                ModelVersionRow.model_id == model.id
+                            )
+                        )
+                        or 0
+                    ) + 1
+                    now = utcnow()
+                    session.add(
+                        ModelVersionRow(
+                            model_id=model.id,
+                            version=number,
+                            status=ModelStatus.PENDING.value,
+                            status_message="",
+                            created_by=self.user,
+                            created_at=now,
+                            updated_at=now,
+                            **values,
+                        )
+                    )
+                    model.updated_at = now
+                return number
+            except SqlIntegrityError:
+                continue
+        raise ConflictError(
+            f"could not number a new version of {name!r}: too many concurrent writers; retry"
+        )
+
+    def _version_row(
+        self, session: Session, name: str, version: int
+    ) -> tuple[RegisteredModelRow, ModelVersionRow]:
+        model = self._model_row(session, name)
+        row = session.scalar(
+            select(ModelVersionRow).where(
+                ModelVersionRow.model_id == model.id, ModelVersionRow.version == version
+            )
+        )
+        if row is None:
+            latest = session.scalar(
+                select(func.max(ModelVersionRow.version)).where(
+                    ModelVersionRow.model_id == model.id
+                )
+            )
+            raise NotFoundError(
+                f"registry has no version {version} of model {name!r} (latest is {latest}); "
+                f"see `driftloop models versions {name}`"
+            )
+        return model, row
+
+    def _aliases_of(self, session: Session, model_id: int) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {}
+        for alias, version in session.execute(
+            select(ModelAliasRow.alias, ModelAliasRow.version).where(
+                ModelAliasRow.model_id == model_id
+            )
+        ):
+            found.setdefault(version, []).append(alias)
+        return found
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        with self.store.read() as session:
+            model, row = self._version_row(session, name, version)
+            return _rows.to_version(name, row, self._aliases_of(session, model.id).get(version, []))
+
+    def list_versions(self, name: str) -> list[ModelVersion]:
+        with self.store.read() as session:
+            model = self._model_row(session, name)
+            aliases = self._aliases_of(session, model.id)
+            rows = session.scalars(
+                select(ModelVersionRow)
+                .where(ModelVersionRow.model_id == model.id)
+                .order_by(ModelVersionRow.version)
+            )
+            return [_rows.to_version(name, r, aliases.get(r.version, [])) for r in rows]
+
+    def _set_status(
+        self, name: str, version: int, status: ModelStatus, message: str
+    ) -> ModelVersion:
+        with self.store.session() as session:
+            _, row = self._version_row(session, name, version)
+            row.status, row.status_message, row.updated_at = status.value, message, utcnow()
+        return self.get_version(name, version)
+
+    def archive(self, name: str, version: int) -> ModelVersion:
+        """Archive a version; refused while an alias points at it."""
+        current = self.get_version(name, version)
+        if current.aliases:
+            raise ConflictError(
+                f"version {version} of {name!r} holds alias {current.aliases[0]!r}; move or "
+                f"remove it first (`driftloop models unalias {name} {current.aliases[0]}`)"
+            )
+        return self._set_status(name, version, ModelStatus.ARCHIVED, "")
+
+    def resolve(self, uri: str | ModelRef) -> ModelVersion:
+        """The version a ``models:/`` URI (or ``name/3``, ``name@alias``, ``name``) points at."""
+        ref = parse_model_uri(uri) if isinstance(uri, str) else uri
+        if isinstance(ref, RunModelRef):
+            raise InvalidInputError(f"{uri!r} is a run's model, not a registered version")
+        if ref.version is not None:
+            return self.get_version(ref.name, ref.version)
+        with self.store.read() as session:
+            model = self._model_row(session, ref.name)
+            if ref.alias is not None:
+                number = session.scalar(
+                    select(ModelAliasRow.version).where(
+                        ModelAliasRow.model_id == model.id, ModelAliasRow.alias == ref.alias
+                    )
+                )
+                if number is None:
+                    known = ", ".join(sorted(self.get_model(ref.name).aliases)) or "none"
+                    raise NotFoundError(
+                        f"model {ref.name!r} has no alias {ref.alias!r} (aliases: {known}); "
+                        f"set it with `driftloop models alias {ref.name} VERSION {ref.alias}`"
+                    )
+            else:
+                number = session.scalar(
+                    select(func.max(ModelVersionRow.version)).where(
+                        ModelVersionRow.model_id == model.id,
+                        ModelVersionRow.status == ModelStatus.READY.value,
+                    )
+                )
+                if number is None:
+                    raise NotFoundError(f"model {ref.name!r} has no ready version")
+        return self.get_version(ref.name, number)
+
+    # aliases ---------------------------------------------------------------------------
+
+    def set_alias(self, name: str, alias: str, version: int) -> AliasEvent:
+        """Point ``alias`` at ``version`` (set or move), recording who did it and when."""
+        check_alias(alias)
+        target = self.get_version(name, version)
+        if target.status != ModelStatus.READY:
+            raise ConflictError(
+                f"version {version} of {name!r} is {target.status.value}; only ready "
+                "versions can hold an alias"
+            )
+        with self.store.session() as session:
+            model = self._model_row(session, name)
+            row = session.get(ModelAliasRow, (model.id, alias))
+            previous = row.version if row else None
+            now = utcnow()
+            if row is None:
+                session.add(
+                    ModelAliasRow(
+                        model_id=model.id,
+                        alias=alias,
+                        version=version,
+                        updated_by=self.user,
+                        updated_at=now,
+                    )
+                )
+            else:
+                row.version, row.updated_by, row.updated_at = version, self.user, now
+            event = ModelAliasEventRow(
+                model_id=model.id,
+                alias=alias,
+                action="set" if row is None else "move",
+                from_version=previous,
+                to_version=version,
+                user=self.user,
+                at=now,
+            )
+            session.add(event)
+            session.flush()
+            return _rows.to_event(name, event)
+
+    def remove_alias(self, name: str, alias: str) -> AliasEvent:
+        with self.store.session() as session:
+            model = self._model_row(session, name)
+            row = session.get(ModelAliasRow, (model.id, alias))
+            if row is None:
+                raise NotFoundError(f"model {name!r} has no alias {alias!r}")
+            event = ModelAliasEventRow(
+                model_id=model.id,
+                alias=alias,
+                action="remove",
+                from_version=row.version,
+                to_version=None,
+                user=self.user,
+                at=utcnow(),
+            )
+            session.delete(row)
+            session.add(event)
+            session.flush()
+            return _rows.to_event(name, event)
+
+    def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
+        """Every alias change of ``name`` (or of one alias), oldest first."""
+        with self.store.read() as session:
+            model = self._model_row(session, name)
+            query = select(ModelAliasEventRow).where(ModelAliasEventRow.model_id == model.id)
+            if alias is not None:
+                query = query.where(ModelAliasEventRow.alias == alias)
+            return [
+                _rows.to_event(name, r)
+                for r in session.scalars(query.order_by(ModelAliasEventRow.id))
+            ]
+
+    # loading -----------------------------------------------------------------------------
+
+    def locate(self, uri: str) -> tuple[str, str, ModelVersion | None]:
+        """``(display uri, manifest digest, version or None)`` for any model URI."""
+        ref = parse_model_uri(uri)
+        if isinstance(ref, RunModelRef):
+            run_id, path, digest = self._locate(str(ref))
+            return f"runs:/{run_id}/{path}", digest, None
+        version = self.resolve(ref)
+        return version.uri, version.model_digest, version
+
+    def manifest(self, uri: str) -> dict[str, Any]:
+        where, digest, _ = self.locate(uri)
+        return read_manifest(self.blobs, digest, where)
+
+    def load(self, uri: str, *, onnx: bool = False) -> LoadedModel:
+        """Verify and load the model at ``uri``; see :func:`driftloop.load_model`."""
+        where, digest, version = self.locate(uri)
+        if version is not None and version.status == ModelStatus.FAILED:
+            raise ConflictError(f"{where} failed registration: {version.status_message}")
+        return load_package(self.blobs, digest, where, onnx=onnx)
