@@ -198,14 +198,15 @@ def validate(
 
 
 def _render_validation(result: Any) -> None:
+    # Plain lines, never wrapped: CI logs are read and grepped line by line.
     for r in result.results:
-        console.print(escape(r.message))
+        typer.echo(r.message)
         for example in r.examples:
-            console.print(f"    e.g. {escape(str(example))}")
+            typer.echo(f"    e.g. {example}")
     state = (
         "passed" if result.success else f"FAILED ({len(result.failures)} of {len(result.results)})"
     )
-    console.print(f"Suite {escape(result.suite)} on {escape(result.dataset)}: {state}")
+    typer.echo(f"Suite {result.suite} on {result.dataset}: {state}")
 
 
 @app.command("suggest-suite")

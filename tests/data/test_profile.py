@@ -1,0 +1,65 @@
+"""Profiles: statistics match pandas; the HTML report is self-contained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import driftloop as dl
+from driftloop.data._profile import compute_profile
+from driftloop.data._report import render_profile_html
+
+
+def test_profile_matches_pandas(sqlite_workspace: dl.Workspace, frame: pd.DataFrame) -> None:
+    version = dl.log_dataset("flights", frame)
+    profile = sqlite_workspace.datasets.profile(version)
+    assert profile["num_rows"] == len(frame) and profile["num_columns"] == frame.shape[1]
+    delay = profile["columns"]["delay"]
+    assert delay["nulls"] == frame["delay"].isna().sum() and delay["kind"] == "numeric"
+    assert delay["mean"] == pytest.approx(frame["delay"].mean())
+    assert delay["std"] == pytest.approx(frame["delay"].std())
+    assert delay["min"] == frame["delay"].min() and delay["max"] == frame["delay"].max()
+    assert sum(delay["histogram"]["counts"]) == frame["delay"].notna().sum()
+    assert delay["quantiles"]["0.5"] == pytest.approx(frame["delay"].median(), rel=0.05)
+    origin = profile["columns"]["origin"]
+    assert origin["kind"] == "categorical" and origin["distinct"] == 3
+    assert dict(map(tuple, origin["top"])) == frame["origin"].value_counts().to_dict()
+    assert profile["null_cells"] == frame.isna().sum().sum()
+
+
+def test_histogram_range_without_parquet_statistics(tmp_path: Path) -> None:
+    path = tmp_path / "nostats.parquet"
+    values = np.arange(100, dtype=float)
+    pq.write_table(pa.table({"x": values}), path, write_statistics=False)
+    profile = compute_profile([path])
+    hist = profile["columns"]["x"]["histogram"]
+    assert hist["edges"][0] == 0 and hist["edges"][-1] == 99 and sum(hist["counts"]) == 100
+
+
+def test_all_null_and_temporal_columns(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "n": pa.array([None, None], pa.float64()),
+                "t": pa.array([0, 86400], pa.timestamp("s")),
+            }
+        ),
+        path,
+    )
+    columns = compute_profile([path])["columns"]
+    assert columns["n"]["nulls"] == 2 and "histogram" not in columns["n"]
+    assert columns["t"]["kind"] == "temporal" and columns["t"]["max"].startswith("1970-01-02")
+
+
+def test_html_report_has_inline_plots(sqlite_workspace: dl.Workspace, frame: pd.DataFrame) -> None:
+    version = dl.log_dataset("flights", frame)
+    page = render_profile_html(version.ref, sqlite_workspace.datasets.profile(version))
+    assert page.startswith("<!doctype html>") and "flights@1" in page
+    assert page.count("data:image/png;base64,") == 5
+    assert 'src="http' not in page
