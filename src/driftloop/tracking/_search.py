@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from driftloop.errors import InvalidInputError
@@ -45,8 +47,11 @@ def _order_clauses(order_by: Sequence[str]) -> tuple[list[Any], list[Any]]:
     return joins, terms
 
 
+# Parsing a filter and building the statement costs about as much as running it on
+# 1,000 runs; the result depends only on the arguments, and statements are immutable.
+@lru_cache(maxsize=128)
 def _run_query(
-    experiments: Sequence[str] | None, filter_string: str | None, order_by: Sequence[str]
+    experiments: tuple[str, ...] | None, filter_string: str | None, order_by: tuple[str, ...]
 ) -> Any:  # a Select over the run columns; its generic type is long
     query = select(
         RunRow.id,
@@ -68,6 +73,18 @@ def _run_query(
     return query.order_by(*terms, RunRow.start_time.desc(), RunRow.id)
 
 
+# Statements built once so SQLAlchemy's compiled cache serves every search; the run
+# ids are one expanding parameter (SQLite allows 32,766 variables; larger result sets
+# are fetched through the filter subquery instead).
+_RUN_IDS = bindparam("run_ids", expanding=True)
+_MAX_ID_PARAMS = 900
+_KEY_VALUE_TABLES: tuple[tuple[str, Any], ...] = (
+    ("params", ParamRow),
+    ("metrics", LatestMetricRow),
+    ("tags", TagRow),
+)
+
+
 def search_runs(
     session: Session,
     experiments: Sequence[str] | None = None,
@@ -78,34 +95,40 @@ def search_runs(
     """One row per matching run: base columns, then ``params.*``, ``metrics.*``, ``tags.*``."""
     if max_results is not None and max_results < 1:
         raise InvalidInputError(f"max_results must be a positive number, got {max_results}")
-    query = _run_query(experiments, filter_string, order_by)
+    query = _run_query(tuple(experiments) if experiments else None, filter_string, tuple(order_by))
     if max_results is not None:
         query = query.limit(max_results)
-    base = session.execute(query).all()
+    # Core execution: the ORM result machinery costs more than the SQL at this size.
+    conn = session.connection()
+    base = conn.execute(query).all()
     if not base:
         return pd.DataFrame(columns=BASE_COLUMNS)
     run_ids = [row[0] for row in base]
-    index = {run_id: i for i, run_id in enumerate(run_ids)}
-    columns: dict[str, list[Any]] = {
-        name: [row[j] for row in base] for j, name in enumerate(BASE_COLUMNS)
-    }
-    ids_subquery = (
-        select(RunRow.id).where(RunRow.id.in_(run_ids))
-        if len(run_ids) <= 900
-        else (query.with_only_columns(RunRow.id).order_by(None).subquery().select())
+    columns: dict[str, Any] = dict(
+        zip(BASE_COLUMNS, map(list, zip(*base, strict=True)), strict=True)
     )
-    for prefix, row_type in (("params", ParamRow), ("metrics", LatestMetricRow), ("tags", TagRow)):
-        values: dict[str, list[Any]] = {}
-        for run_id, key, value in session.execute(
-            select(row_type.run_id, row_type.key, row_type.value).where(
-                row_type.run_id.in_(ids_subquery)
-            )
-        ):
-            column = values.setdefault(f"{prefix}.{key}", [None] * len(run_ids))
+    index = {run_id: i for i, run_id in enumerate(run_ids)}
+    if len(run_ids) <= _MAX_ID_PARAMS:
+        ids: Any = _RUN_IDS
+        parameters: dict[str, Any] = {"run_ids": run_ids}
+    else:
+        # the ids the base query returned: keep its order when a LIMIT picks them
+        id_query = query.with_only_columns(RunRow.id)
+        if max_results is None:
+            id_query = id_query.order_by(None)
+        ids, parameters = id_query.scalar_subquery(), {}
+    for prefix, row_type in _KEY_VALUE_TABLES:
+        values: dict[str, Any] = {}
+        statement = select(row_type.run_id, row_type.key, row_type.value).where(
+            row_type.run_id.in_(ids)
+        )
+        for run_id, key, value in conn.execute(statement, parameters).all():
+            column = values.get(key)
+            if column is None:
+                # metrics as float64 (NaN where a run lacks the key), the rest as objects
+                column = values[key] = (
+                    np.full(len(run_ids), np.nan) if prefix == "metrics" else [None] * len(run_ids)
+                )
             column[index[run_id]] = value
-        columns.update(sorted(values.items()))
-    frame = pd.DataFrame(columns)
-    for name in frame.columns:
-        if name.startswith("metrics."):
-            frame[name] = frame[name].astype("float64")
-    return frame
+        columns.update((f"{prefix}.{key}", values[key]) for key in sorted(values))
+    return pd.DataFrame(columns)
