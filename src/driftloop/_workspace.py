@@ -20,6 +20,7 @@ from driftloop.tracking._service import TrackingService
 
 if TYPE_CHECKING:
     from driftloop.data._service import DatasetService
+    from driftloop.features._service import FeatureService
     from driftloop.registry._service import RegistryService
 
 _CONFIG_TEMPLATE = """\
@@ -80,9 +81,23 @@ class Workspace:
 
         return RegistryService(self.store, self.blobs, self.tracking, self.user)
 
+    @cached_property
+    def features(self) -> FeatureService:
+        from driftloop.features._service import FeatureService
+
+        return FeatureService(
+            self.store,
+            self.user,
+            self.settings.online_url,
+            self.settings.state_dir,
+            lambda ref: self.datasets.get(ref).parquet_paths,
+        )
+
     def close(self) -> None:
         if "tracking" in self.__dict__:
             self.tracking.writer.close()
+        if "features" in self.__dict__:
+            self.features.close()
         self.store.dispose()
 
     def __repr__(self) -> str:

@@ -1,0 +1,54 @@
+"""The feature store: feature views, point-in-time correct training sets, online features.
+
+Definitions are Python, close to Feast's: an :class:`Entity` names join keys, a
+:class:`FeatureView` reads a dataset (or SQL over datasets) with an event-time
+column and a TTL. ``driftloop features apply`` registers them, versioned.
+Training sets are DuckDB ASOF joins that never let a row see a value from after
+its event; ``materialize`` writes the latest value per entity to the online store
+(SQLite by default, Redis via ``DRIFTLOOP_ONLINE_URL``) for lookups in well under
+a millisecond; ``check-skew`` compares the two sides.
+"""
+
+from driftloop.features._fluent import (
+    apply_features,
+    get_online_features,
+    get_training_set,
+    materialize_features,
+)
+from driftloop.features._loader import load_definitions
+from driftloop.features._materialize import MaterializeResult
+from driftloop.features._models import (
+    ApplyChange,
+    Entity,
+    Feature,
+    FeatureView,
+    FeatureViewVersion,
+    Freshness,
+)
+from driftloop.features._online import open_online_store
+from driftloop.features._protocols import OnlineStore
+from driftloop.features._redis import RedisOnlineStore
+from driftloop.features._service import FeatureService
+from driftloop.features._sqlite import SqliteOnlineStore
+from driftloop.features._training import TrainingSet
+
+__all__ = [
+    "ApplyChange",
+    "Entity",
+    "Feature",
+    "FeatureService",
+    "FeatureView",
+    "FeatureViewVersion",
+    "Freshness",
+    "MaterializeResult",
+    "OnlineStore",
+    "RedisOnlineStore",
+    "SqliteOnlineStore",
+    "TrainingSet",
+    "apply_features",
+    "get_online_features",
+    "get_training_set",
+    "load_definitions",
+    "materialize_features",
+    "open_online_store",
+]

@@ -1,0 +1,235 @@
+"""Feature store use cases: apply, training sets, materialize, online lookups, freshness, skew."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from driftloop.errors import InvalidInputError
+from driftloop.features._lookup import Selected, lookup
+from driftloop.features._materialize import MaterializeResult, materialize_view
+from driftloop.features._models import (
+    ApplyChange,
+    Entity,
+    FeatureView,
+    FeatureViewVersion,
+    Freshness,
+    parse_feature_refs,
+)
+from driftloop.features._offline import DatasetResolver
+from driftloop.features._online import open_online_store
+from driftloop.features._protocols import OnlineStore
+from driftloop.features._registry import FeatureRegistry
+from driftloop.features._training import TrainingSet, build_training_table, select_features
+from driftloop.store import MetadataStore
+from driftloop.store._features_rows import FeatureViewStateRow
+
+Clock = Callable[[], datetime]
+# Online lookups reuse view definitions for this long before re-reading the registry, so a
+# lookup costs one key read, and an apply from another process is seen within seconds.
+_DEFINITIONS_TTL_S = 5.0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class FeatureService:
+    """The feature store of one workspace."""
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        user: str,
+        online_url: str,
+        state_dir: Path,
+        resolve: DatasetResolver,
+        clock: Clock = _utcnow,
+    ) -> None:
+        self.registry = FeatureRegistry(store, user)
+        self.store = store
+        self.online_url = online_url
+        self.state_dir = state_dir
+        self.resolve = resolve
+        self.clock = clock
+        self._online: OnlineStore | None = None
+        self._cache: dict[str, tuple[float, FeatureViewVersion]] = {}
+
+    @property
+    def online(self) -> OnlineStore:
+        if self._online is None:
+            self._online = open_online_store(self.online_url)
+        return self._online
+
+    def close(self) -> None:
+        if self._online is not None:
+            self._online.close()
+
+    def apply(
+        self, views: Sequence[FeatureView], entities: Sequence[Entity] = ()
+    ) -> list[ApplyChange]:
+        """Register views (changed ones get a new version); see :meth:`FeatureRegistry.apply`."""
+        self._cache.clear()
+        return self.registry.apply(views, entities)
+
+    def _version(self, name: str, cached: bool) -> FeatureViewVersion:
+        hit = self._cache.get(name)
+        if cached and hit is not None and time.monotonic() - hit[0] < _DEFINITIONS_TTL_S:
+            return hit[1]
+        version = self.registry.get(name)
+        self._cache[name] = (time.monotonic(), version)
+        return version
+
+    def _select(
+        self, features: Sequence[str], full_names: bool, cached: bool = False
+    ) -> list[Selected]:
+        selected = []
+        for name, wanted in parse_feature_refs(list(features)).items():
+            version = self._version(name, cached)
+            chosen, outputs = select_features(version, wanted, full_names)
+            selected.append((version, chosen, outputs))
+        return selected
+
+    def get_training_set(
+        self,
+        entity_rows: Any,
+        features: Sequence[str],
+        *,
+        event_timestamp: str = "event_timestamp",
+        full_feature_names: bool = False,
+        log: bool = False,
+        name: str = "training-set",
+    ) -> TrainingSet:
+        """Point-in-time correct features for each entity row; see ``dl.get_training_set``."""
+        selected = self._select(features, full_feature_names)
+        table = build_training_table(
+            entity_rows, event_timestamp, selected, self.resolve, self.state_dir / "duckdb-tmp"
+        )
+        refs = tuple(v.ref for v, _, _ in selected)
+        outputs = tuple(o for _, _, outs in selected for o in outs)
+        return TrainingSet(table, refs, outputs, self._log(table, refs, name) if log else None)
+
+    def _log(self, table: Any, refs: tuple[str, ...], name: str) -> Any:
+        from driftloop.data import log_dataset
+        from driftloop.tracking._fluent import active_run
+
+        version = log_dataset(name, table, source="feature views: " + ", ".join(refs))
+        run = active_run()
+        if run is not None:
+            for ref in refs:
+                run.log_input("feature_view", ref, "training-set")
+        return version
+
+    def materialize(
+        self,
+        views: Sequence[str] | None = None,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        incremental: bool = False,
+    ) -> list[MaterializeResult]:
+        """Write the latest value per entity of each view (default: all) to the online store.
+
+        ``incremental`` writes only what changed since the last run, late rows included;
+        ``end`` defaults to now.
+        """
+        names = list(views) if views else [v.name for v in self.registry.latest()]
+        now = self.clock()
+        end = end or now
+        if start is not None and start > end:
+            raise InvalidInputError(f"materialize start {start} is after end {end}")
+        results = []
+        for name in names:
+            version = self.registry.get(name)
+            result = materialize_view(
+                version,
+                self.online,
+                self.resolve,
+                self.state_dir / "features",
+                start=None if incremental else start,
+                end=end,
+                incremental=incremental,
+                temp_dir=self.state_dir / "duckdb-tmp",
+            )
+            self._save_state(result, now)
+            results.append(result)
+        return results
+
+    def _save_state(self, result: MaterializeResult, now: datetime) -> None:
+        from driftloop.tracking._rows import upsert
+
+        with self.store.session() as session:
+            old = session.get(FeatureViewStateRow, result.view)
+            until = result.end
+            if old is not None and old.version == result.version and old.materialized_until:
+                until = max(until, old.materialized_until) if until else old.materialized_until
+            upsert(
+                session,
+                FeatureViewStateRow,
+                ["name"],
+                [
+                    {
+                        "name": result.view,
+                        "version": result.version,
+                        "last_materialized_at": now,
+                        "materialized_until": until,
+                        "source_watermark": result.source_watermark,
+                        "rows_written": result.rows_written,
+                    }
+                ],
+            )
+
+    def get_online_features(
+        self,
+        features: Sequence[str],
+        entity_rows: Any,
+        *,
+        full_feature_names: bool = False,
+        as_of: datetime | None = None,
+    ) -> dict[str, list[Any]]:
+        """Latest online values as a dict of columns; unknown entities and expired values: None."""
+        selected = self._select(features, full_feature_names, cached=True)
+        return lookup(self.online, selected, entity_rows, as_of or self.clock())
+
+    def freshness(self) -> list[Freshness]:
+        """Per view: last materialization, source watermark, and whether it is stale beyond TTL."""
+        now = self.clock()
+        with self.store.read() as session:
+            states = {s.name: s for s in session.scalars(select(FeatureViewStateRow))}
+        result = []
+        for version in self.registry.latest():
+            state = states.get(version.name)
+            until = state.materialized_until if state else None
+            ttl = version.view.ttl
+            stale = until is None or (ttl is not None and now - until > ttl)
+            stale = stale or (state is not None and state.version != version.version)
+            result.append(
+                Freshness(
+                    name=version.name,
+                    version=version.version,
+                    last_materialized_at=state.last_materialized_at if state else None,
+                    materialized_until=until,
+                    source_watermark=state.source_watermark if state else None,
+                    rows_written=state.rows_written if state else 0,
+                    is_stale=stale,
+                )
+            )
+        return result
+
+    def check_skew(self, view: str, sample: int = 1000, seed: int = 0) -> dict[str, Any]:
+        """Compare online values with offline point-in-time values at the materialization time."""
+        from driftloop.features._skew import check_skew
+
+        state = next((f for f in self.freshness() if f.name == view), None)
+        if state is None or state.materialized_until is None:
+            raise InvalidInputError(
+                f"feature view {view!r} was never materialized; "
+                "run `driftloop features materialize`"
+            )
+        version = self.registry.get(view)
+        return check_skew(self, version, state.materialized_until, sample, seed)

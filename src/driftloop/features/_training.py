@@ -1,0 +1,119 @@
+"""Training sets: entity rows joined point in time with the features asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from driftloop.errors import InvalidInputError
+from driftloop.features._models import FeatureViewVersion
+from driftloop.features._offline import (
+    ENTITY_RELATION,
+    DatasetResolver,
+    connect,
+    register_entity,
+    register_source,
+    to_pit_view,
+)
+from driftloop.features._pit import build_pit_query
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSet:
+    """A point-in-time correct training set and what it was built from.
+
+    ``feature_views`` are the view versions used (``"weather@2"``); ``dataset`` is the
+    dataset version it was logged as (``log=True``), else None.
+    """
+
+    table: pa.Table
+    feature_views: tuple[str, ...]
+    features: tuple[str, ...]
+    dataset: Any = None
+
+    def to_arrow(self) -> pa.Table:
+        return self.table
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.table.to_pandas()
+
+    def to_polars(self) -> Any:
+        import polars as pl
+
+        return pl.from_arrow(self.table)
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+
+def select_features(
+    version: FeatureViewVersion, wanted: Sequence[str], full_names: bool
+) -> tuple[list[str], list[str]]:
+    """The view's features ``wanted`` names (``*`` = all) and their output column names."""
+    view = version.view
+    names = view.feature_names if "*" in wanted else list(wanted)
+    unknown = [n for n in names if n not in view.feature_names]
+    if unknown:
+        raise InvalidInputError(
+            f"feature view {view.name!r} (version {version.version}) has no feature(s) "
+            f"{unknown}; it has {view.feature_names}"
+        )
+    outputs = [f"{view.name}__{n}" if full_names else n for n in names]
+    return names, outputs
+
+
+def build_training_table(
+    entity: Any,
+    event_timestamp: str,
+    selected: Sequence[tuple[FeatureViewVersion, list[str], list[str]]],
+    resolve: DatasetResolver,
+    temp_dir: Path | None = None,
+) -> pa.Table:
+    """Run the point-in-time join of ``entity`` with each (view, features, outputs)."""
+    con = connect(temp_dir)
+    try:
+        columns = register_entity(con, entity)
+        _check_entity(columns, event_timestamp, selected)
+        pits = []
+        for version, features, outputs in selected:
+            relation = register_source(con, version.view, resolve)
+            pits.append(to_pit_view(version.view, relation, features, outputs))
+        sql = build_pit_query(ENTITY_RELATION, columns, event_timestamp, pits)
+        return con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+
+
+def _check_entity(
+    columns: list[str],
+    event_timestamp: str,
+    selected: Sequence[tuple[FeatureViewVersion, list[str], list[str]]],
+) -> None:
+    needs_time = any(v.view.timestamp is not None for v, _, _ in selected)
+    if needs_time and event_timestamp not in columns:
+        raise InvalidInputError(
+            f"the entity rows have no event time column {event_timestamp!r} (columns: {columns}); "
+            "pass event_timestamp='<column>'"
+        )
+    outputs = [o for _, _, outs in selected for o in outs]
+    clash = sorted({o for o in outputs if outputs.count(o) > 1} | (set(outputs) & set(columns)))
+    if clash:
+        raise InvalidInputError(
+            f"output column(s) {clash} appear twice (in two views or in the entity rows); "
+            "pass full_feature_names=True to name them 'view__feature'"
+        )
+    for version, _, _ in selected:
+        missing = [k for k in version.view.join_keys if k not in columns]
+        if missing:
+            raise InvalidInputError(
+                f"the entity rows lack join key(s) {missing} of feature view "
+                f"{version.view.name!r}; they have {columns}"
+            )
