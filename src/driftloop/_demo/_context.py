@@ -23,6 +23,8 @@ class DemoContext:
     run_ids: list[str] = field(default_factory=list)
     models: dict[str, Any] = field(default_factory=dict)  # run id -> fitted model
     best_run_id: str | None = None
+    # role ("train", "evaluation") -> DatasetVersion; the runs record them as inputs
+    dataset_versions: dict[str, Any] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
 
     def say(self, text: str) -> None:

@@ -13,6 +13,7 @@ from driftloop._demo._training import (
     make_model,
     split_train_valid,
 )
+from driftloop.data import log_input
 from driftloop.registry import log_model
 from driftloop.tracking import _fluent as tracking
 
@@ -34,6 +35,8 @@ def track_runs(ctx: DemoContext) -> None:
         name = f"hgb-depth-{params['max_depth'] or 'none'}"
         with tracking.start_run(experiment=EXPERIMENT, name=name) as run:
             tracking.log_params({**params, "features": ",".join(FEATURES), "label": LABEL})
+            for role, version in ctx.dataset_versions.items():
+                log_input(version, role=role)
             model = make_model(params, SEED).fit(train[FEATURES], train[LABEL])
             staged = model.named_steps["model"]
             encoded = model.named_steps["encode"].transform(valid[FEATURES])

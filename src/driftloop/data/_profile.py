@@ -165,8 +165,9 @@ def _aggregates(name: str, kind: str, edges: list[float] | None) -> list[str]:
         )
     elif kind in ("categorical", "temporal"):
         parts += [
-            f"min({c})",
-            f"max({c})",
+            # Text, not Python objects: time zones would need pytz in DuckDB's conversion.
+            f"min({c})::varchar" if kind == "temporal" else f"min({c})",
+            f"max({c})::varchar" if kind == "temporal" else f"max({c})",
             f"approx_top_k({c}, {TOP_K})" if kind == "categorical" else "null",
         ]
     return parts
