@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from driftloop.cli import _data, _models, _runs
+from driftloop.cli import _data, _features, _models, _runs
 from driftloop.cli._output import JsonOption, console, emit, err_console
 from driftloop.errors import DriftloopError
 
@@ -21,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(_data.app, name="data")
+app.add_typer(_features.app, name="features")
 app.add_typer(_runs.app, name="runs")
 app.add_typer(_models.app, name="models")
 

@@ -1,0 +1,261 @@
+"""`driftloop features apply | list | show | materialize | get-online | training-set | check-skew`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from driftloop.cli._output import JsonOption, console, emit, err_console, format_value, table
+
+app = typer.Typer(help="Feature views, training sets and online features.", no_args_is_help=True)
+
+
+def _features():  # type: ignore[no-untyped-def]
+    from driftloop._workspace import get_workspace
+
+    return get_workspace().features
+
+
+def _time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    from driftloop.errors import InvalidInputError
+
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInputError(f"{value!r} is not an ISO time, e.g. 2013-06-01T00:00:00Z") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command("apply")
+def apply(
+    path: Path = typer.Argument(Path("features.py"), help="Python file defining the views."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Apply breaking changes without asking."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would change."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Register the entities and feature views defined in a features.py (versioned)."""
+    from driftloop.features import load_definitions
+
+    service = _features()
+    entities, views = load_definitions(path)
+    plan = service.registry.plan(views)
+    warnings = [w for change in plan for w in change.warnings]
+    for warning in warnings:
+        err_console.print(f"warning: {escape(warning)}")
+    if dry_run:
+        emit(plan, as_json, lambda: _render_changes(plan, "would be"))
+        return
+    if warnings and not yes and not typer.confirm("Apply these breaking changes?", err=True):
+        raise typer.Exit(1)
+    changes = service.apply(views, entities)
+    emit(changes, as_json, lambda: _render_changes(changes, ""))
+
+
+def _render_changes(changes: list[Any], verb: str) -> None:
+    rows = [(c.name, f"{verb} {c.action}".strip(), c.version) for c in changes]
+    table("feature views", ["view", "change", "version"], rows)
+
+
+@app.command("list")
+def list_views(as_json: bool = JsonOption) -> None:
+    """Every view with its version, freshness and whether it is stale beyond its TTL."""
+    service = _features()
+    views = {v.name: v for v in service.registry.latest()}
+    records = []
+    for state in service.freshness():
+        view = views[state.name].view
+        records.append(
+            {
+                "name": state.name,
+                "version": state.version,
+                "entities": list(view.join_keys),
+                "features": view.feature_names,
+                "source": view.source,
+                "timestamp": view.timestamp,
+                "ttl_seconds": None if view.ttl is None else view.ttl.total_seconds(),
+                "last_materialized_at": state.last_materialized_at,
+                "materialized_until": state.materialized_until,
+                "source_watermark": state.source_watermark,
+                "is_stale": state.is_stale,
+            }
+        )
+
+    def render() -> None:
+        rows = [
+            (
+                r["name"],
+                r["version"],
+                ",".join(r["entities"]),
+                len(r["features"]),
+                "" if r["ttl_seconds"] is None else f"{r['ttl_seconds']:g}s",
+                format_value(r["last_materialized_at"]),
+                format_value(r["source_watermark"]),
+                "STALE" if r["is_stale"] else "fresh",
+            )
+            for r in records
+        ]
+        cols = ["view", "version", "keys", "features", "ttl", "materialized", "watermark", "state"]
+        table(f"{len(records)} feature view(s)", cols, rows)
+
+    emit(records, as_json, render)
+
+
+@app.command("show")
+def show(
+    view: str = typer.Argument(..., help="Feature view name."),
+    version: int | None = typer.Option(None, "--version", help="A given version (default latest)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """A view's definition and its versions."""
+    service = _features()
+    found = service.registry.get(view, version)
+    history = service.registry.versions(view)
+    data = {
+        **found.view.to_spec(),
+        "version": found.version,
+        "digest": found.digest,
+        "created_at": found.created_at,
+        "created_by": found.created_by,
+        "versions": [
+            {"version": v.version, "created_at": v.created_at, "by": v.created_by} for v in history
+        ],
+    }
+
+    def render() -> None:
+        console.print(f"[bold]{escape(found.ref)}[/bold]  source: {escape(found.view.source)}")
+        console.print(
+            f"keys: {list(found.view.join_keys)}  timestamp: {found.view.timestamp}  "
+            f"ttl: {found.view.ttl}"
+        )
+        table("features", ["name", "dtype"], [(f.name, f.dtype) for f in found.view.features])
+        table(
+            "versions",
+            ["version", "created", "by"],
+            [(v.version, format_value(v.created_at), v.created_by) for v in history],
+        )
+
+    emit(data, as_json, render)
+
+
+@app.command("materialize")
+def materialize(
+    views: list[str] = typer.Option(None, "--view", "-v", help="Only these views."),
+    start: str | None = typer.Option(None, "--start", help="Earliest event time (ISO)."),
+    end: str | None = typer.Option(None, "--end", help="Latest event time (ISO, default now)."),
+    incremental: bool = typer.Option(
+        False, "--incremental", help="Only what changed, late rows too."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Write the latest value per entity of each view to the online store."""
+    results = _features().materialize(
+        views or None, start=_time(start), end=_time(end), incremental=incremental
+    )
+    rows = [(r.view, r.version, r.rows_written, format_value(r.source_watermark)) for r in results]
+    emit(
+        results,
+        as_json,
+        lambda: table("materialized", ["view", "version", "rows", "watermark"], rows),
+    )
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+@app.command("get-online")
+def get_online(
+    features: list[str] = typer.Argument(..., help="view:feature references."),
+    entity: list[str] = typer.Option(..., "--entity", "-e", help="key=value (repeat per key)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Look up online features of one entity, e.g. `get-online weather:temp -e origin=JFK`."""
+    from driftloop.errors import InvalidInputError
+
+    row: dict[str, Any] = {}
+    for item in entity:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInputError(f"--entity {item!r} is not key=value")
+        row[key] = _parse_value(value)
+    values = _features().get_online_features(features, [row])
+    record = {k: v[0] for k, v in values.items()}
+    emit(
+        record,
+        as_json,
+        lambda: table(None, ["name", "value"], [(k, format_value(v)) for k, v in record.items()]),
+    )
+
+
+@app.command("training-set")
+def training_set(
+    entities: str = typer.Argument(..., help="Parquet/CSV file of entity rows, or SQL."),
+    features: list[str] = typer.Option(..., "--feature", "-f", help="view:feature (repeat)."),
+    event_timestamp: str = typer.Option(
+        "event_timestamp", "--event-timestamp", help="Event time column."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write Parquet here."),
+    log: str | None = typer.Option(None, "--log", help="Log the result as this dataset."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Build a point-in-time correct training set."""
+    import pyarrow.parquet as pq
+
+    result = _features().get_training_set(
+        entities,
+        features,
+        event_timestamp=event_timestamp,
+        log=log is not None,
+        name=log or "training-set",
+    )
+    if output is not None:
+        pq.write_table(result.table, output)
+    info = {
+        "rows": len(result),
+        "columns": result.table.column_names,
+        "feature_views": result.feature_views,
+        "output": output,
+        "dataset": None if result.dataset is None else result.dataset.ref,
+    }
+    emit(
+        info,
+        as_json,
+        lambda: console.print(
+            f"{info['rows']:,} rows, features from {', '.join(result.feature_views)}"
+            + (f"; written to {output}" if output else "")
+            + (f"; logged as {info['dataset']}" if info["dataset"] else "")
+        ),
+    )
+
+
+@app.command("check-skew")
+def check_skew(
+    view: str = typer.Argument(..., help="Feature view name."),
+    sample: int = typer.Option(1000, "--sample", help="How many entities to compare."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the sample."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Compare online values with offline point-in-time values at the materialization time."""
+    report = _features().check_skew(view, sample=sample, seed=seed)
+
+    def render() -> None:
+        console.print(
+            f"{report['view']}: {report['entities']} entities at {format_value(report['at'])}"
+        )
+        table(
+            "skew",
+            ["feature", "compared", "mismatches"],
+            [(f, r["compared"], r["mismatches"]) for f, r in report["features"].items()],
+        )
+
+    emit(report, as_json, render)

@@ -1,0 +1,99 @@
+"""`driftloop features ...` on a real workspace, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import driftloop as dl
+from driftloop.cli import app
+
+DEFINITIONS = """
+from datetime import timedelta
+from driftloop import Entity, Feature, FeatureView
+
+airport = Entity("airport", join_keys=["origin"])
+weather = FeatureView(
+    "weather", entities=[airport], source="weather", timestamp="time_hour",
+    ttl=timedelta(hours={ttl}), features=[Feature("temp"){extra}],
+)
+"""
+
+
+def _write(path: Path, ttl: int = 3, extra: str = ', Feature("humid")') -> Path:
+    path.write_text(DEFINITIONS.format(ttl=ttl, extra=extra), encoding="utf-8")
+    return path
+
+
+def _run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, ["features", *args], input=input)
+    return result
+
+
+@pytest.fixture
+def features_file(workspace, tmp_path: Path) -> Path:
+    frame = pd.DataFrame(
+        {
+            "origin": ["JFK", "JFK", "LGA"],
+            "time_hour": [datetime(2013, 1, 1, h) for h in (0, 1, 0)],
+            "temp": [1.0, 2.0, 5.0],
+            "humid": [50.0, 60.0, 70.0],
+        }
+    )
+    dl.log_dataset("weather", frame)
+    return _write(tmp_path / "features.py")
+
+
+def test_apply_list_show_and_breaking_change_prompt(features_file: Path) -> None:
+    first = _run("apply", str(features_file), "--json")
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)[0] == {
+        "name": "weather",
+        "action": "created",
+        "version": 1,
+        "warnings": [],
+    }
+    _write(features_file, extra="")  # removes 'humid'
+    refused = _run("apply", str(features_file), input="n\n")
+    assert refused.exit_code == 1
+    assert "feature 'humid' is removed" in refused.output
+    forced = _run("apply", str(features_file), "--yes", "--json")
+    assert json.loads(forced.stdout)[0]["version"] == 2
+    listed = json.loads(_run("list", "--json").stdout)
+    assert listed[0]["name"] == "weather" and listed[0]["is_stale"] is True
+    shown = json.loads(_run("show", "weather", "--json").stdout)
+    assert [v["version"] for v in shown["versions"]] == [1, 2]
+    assert "STALE" in _run("list").stdout
+
+
+def test_materialize_get_online_training_set_and_skew(features_file: Path, tmp_path: Path) -> None:
+    assert _run("apply", str(features_file)).exit_code == 0
+    done = _run("materialize", "--end", "2013-01-01T02:00:00Z", "--json")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)[0]["rows_written"] == 2
+    online = _run("get-online", "weather:temp", "weather:humid", "-e", "origin=JFK", "--json")
+    assert online.exit_code == 0, online.output
+    assert json.loads(online.stdout) == {"origin": "JFK", "temp": None, "humid": None}  # past TTL
+    entities = tmp_path / "entities.parquet"
+    pd.DataFrame({"origin": ["JFK"], "event_timestamp": [datetime(2013, 1, 1, 0, 30)]}).to_parquet(
+        entities
+    )
+    out = tmp_path / "train.parquet"
+    built = _run("training-set", str(entities), "-f", "weather:temp", "-o", str(out), "--json")
+    assert built.exit_code == 0, built.output
+    assert pd.read_parquet(out)["temp"].tolist() == [1.0]
+    skew = _run("check-skew", "weather", "--sample", "10", "--json")
+    assert skew.exit_code == 0, skew.output
+    assert json.loads(skew.stdout)["features"]["temp"]["mismatches"] == 0
+    assert "mismatches" in _run("check-skew", "weather").stdout
+
+
+def test_errors_name_the_problem(workspace, tmp_path: Path) -> None:
+    missing = _run("apply", str(tmp_path / "nope.py"))
+    assert missing.exit_code != 0
+    assert "no feature definitions" in str(missing.exception)
