@@ -55,14 +55,14 @@ def value(i: int) -> float:
     return 1.0 / (1.0 + i)
 
 
-def best_of(repeats: int, search: Callable[[], list[str]]) -> tuple[float, list[str]]:
-    """Fastest wall time of ``repeats`` calls, and the run names the last call returned."""
-    best, names = float("inf"), []
+def best_of(repeats: int, search: Callable[[], list[str]]) -> tuple[float, float, list[str]]:
+    """First and fastest wall time of ``repeats`` calls, and the run names returned."""
+    times, names = [], []
     for _ in range(repeats):
         start = time.perf_counter()
         names = search()
-        best = min(best, time.perf_counter() - start)
-    return best, names
+        times.append(time.perf_counter() - start)
+    return times[0], min(times), names
 
 
 def names_digest(names: list[str]) -> str:
@@ -119,8 +119,8 @@ def _driftloop_search(args: argparse.Namespace) -> dict[str, Any]:
         frame = dl.search_runs(EXPERIMENT, filter=FILTER, order_by=[f"{ORDER_BY} desc"])
         return frame["run_name"].tolist()
 
-    seconds, names = best_of(args.repeats, search)
-    return _search_result(args, populate, seconds, names)
+    first, best, names = best_of(args.repeats, search)
+    return _search_result(args, populate, first, best, names)
 
 
 # MLflow (run in the peer interpreter) ----------------------------------------------------
@@ -179,8 +179,8 @@ def _mlflow_search(args: argparse.Namespace) -> dict[str, Any]:
         )
         return frame["tags.mlflow.runName"].tolist()
 
-    seconds, names = best_of(args.repeats, search)
-    return _search_result(args, populate, seconds, names)
+    first, best, names = best_of(args.repeats, search)
+    return _search_result(args, populate, first, best, names)
 
 
 # results ---------------------------------------------------------------------------------
@@ -199,12 +199,13 @@ def _log_result(n: int, calls: float, total: float, stored: int, stored_ok: bool
 
 
 def _search_result(
-    args: argparse.Namespace, populate: float, seconds: float, names: list[str]
+    args: argparse.Namespace, populate: float, first: float, best: float, names: list[str]
 ) -> dict[str, Any]:
     return {
         "runs": args.runs,
         "populate_seconds": populate,
-        "search_seconds": seconds,
+        "search_first_seconds": first,
+        "search_seconds": best,
         "search_repeats": args.repeats,
         "search_rows": len(names),
         "search_names_digest": names_digest(names),
@@ -245,6 +246,7 @@ def compare(dl: dict[str, Any], ml: dict[str, Any] | None, values: int) -> dict[
             mlflow_seconds_for_values_extrapolated=values / ml["values_per_s"],
             values_per_s_ratio=dl["values_per_s"] / ml["values_per_s"],
             search_ratio=ml["search_seconds"] / dl["search_seconds"],
+            search_first_call_ratio=ml["search_first_seconds"] / dl["search_first_seconds"],
             same_search_result=dl["search_names_digest"] == ml["search_names_digest"],
         )
         summary["search_target_met"] = summary["search_ratio"] >= TARGET_SEARCH_RATIO
@@ -262,6 +264,7 @@ def print_table(dl: dict[str, Any], ml: dict[str, Any] | None, summary: dict[str
         ("all values stored (read back)", lambda r: str(r["all_values_stored"])),
         ("runs x 10 params x 10 metrics", lambda r: f"{r['runs']:,}"),
         ("seconds to log those runs", lambda r: f"{r['populate_seconds']:.2f}"),
+        ("filtered search, s (first call)", lambda r: f"{r['search_first_seconds']:.4f}"),
         ("filtered search, s (best of)", lambda r: f"{r['search_seconds']:.4f}"),
         ("runs found", lambda r: str(r["search_rows"])),
     ]
@@ -284,9 +287,10 @@ def print_table(dl: dict[str, Any], ml: dict[str, Any] | None, summary: dict[str
         f"{TARGET_VALUES_PER_S:,}/s: {_met(summary['values_target_met'])}"
     )
     print(
-        f"search: driftloop {summary['search_ratio']:.1f}x faster; target >= "
-        f"{TARGET_SEARCH_RATIO:.0f}x: {_met(summary['search_target_met'])}; same runs in the "
-        f"same order: {summary['same_search_result']}"
+        f"search: driftloop {summary['search_ratio']:.1f}x faster (best of; first call "
+        f"{summary['search_first_call_ratio']:.1f}x); target >= {TARGET_SEARCH_RATIO:.0f}x: "
+        f"{_met(summary['search_target_met'])}; same runs in the same order: "
+        f"{summary['same_search_result']}"
     )
 
 
@@ -299,7 +303,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--values", type=int, default=100_000, help="values driftloop logs")
     parser.add_argument("--mlflow-values", type=int, default=5_000, help="values MLflow logs")
     parser.add_argument("--runs", type=int, default=1_000, help="runs for the search")
-    parser.add_argument("--repeats", type=int, default=5, help="search repeats (best taken)")
+    parser.add_argument("--repeats", type=int, default=10, help="search repeats (best taken)")
     parser.add_argument("--peer-python", default=sys.executable, help="interpreter with mlflow")
     parser.add_argument("--no-mlflow", action="store_true", help="driftloop only")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
