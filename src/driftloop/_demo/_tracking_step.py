@@ -22,9 +22,12 @@ SEED = 13
 
 
 def join_features(ctx: DemoContext, flights: pd.DataFrame) -> pd.DataFrame:
-    """Flights with the weather at departure hour and the plane's attributes."""
-    frame = flights.merge(ctx.weather, on=["origin", "time_hour"], how="left")
-    return frame.merge(ctx.planes[["tailnum", "plane_year", "seats"]], on="tailnum", how="left")
+    """Flights with the weather at departure hour and the plane's attributes (point in time)."""
+    from driftloop._demo._features_step import PLANE_FEATURES, WEATHER_FEATURES
+
+    refs = [f"weather:{f}" for f in WEATHER_FEATURES] + [f"planes:{f}" for f in PLANE_FEATURES]
+    features = ctx.workspace.features
+    return features.get_training_set(flights, refs, event_timestamp="time_hour").to_pandas()
 
 
 def track_runs(ctx: DemoContext) -> None:

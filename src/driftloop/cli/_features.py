@@ -1,4 +1,4 @@
-"""`driftloop features apply | list | show | materialize | get-online | training-set | check-skew`."""
+"""`driftloop features`: apply, list, show, materialize, get-online, training-set, check-skew."""
 
 from __future__ import annotations
 

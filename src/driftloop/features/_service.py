@@ -206,7 +206,12 @@ class FeatureService:
             state = states.get(version.name)
             until = state.materialized_until if state else None
             ttl = version.view.ttl
-            stale = until is None or (ttl is not None and now - until > ttl)
+            # The newest value online is as old as the window end or the source's newest row,
+            # whichever is earlier; past the TTL, lookups now return nulls: stale.
+            newest = (
+                min(until, state.source_watermark) if state and state.source_watermark else until
+            )
+            stale = newest is None or (ttl is not None and now - newest > ttl)
             stale = stale or (state is not None and state.version != version.version)
             result.append(
                 Freshness(
