@@ -46,7 +46,11 @@ class OnnxCheck:
 def _initial_types(
     signature: ModelSignature | None, example: Any, single_tensor: bool
 ) -> list[Any]:
-    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+    # onnxmltools checks for its own tensor type classes, skl2onnx for its own.
+    if single_tensor:
+        from onnxmltools.convert.common.data_types import FloatTensorType, StringTensorType
+    else:
+        from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
     if isinstance(example, np.ndarray):
         return [("input", FloatTensorType([None, *example.shape[1:]]))]

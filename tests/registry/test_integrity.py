@@ -1,0 +1,86 @@
+"""Changed bytes are refused before unpickling; different package versions warn."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import driftloop as dl
+from driftloop.errors import RequirementsMismatchWarning
+from driftloop.registry._package import MANIFEST, manifest_bytes
+
+
+class Tripwire:
+    """Unpickling it leaves a file behind, so a test can prove it was never unpickled."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+        self.label = "aaaaaaaaaaaaaaaa"
+
+    def __setstate__(self, state: dict[str, str]) -> None:
+        Path(state["marker"]).write_text("unpickled")
+        self.__dict__.update(state)
+
+    def predict(self, data: pd.DataFrame) -> list[int]:
+        return [1] * len(data)
+
+
+def _blob_file(workspace: dl.Workspace, digest: str) -> Path:
+    path = workspace.blobs.local_path(digest)
+    assert path is not None
+    return path
+
+
+def test_one_changed_byte_is_refused_and_never_unpickled(
+    workspace: dl.Workspace, tmp_path: Path
+) -> None:
+    marker = tmp_path / "unpickled.txt"
+    with dl.start_run():
+        dl.log_model(
+            Tripwire(str(marker)),
+            name="trip",
+            input_example=pd.DataFrame({"x": [1]}),
+            register=True,
+        )
+    assert dl.load_model("models:/trip/1").predict(pd.DataFrame({"x": [1, 2]})) == [1, 1]
+    marker.unlink()
+    digest = workspace.registry.manifest("models:/trip/1")["files"]["model.pkl"]["digest"]
+    blob = _blob_file(workspace, digest)
+    data = bytearray(blob.read_bytes())
+    data[data.index(b"aaaaaaaaaaaaaaaa")] = ord("b")  # still a valid pickle, just different
+    blob.chmod(0o644)
+    blob.write_bytes(bytes(data))
+    with pytest.raises(
+        dl.IntegrityError, match=r"file 'model\.pkl' was changed after it was logged"
+    ) as info:
+        dl.load_model("models:/trip/1")
+    assert "nothing was unpickled" in str(info.value)
+    assert not marker.exists()
+
+
+def test_a_changed_manifest_is_refused(workspace: dl.Workspace) -> None:
+    with dl.start_run():
+        logged = dl.log_model(Tripwire("unused"), name="trip", register=True)
+    blob = _blob_file(workspace, logged.model_digest)
+    blob.chmod(0o644)
+    blob.write_bytes(blob.read_bytes().replace(b"pyfunc", b"sklear", 1))
+    with pytest.raises(dl.IntegrityError, match=r"manifest .* was changed after it was logged"):
+        dl.load_model("models:/trip/latest")
+
+
+def test_different_installed_versions_warn_with_the_differences(workspace: dl.Workspace) -> None:
+    with dl.start_run() as run:
+        logged = dl.log_model(Tripwire("unused"))
+        manifest = workspace.registry.manifest(logged.uri)
+        manifest["requirements"] = {**manifest["requirements"], "numpy": "1.0.0", "left-pad": "0.1"}
+        # A model logged elsewhere: same files, a manifest with other versions.
+        workspace.tracking.log_artifact_bytes(run.id, manifest_bytes(manifest), f"model/{MANIFEST}")
+    with pytest.warns(RequirementsMismatchWarning) as caught:
+        dl.load_model(f"runs:/{run.id}/model")
+    message = str(caught[0].message)
+    assert "numpy: logged 1.0.0, installed" in message
+    assert "left-pad: logged 0.1, installed not installed" in message
+    assert json.loads(manifest_bytes(manifest))["requirements"]["numpy"] == "1.0.0"
