@@ -184,21 +184,52 @@ def enforce_signature(
         return converted
     if isinstance(converted, np.ndarray):
         converted = _frame_from_array(signature, converted, where)
+    return _enforce_columns(signature, converted, where)
+
+
+# Types whose pandas dtype name is the signature type: no values need to be looked at.
+_PLAIN_TYPES = frozenset(
+    [
+        "float64",
+        "float32",
+        "int64",
+        "int32",
+        "int16",
+        "int8",
+        "uint64",
+        "uint32",
+        "uint16",
+        "uint8",
+        "bool",
+    ]
+)
+
+
+def _enforce_columns(signature: ModelSignature, frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    # Per-row serving calls this on every request: plain numeric columns are checked from
+    # the dtypes alone and the frame is only copied when a column is cast or reordered.
+    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
     problems: list[str] = []
-    columns: dict[str, pd.Series] = {}
+    casts: dict[str, pd.Series] = {}
     for spec in signature.inputs:
-        if spec.name not in converted.columns:
+        if spec.name not in dtypes:
             problems.append(f"missing column '{spec.name}'")
             continue
-        column, problem = _coerce(spec, converted[spec.name])
+        if spec.type in _PLAIN_TYPES and str(dtypes[spec.name]) == spec.type:
+            continue
+        column = frame[spec.name]
+        coerced, problem = _coerce(spec, column)
         if problem:
             problems.append(problem)
-        columns[spec.name] = column
+        elif coerced is not column:
+            casts[spec.name] = coerced
     if problems:
         raise InvalidInputError(
             f"input does not match the signature of {where}: " + "; ".join(problems)
         )
-    return pd.DataFrame(columns, index=converted.index)
+    names = signature.columns
+    result = frame if list(frame.columns) == names else frame[names]
+    return result.assign(**casts) if casts else result
 
 
 def _frame_from_array(signature: ModelSignature, array: np.ndarray, where: str) -> pd.DataFrame:
@@ -209,7 +240,7 @@ def _frame_from_array(signature: ModelSignature, array: np.ndarray, where: str) 
             f"input does not match the signature of {where}: expected {len(signature.inputs)} "
             f"columns ({', '.join(signature.columns)}), got an array of shape {array.shape}"
         )
-    return pd.DataFrame({c.name: array[:, i] for i, c in enumerate(signature.inputs)})
+    return pd.DataFrame(array, columns=signature.columns)
 
 
 def _coerce(spec: ColumnSpec, column: pd.Series) -> tuple[pd.Series, str | None]:
