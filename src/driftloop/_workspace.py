@@ -83,6 +83,7 @@ class Workspace:
 
     @cached_property
     def features(self) -> FeatureService:
+        from driftloop.features._offline import cached_dataset_resolver
         from driftloop.features._service import FeatureService
 
         return FeatureService(
@@ -90,7 +91,7 @@ class Workspace:
             self.user,
             self.settings.online_url,
             self.settings.state_dir,
-            lambda ref: self.datasets.get(ref).parquet_paths,
+            cached_dataset_resolver(self.datasets.get),
         )
 
     def close(self) -> None:

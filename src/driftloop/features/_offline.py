@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from driftloop.errors import InvalidInputError
 from driftloop.features._models import FeatureView
-from driftloop.features._pit import PitView, quote
+from driftloop.features._pit import ROW_ID, PitView, quote
 
 # Resolves a dataset reference ("weather", "weather@3") to local Parquet files.
 DatasetResolver = Callable[[str], list[Path]]
@@ -110,19 +111,33 @@ def to_pit_view(
     )
 
 
-def register_entity(con: duckdb.DuckDBPyConnection, entity: Any) -> list[str]:
-    """Make the entity rows visible as ``__dl_entity``; returns their columns.
+def register_entity(con: duckdb.DuckDBPyConnection, entity: Any) -> tuple[list[str], str | None]:
+    """Make the entity rows visible as ``__dl_entity``; returns their columns and row id.
 
     Accepts pandas, Polars, Arrow, a Parquet/CSV path, or SQL the connection can run.
+    In-memory rows get a row number column (the returned row id) to restore their order.
     """
     if isinstance(entity, str | Path):
         text = str(entity)
         body = text if _SQL_START.match(text) else f"SELECT * FROM {_file_scan(text)}"
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_ENTITY} AS {body}")
+        row_id = None
     else:
         table = _as_arrow(entity)
+        columns = table.column_names
+        row_id = ROW_ID
+        table = table.append_column(ROW_ID, pa.array(np.arange(table.num_rows, dtype=np.int64)))
         con.register(_ENTITY, table)
-    return list(con.sql(f"SELECT * FROM {_ENTITY} LIMIT 0").to_arrow_table().column_names)
+        return columns, row_id
+    return list(con.sql(f"SELECT * FROM {_ENTITY} LIMIT 0").to_arrow_table().column_names), row_id
+
+
+def restore_order(table: pa.Table, row_id: str) -> pa.Table:
+    """Rows back in entity order: ``row_id`` is a permutation of 0..n-1, so O(n), no sort."""
+    rows = table.column(row_id).to_numpy()
+    positions = np.empty(len(rows), dtype=np.int64)
+    positions[rows] = np.arange(len(rows), dtype=np.int64)
+    return table.drop_columns([row_id]).take(pa.array(positions))
 
 
 def _as_arrow(data: Any) -> pa.Table:
@@ -139,3 +154,21 @@ def _as_arrow(data: Any) -> pa.Table:
 
 
 ENTITY_RELATION = _ENTITY
+
+
+def cached_dataset_resolver(open_dataset: Callable[[str], Any]) -> DatasetResolver:
+    """A resolver that verifies a dataset version's files once per process, not per join.
+
+    ``open_dataset(ref)`` returns a dataset (``.version.digest``, ``.parquet_paths``);
+    hashing a large version's bytes on every training set would cost more than the join.
+    """
+    verified: dict[str, list[Path]] = {}
+
+    def resolve(ref: str) -> list[Path]:
+        dataset = open_dataset(ref)
+        paths = verified.get(dataset.version.digest)
+        if paths is None or not all(p.exists() for p in paths):
+            paths = verified[dataset.version.digest] = list(dataset.parquet_paths)
+        return paths
+
+    return resolve

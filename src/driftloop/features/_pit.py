@@ -94,6 +94,7 @@ def build_pit_query(
     views: Sequence[PitView],
     *,
     keep_order: bool = True,
+    row_id: str | None = None,
 ) -> str:
     """SQL joining ``views`` onto the entity rows, point in time correct.
 
@@ -103,17 +104,22 @@ def build_pit_query(
         event_timestamp: the entity column holding each row's event time.
         views: the views to join, each with its output columns.
         keep_order: return rows in the order of ``entity_relation`` (costs a sort).
+        row_id: an entity column numbering the rows; it is returned last and no sort is
+            done, so the caller can restore the order more cheaply than SQL can.
     """
-    row_id = f", row_number() OVER () AS {ROW_ID}" if keep_order else ""
-    items = [f"e.{quote(c)}" for c in entity_columns]
+    keep_order = keep_order and row_id is None
+    numbering = f", row_number() OVER () AS {ROW_ID}" if keep_order else ""
+    items = [f"e.{quote(c)}" for c in entity_columns if c != row_id]
     joins = []
     for index, view in enumerate(views):
         alias = f"v{index}"
         items.extend(_select_items(view, alias, event_timestamp))
         joins.append(_join_clause(view, alias, event_timestamp))
+    if row_id is not None:
+        items.append(f"e.{quote(row_id)}")
     order = f" ORDER BY e.{ROW_ID}" if keep_order else ""
     return (
-        f"SELECT {', '.join(items)} FROM (SELECT *{row_id} FROM {entity_relation}) e "
+        f"SELECT {', '.join(items)} FROM (SELECT *{numbering} FROM {entity_relation}) e "
         + " ".join(joins)
         + order
     )

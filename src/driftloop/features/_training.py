@@ -16,6 +16,7 @@ from driftloop.features._offline import (
     connect,
     register_entity,
     register_source,
+    restore_order,
     to_pit_view,
 )
 from driftloop.features._pit import build_pit_query
@@ -80,14 +81,16 @@ def build_training_table(
     """Run the point-in-time join of ``entity`` with each (view, features, outputs)."""
     con = connect(temp_dir)
     try:
-        columns = register_entity(con, entity)
+        columns, row_id = register_entity(con, entity)
         _check_entity(columns, event_timestamp, selected)
         pits = []
         for version, features, outputs in selected:
             relation = register_source(con, version.view, resolve)
             pits.append(to_pit_view(version.view, relation, features, outputs))
-        sql = build_pit_query(ENTITY_RELATION, columns, event_timestamp, pits)
-        return con.sql(sql).to_arrow_table()
+        names = columns if row_id is None else [*columns, row_id]
+        sql = build_pit_query(ENTITY_RELATION, names, event_timestamp, pits, row_id=row_id)
+        table = con.sql(sql).to_arrow_table()
+        return table if row_id is None else restore_order(table, row_id)
     finally:
         con.close()
 
