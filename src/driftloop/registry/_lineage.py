@@ -74,7 +74,11 @@ def build_lineage(service: RegistryService, uri: str) -> Lineage:
             "flavor": version.flavor,
             "aliases": list(version.aliases),
         }
-    nodes = [LineageNode(root, "model_version", where, attributes)]
+    label = where
+    if version is not None:
+        aliases = f", @{', @'.join(version.aliases)}" if version.aliases else ""
+        label = f"{where} ({version.flavor}, {version.status.value}{aliases})"
+    nodes = [LineageNode(root, "model_version", label, attributes)]
     edges: list[LineageEdge] = []
     run_id = version.run_id if version else where.removeprefix("runs:/").split("/")[0]
     if run_id:
