@@ -40,6 +40,7 @@ def test_list_versions_show(registered: dl.Workspace) -> None:
     assert [m["name"] for m in _json("models", "list")] == ["churn"]
     assert [v["version"] for v in _json("models", "versions", "churn")] == [1, 2]
     shown = _json("models", "show", "churn/2")
+    assert shown["params"] == {"C": "1.0"} and shown["datasets"] == [] and "code_commit" in shown
     assert shown["status"] == "ready" and shown["signature"]["inputs"][0]["name"] == "age"
     text = CliRunner().invoke(app, ["models", "versions", "churn"])
     assert text.exit_code == 0 and "ready" in text.output

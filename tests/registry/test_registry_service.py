@@ -129,3 +129,16 @@ def test_models_have_descriptions_and_tags(workspace: dl.Workspace) -> None:
     with pytest.raises(dl.AlreadyExistsError):
         workspace.registry.create_model("churn")
     assert [m.name for m in workspace.registry.list_models()] == ["churn"]
+
+
+def test_concurrent_registrations_get_distinct_numbers(
+    workspace: dl.Workspace, log: Callable[..., LoggedModel]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    logged = log(name=None)
+    with ThreadPoolExecutor(4) as pool:
+        versions = list(
+            pool.map(lambda _: workspace.registry.register(logged, "churn").version, range(8))
+        )
+    assert sorted(versions) == list(range(1, 9))

@@ -102,8 +102,9 @@ def show(
     as_json: bool = JsonOption,
 ) -> None:
     """One version: status, lineage links, signature and requirements."""
-    version = _registry().resolve(ref)
-    summary = _version_summary(version)
+    registry = _registry()
+    version = registry.resolve(ref)
+    summary = {**_version_summary(version), **_run_links(registry, version)}
 
     def render() -> None:
         console.print(
@@ -116,6 +117,12 @@ def show(
         console.print(
             f"registered by {escape(version.created_by)} on {format_value(version.created_at)}"
         )
+        commit = summary["code_commit"] or "not in git"
+        datasets = ", ".join(summary["datasets"]) or "none recorded"
+        console.print(f"code: {commit}   datasets: {escape(datasets)}")
+        if summary["metrics"]:
+            rows = [(k, format_value(v)) for k, v in sorted(summary["metrics"].items())]
+            table("metrics of its run", ["key", "value"], rows)
         if version.signature and version.signature.inputs:
             table(
                 "signature",
@@ -125,6 +132,21 @@ def show(
         table("requirements", ["package", "version"], sorted(version.requirements.items()))
 
     emit(summary, as_json, render)
+
+
+def _run_links(registry: Any, version: ModelVersion) -> dict[str, Any]:
+    """What the version's run says about it: code commit, input datasets, params, metrics."""
+    links: dict[str, Any] = {"code_commit": None, "datasets": [], "params": {}, "metrics": {}}
+    if version.run_id is None:
+        return links
+    run = registry.tracking.get_run(version.run_id)
+    links.update(
+        code_commit=run.git_commit,
+        params=run.params,
+        metrics=run.metrics,
+        datasets=[i.ref for i in run.inputs if i.kind == "dataset"],
+    )
+    return links
 
 
 def _split(ref: str) -> tuple[str, int]:
