@@ -71,3 +71,9 @@ def test_missing_path_unsupported_object_and_bad_name(
         dl.log_dataset("x", {"a": [1]})
     with pytest.raises(InvalidInputError, match="dataset name 'a@b'"):
         dl.log_dataset("a@b", pd.DataFrame({"a": [1]}))
+
+
+def test_frame_without_columns_is_refused(sqlite_workspace: dl.Workspace) -> None:
+    with pytest.raises(InvalidInputError, match="has no columns"):
+        dl.log_dataset("x", pd.DataFrame())
+    _nothing_registered("x")

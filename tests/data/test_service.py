@@ -124,3 +124,15 @@ def test_failed_profile_leaves_no_version_row(
         assert session.query(DatasetVersionRow).count() == 0
     with pytest.raises(NotFoundError):
         dl.get_dataset("broken")
+
+
+def test_skipped_profile_is_computed_on_first_use_and_kept(
+    workspace: dl.Workspace, frame: pd.DataFrame
+) -> None:
+    version = dl.log_dataset("flights", frame, profile=False)
+    with workspace.store.read() as session:
+        assert session.query(DatasetVersionRow).one().profile is None
+    profile = workspace.datasets.profile(version)
+    assert profile["num_rows"] == len(frame) and profile["columns"]["id"]["max"] == len(frame) - 1
+    with workspace.store.read() as session:
+        assert session.query(DatasetVersionRow).one().profile == profile

@@ -45,12 +45,15 @@ def log(
     name: str = typer.Argument(..., help="Dataset name."),
     path: str = typer.Argument(..., help="Parquet or CSV: a file, a folder or a glob."),
     description: str | None = typer.Option(None, "--description", "-d"),
+    profile: bool = typer.Option(
+        True, "--profile/--no-profile", help="Profile now or on first use."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Log files as a new version of NAME (the same content returns its existing version)."""
     from driftloop.data._fluent import log_dataset
 
-    version = log_dataset(name, path, description=description)
+    version = log_dataset(name, path, description=description, profile=profile)
     emit(
         version,
         as_json,

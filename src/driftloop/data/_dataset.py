@@ -75,9 +75,9 @@ class Dataset:
         if con is not None:
             return con
         if self._con is None:
-            import duckdb
+            from driftloop.data._profile import connect
 
-            self._con = duckdb.connect()
+            self._con = connect()
         return self._con
 
     def __len__(self) -> int:

@@ -28,13 +28,19 @@ def _active_run_id() -> str | None:
 
 
 def log_dataset(
-    name: str, data: Any, *, source: str | None = None, description: str | None = None
+    name: str,
+    data: Any,
+    *,
+    source: str | None = None,
+    description: str | None = None,
+    profile: bool = True,
 ) -> DatasetVersion:
     """Store ``data`` as a version of dataset ``name`` (same content: the existing version).
 
     ``data`` is a pandas or Polars DataFrame, a pyarrow Table, or the path of Parquet or
     CSV files (a file, a folder or a glob). If a run is active, the version is recorded
-    as its input.
+    as its input. The profile is computed now, in one DuckDB scan; ``profile=False``
+    defers it to the first use (for a fast log of very large data).
 
     Raises:
         InvalidInputError: the data or a file cannot be read or stored as Parquet
@@ -46,7 +52,9 @@ def log_dataset(
         v.ref  # 'flights@1'
     """
     run_id = _active_run_id()
-    version = _service().log(name, data, source=source, description=description, run_id=run_id)
+    version = _service().log(
+        name, data, source=source, description=description, run_id=run_id, profile=profile
+    )
     if run_id is not None:
         log_input(version)
     return version

@@ -36,6 +36,8 @@ def stage(data: Any, workdir: Path) -> StagedData:
     if isinstance(data, str | Path):
         return _stage_paths(_expand(data), str(data), workdir)
     table = _to_arrow(data)
+    if table.num_columns == 0:
+        raise InvalidInputError("the data has no columns; a dataset needs at least one column")
     path = workdir / "part-0.parquet"
     try:
         pq.write_table(table, path, compression="zstd")
@@ -124,7 +126,9 @@ def _schema_text(schema: pa.Schema) -> str:
 def _csv_to_parquet(path: Path, out: Path) -> Path:
     import duckdb
 
-    con = duckdb.connect()
+    from driftloop.data._profile import connect
+
+    con = connect()
     try:
         relation = con.read_csv(str(path))
         _check_mixed_types(con, relation, path)

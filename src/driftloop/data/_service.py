@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from driftloop.artifacts import FsspecBlobStore, hash_bytes
 from driftloop.data._dataset import Dataset
 from driftloop.data._ingest import StagedData, stage
 from driftloop.data._models import DatasetVersion, check_name, parse_ref
+from driftloop.data._profile import compute_profile
 from driftloop.errors import InvalidInputError, NotFoundError
 from driftloop.store import MetadataStore
 from driftloop.store._base import utcnow
@@ -33,6 +35,9 @@ class DatasetService:
         self.blobs = blobs
         self.user = user
         self.cache_dir = cache_dir
+        # Seconds spent staging, storing (hash + copy) and profiling by the last log();
+        # read by bench/datasets.py and useful when a log is slow.
+        self.last_timings: dict[str, float] = {}
 
     def log(
         self,
@@ -42,15 +47,23 @@ class DatasetService:
         source: str | None = None,
         description: str | None = None,
         run_id: str | None = None,
+        profile: bool = True,
     ) -> DatasetVersion:
-        """Store ``data`` as a new version of ``name``; the same content returns its version."""
+        """Store ``data`` as a new version of ``name``; the same content returns its version.
+
+        ``profile=False`` skips the profiling scan; the profile is then computed (and
+        stored) the first time something needs it.
+        """
         check_name(name)
+        clock = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="driftloop-data-") as tmp:
             staged = stage(data, Path(tmp))
+            self.last_timings = {"stage": time.perf_counter() - clock}
             # Blobs first, rows after: a failure in between leaves an unreferenced blob,
             # never a version row without its bytes. put_file hashes before copying, so
             # content already stored is never copied again.
             blobs = [self.blobs.put_file(path) for path in staged.files]
+            self.last_timings["store"] = time.perf_counter() - clock - self.last_timings["stage"]
             files = [{"digest": b.digest, "size": b.size} for b in blobs]
             digest = (
                 blobs[0].digest
@@ -60,13 +73,10 @@ class DatasetService:
             existing = self._find_by_digest(name, digest)
             if existing is not None:
                 return existing
-            profile = self._profile(staged)
-        return self._insert(name, digest, staged, files, profile, source, description, run_id)
-
-    def _profile(self, staged: StagedData) -> dict[str, Any]:
-        from driftloop.data._profile import compute_profile
-
-        return compute_profile(staged.files, staged.source)
+            started = time.perf_counter()
+            stats = compute_profile(staged.files, staged.source) if profile else None
+            self.last_timings["profile"] = time.perf_counter() - started
+        return self._insert(name, digest, staged, files, stats, source, description, run_id)
 
     def _insert(
         self,
@@ -74,7 +84,7 @@ class DatasetService:
         digest: str,
         staged: StagedData,
         files: list[dict[str, Any]],
-        profile: dict[str, Any],
+        profile: dict[str, Any] | None,
         source: str | None,
         description: str | None,
         run_id: str | None,
@@ -101,7 +111,7 @@ class DatasetService:
         digest: str,
         staged: StagedData,
         files: list[dict[str, Any]],
-        profile: dict[str, Any],
+        profile: dict[str, Any] | None,
         source: str | None,
         description: str | None,
         run_id: str | None,
@@ -222,11 +232,17 @@ class DatasetService:
             return [to_version(r) for r in rows]
 
     def profile(self, ref: str | DatasetVersion) -> dict[str, Any]:
-        """The profile computed when the version was logged."""
+        """The version's profile: computed when it was logged, or now (and stored) if skipped."""
         row = self._row(ref)
-        if row.profile is None:
-            raise NotFoundError(f"dataset version {row.name}@{row.version} has no profile")
-        return row.profile
+        if row.profile is not None:
+            return row.profile
+        files = [str(f["digest"]) for f in row.files]
+        stats = compute_profile(self._local_paths(files), f"{row.name}@{row.version}")
+        with self.store.session() as session:
+            stored = session.get(DatasetVersionRow, row.id)
+            assert stored is not None
+            stored.profile = stats
+        return stats
 
     def diff(self, old: str | DatasetVersion, new: str | DatasetVersion) -> DatasetDiff:
         """Schema, row count, statistic and drift (PSI, KS) changes from ``old`` to ``new``."""
@@ -247,7 +263,7 @@ class DatasetService:
         from driftloop.data._suggest import suggest_suite
 
         row = self._row(ref)
-        return suggest_suite(to_version(row), row.profile or {})
+        return suggest_suite(to_version(row), self.profile(to_version(row)))
 
     def version_id(self, version: DatasetVersion) -> int:
         return self._row(version).id
