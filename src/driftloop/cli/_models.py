@@ -9,13 +9,14 @@ from rich.markup import escape
 
 from driftloop.cli._output import JsonOption, console, emit, format_value, table
 from driftloop.registry._models import ModelVersion
+from driftloop.registry._service import RegistryService
 
 app = typer.Typer(
     help="Registered models: versions, aliases, cards and lineage.", no_args_is_help=True
 )
 
 
-def _registry():  # type: ignore[no-untyped-def]
+def _registry() -> RegistryService:
     from driftloop._workspace import get_workspace
 
     return get_workspace().registry

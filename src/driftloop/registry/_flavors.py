@@ -39,7 +39,7 @@ def _pickle_dump(model: Any, path: Path) -> None:
     # cloudpickle handles lambdas and classes defined in __main__ (FunctionTransformer,
     # notebook models); plain pickle.load reads its output.
     try:
-        import cloudpickle
+        import cloudpickle  # type: ignore[import-untyped]
 
         data = cloudpickle.dumps(model, protocol=PICKLE_PROTOCOL)
     except ImportError:
@@ -57,8 +57,8 @@ def _top_module(model: Any) -> str:
 
 
 class SklearnFlavor:
-    name = "sklearn"
-    packages = ("scikit-learn", "numpy", "scipy", "pandas", "cloudpickle")
+    name: str = "sklearn"
+    packages: tuple[str, ...] = ("scikit-learn", "numpy", "scipy", "pandas", "cloudpickle")
 
     def matches(self, model: Any) -> bool:
         return _top_module(model) == "sklearn"
@@ -72,8 +72,8 @@ class SklearnFlavor:
 
 
 class XGBoostFlavor:
-    name = "xgboost"
-    packages = ("xgboost", "numpy", "scikit-learn", "pandas")
+    name: str = "xgboost"
+    packages: tuple[str, ...] = ("xgboost", "numpy", "scikit-learn", "pandas")
 
     def matches(self, model: Any) -> bool:
         return _top_module(model) == "xgboost"
@@ -99,12 +99,12 @@ class _XGBoostBooster:
     def predict(self, data: Any) -> np.ndarray:
         import xgboost
 
-        return self.booster.predict(xgboost.DMatrix(data))
+        return np.asarray(self.booster.predict(xgboost.DMatrix(data)))
 
 
 class LightGBMFlavor:
-    name = "lightgbm"
-    packages = ("lightgbm", "numpy", "scikit-learn", "pandas")
+    name: str = "lightgbm"
+    packages: tuple[str, ...] = ("lightgbm", "numpy", "scikit-learn", "pandas")
 
     def matches(self, model: Any) -> bool:
         return _top_module(model) == "lightgbm"
@@ -142,12 +142,13 @@ class _LightGBMModel:
     def predict(self, data: Any) -> np.ndarray:
         if self.classes is None:
             return np.asarray(self.booster.predict(data))
-        return self.classes[np.argmax(self.predict_proba(data), axis=1)]
+        labels: np.ndarray = self.classes[np.argmax(self.predict_proba(data), axis=1)]
+        return labels
 
 
 class OnnxFlavor:
-    name = "onnx"
-    packages = ("onnx", "onnxruntime", "numpy")
+    name: str = "onnx"
+    packages: tuple[str, ...] = ("onnx", "onnxruntime", "numpy")
 
     def matches(self, model: Any) -> bool:
         return type(model).__name__ == "ModelProto" and _top_module(model) in ("onnx", "google")
@@ -212,8 +213,8 @@ class OnnxModel:
 class PyfuncFlavor:
     """Any object with ``predict``; code files it needs are stored beside it and put on sys.path."""
 
-    name = "pyfunc"
-    packages = ("cloudpickle", "numpy", "pandas")
+    name: str = "pyfunc"
+    packages: tuple[str, ...] = ("cloudpickle", "numpy", "pandas")
 
     def matches(self, model: Any) -> bool:
         return callable(getattr(model, "predict", None))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from driftloop.errors import NotFoundError
 from driftloop.registry._models import Lineage, LineageEdge, LineageNode, ModelVersion
@@ -65,7 +65,7 @@ def build_lineage(service: RegistryService, uri: str) -> Lineage:
     """Walk back from the version at ``uri`` (or a run's model) and forward to what it feeds."""
     where, digest, version = service.locate(uri)
     root = f"model:{where}"
-    attributes = {"uri": where, "model_digest": digest}
+    attributes: dict[str, Any] = {"uri": where, "model_digest": digest}
     if version is not None:
         attributes |= {
             "name": version.name,

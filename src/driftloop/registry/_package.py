@@ -69,7 +69,8 @@ def read_manifest(blobs: FsspecBlobStore, digest: str, where: str) -> dict[str, 
             f"{where}: its manifest ({digest}) was changed after it was logged; refusing to "
             "load it. Restore the artifact store from a backup or log the model again."
         ) from None
-    return json.loads(data)
+    manifest: dict[str, Any] = json.loads(data)
+    return manifest
 
 
 def fetch_files(blobs: FsspecBlobStore, manifest: dict[str, Any], folder: Path, where: str) -> None:

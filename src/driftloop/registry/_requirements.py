@@ -36,13 +36,19 @@ def requirement_differences(captured: dict[str, str]) -> list[str]:
     """Lines like ``scikit-learn: logged 1.5.0, installed 1.6.1`` (empty when all match)."""
     differences = []
     for name, logged in sorted(captured.items()):
-        now = platform.python_version() if name == "python" else installed_version(name)
+        now: str | None
         if name == "python":
             # Patch releases of the interpreter do not change pickles or native formats.
-            logged, now = ".".join(logged.split(".")[:2]), ".".join(now.split(".")[:2])
+            logged, now = _minor(logged), _minor(platform.python_version())
+        else:
+            now = installed_version(name)
         if now != logged:
             differences.append(f"{name}: logged {logged}, installed {now or 'not installed'}")
     return differences
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
 
 
 def requirements_txt(captured: dict[str, str]) -> str:

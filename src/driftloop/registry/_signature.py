@@ -89,10 +89,9 @@ def to_pandas(data: Any) -> pd.DataFrame | np.ndarray:
     if isinstance(data, np.ndarray):
         return data
     module = type(data).__module__.split(".")[0]
-    if module == "polars":
-        return data.to_pandas()
-    if module == "pyarrow":
-        return data.to_pandas()
+    if module in ("polars", "pyarrow"):
+        frame: pd.DataFrame = data.to_pandas()
+        return frame
     if isinstance(data, dict):
         return pd.DataFrame(data)
     if isinstance(data, list):
@@ -116,12 +115,16 @@ def type_name(series: pd.Series) -> str:
         return str(dtype)
     if pd.api.types.is_string_dtype(dtype) or dtype is np.dtype(object) or dtype == np.dtype("O"):
         values = series.dropna()
-        if values.map(type).eq(str).all():
+        if _all_instances(values, str):
             return "string"
-        if values.map(type).eq(bytes).all():
+        if _all_instances(values, bytes):
             return "binary"
         return "object"
     return str(dtype)
+
+
+def _all_instances(values: pd.Series, kind: type) -> bool:
+    return all(isinstance(v, kind) for v in values)
 
 
 def _array_type(array: np.ndarray) -> str:
@@ -253,20 +256,22 @@ def _coerce(spec: ColumnSpec, column: pd.Series) -> tuple[pd.Series, str | None]
         return column, None
     numeric = ("int", "uint", "float")
     if expected.startswith("float") and got.startswith(numeric):
-        return column.astype(expected), None
+        return column.astype(np.dtype(expected)), None
     if expected.startswith(numeric[:2]) and got.startswith(numeric[:2]):
-        return column.astype(expected), None
+        return column.astype(np.dtype(expected)), None
     if (
         expected == "string"
         and got in ("category", "object")
-        and column.dropna().map(type).eq(str).all()
+        and _all_instances(column.dropna(), str)
     ):
         return column.astype(object), None
     if expected == "category" and got == "string":
         categories = list(spec.categories) if spec.categories else None
         return column.astype(pd.CategoricalDtype(categories)), None
     if got == "object" and column.isna().all():  # an all-missing column carries no type
-        return column.astype(expected if expected != "string" else object), None
+        if expected == "string":
+            return column.astype(object), None
+        return column.astype(np.dtype(expected)), None
     return column, mismatch
 
 
