@@ -13,9 +13,9 @@ def _sql(text: str, dialect=sqlite.dialect()) -> str:  # type: ignore[no-untyped
     return str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-def test_metric_comparison_becomes_an_exists_subquery_on_latest_metrics() -> None:
+def test_metric_comparison_becomes_a_subquery_on_latest_metrics() -> None:
     sql = _sql("metrics.auc > 0.8")
-    assert "EXISTS" in sql and "latest_metrics" in sql and "latest_metrics.value > 0.8" in sql
+    assert "runs.id IN (SELECT latest_metrics.run_id" in sql and "latest_metrics.value > 0.8" in sql
 
 
 def test_backquoted_names_and_numeric_params() -> None:

@@ -93,3 +93,14 @@ def test_no_match_gives_an_empty_frame_with_base_columns(runs: dict[str, str]) -
 def test_bad_filters_are_explained(runs: dict[str, str], bad: str, message: str) -> None:
     with pytest.raises(dl.InvalidInputError, match=message):
         dl.search_runs("churn", filter=bad)
+
+
+def test_max_results_over_nine_hundred_matches_keeps_order(sqlite_workspace: dl.Workspace) -> None:
+    tracking = sqlite_workspace.tracking
+    for i in range(950):
+        run_id = tracking.create_run("many", name=f"r{i}")
+        tracking.log_metric(run_id, "auc", i / 1000, 0, 0)
+    frame = dl.search_runs("many", order_by=["metrics.auc desc"], max_results=920)
+    assert len(frame) == 920
+    assert list(frame["metrics.auc"]) == sorted(frame["metrics.auc"], reverse=True)
+    assert frame["metrics.auc"].iloc[0] == 0.949

@@ -58,8 +58,16 @@ class RunRow(Base):
     __table_args__ = (Index("ix_runs_experiment_start", "experiment_id", "start_time"),)
 
 
+# Key/value tables are clustered on (run_id, key) in SQLite (WITHOUT ROWID): a search
+# reads all keys of a run, and the (key, value) index then covers the run id too.
+_CLUSTERED = {"sqlite_with_rowid": False}
+
+
 class ParamRow(Base):
     __tablename__ = "params"
+    # ix_params_key_value is created by migration 0001 on SQLite only: PostgreSQL
+    # cannot btree-index param values up to 6,000 characters long.
+    __table_args__ = (_CLUSTERED,)
 
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
@@ -68,6 +76,7 @@ class ParamRow(Base):
 
 class TagRow(Base):
     __tablename__ = "tags"
+    __table_args__ = (_CLUSTERED,)
 
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
@@ -102,7 +111,7 @@ class LatestMetricRow(Base):
     value: Mapped[float] = mapped_column(Float)
     timestamp_ms: Mapped[int] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_latest_metrics_key_value", "key", "value"),)
+    __table_args__ = (Index("ix_latest_metrics_key_value", "key", "value"), _CLUSTERED)
 
 
 class RunInputRow(Base):

@@ -275,10 +275,10 @@ def compare(target: Field, op: str, value: Any) -> ColumnElement[bool]:
         column = cast(row.value, Float)
     else:
         value = [str(v) for v in values] if isinstance(value, list) else str(value)
-    return exists(
-        select(row.run_id).where(
-            row.run_id == RunRow.id, row.key == target.name, _apply(column, op, value)
-        )
+    # "id IN (runs whose key matches)" lets the database range-scan the (key, value)
+    # index once, instead of probing a correlated EXISTS for every run.
+    return RunRow.id.in_(
+        select(row.run_id).where(row.key == target.name, _apply(column, op, value))
     )
 
 

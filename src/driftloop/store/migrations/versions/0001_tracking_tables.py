@@ -81,6 +81,7 @@ def upgrade() -> None:
             ["run_id"], ["runs.id"], name=op.f("fk_latest_metrics_run_id_runs")
         ),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_latest_metrics")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("latest_metrics", schema=None) as batch_op:
         batch_op.create_index("ix_latest_metrics_key_value", ["key", "value"], unique=False)
@@ -111,7 +112,13 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_params_run_id_runs")),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_params")),
+        sqlite_with_rowid=False,
     )
+    if op.get_bind().dialect.name == "sqlite":
+        # Filters on params (params.model = 'rf') range-scan this; PostgreSQL cannot
+        # btree-index values of up to 6,000 characters, and scans params fast enough.
+        op.create_index("ix_params_key_value", "params", ["key", "value"])
+
     op.create_table(
         "run_artifacts",
         sa.Column("run_id", sa.String(length=32), nullable=False),
@@ -137,6 +144,7 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_tags_run_id_runs")),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_tags")),
+        sqlite_with_rowid=False,
     )
     # ### end Alembic commands ###
 
