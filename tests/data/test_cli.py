@@ -37,6 +37,7 @@ def test_log_list_versions_show(
     shown = json.loads(_run("data", "show", "flights@latest", "--json"))
     assert shown["schema"]["origin"] == "string" and shown["source"] == str(csv)
     assert "origin" in _run("data", "show", "flights@1") and "flights" in _run("data", "list")
+    assert shown["validations"] == [] and shown["used_by_runs"] == []
 
 
 def test_profile_with_html_and_diff(
@@ -72,3 +73,9 @@ def test_suggest_then_validate_is_a_ci_gate(
     assert "'origin': 'ZZZ'" in result.output
     as_json = runner.invoke(app, ["data", "validate", "flights@2", "--suite", str(suite), "--json"])
     assert as_json.exit_code == 1 and json.loads(as_json.output)["success"] is False
+    with dl.start_run(experiment="e") as run:
+        dl.log_input("flights@2")
+    shown = json.loads(_run("data", "show", "flights@2", "--json"))
+    assert [v["success"] for v in shown["validations"]] == [False, False]
+    assert shown["validations"][0]["failed"] >= 1 and shown["used_by_runs"] == [run.id]
+    assert "FAILED" in _run("data", "show", "flights@2")

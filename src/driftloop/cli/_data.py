@@ -8,7 +8,15 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from driftloop.cli._output import JsonOption, console, emit, format_value, print_json, table
+from driftloop.cli._output import (
+    JsonOption,
+    console,
+    emit,
+    format_value,
+    print_json,
+    table,
+    to_jsonable,
+)
 
 app = typer.Typer(
     help="Dataset versions: log, profile, diff and validate data.", no_args_is_help=True
@@ -91,15 +99,35 @@ def versions(name: str = typer.Argument(...), as_json: bool = JsonOption) -> Non
 def show(
     ref: str = typer.Argument(..., help="name@version or name@latest"), as_json: bool = JsonOption
 ) -> None:
-    """Show one version: its metadata and schema."""
-    version = _datasets().get_version(ref)
+    """Show one version: metadata, schema, validation results and the runs that used it."""
+    service = _datasets()
+    version = service.get_version(ref)
+    validations = service.validations(version)
+    runs = service.used_by(version)
 
     def render() -> None:
         table(version.ref, _VERSION_COLUMNS, _version_rows([version]))
         console.print(f"source: {escape(version.source or '(in-memory data)')}")
         table("schema", ["column", "type"], list(version.schema.items()))
+        table(
+            "validations",
+            ["suite", "result", "failed", "run", "created"],
+            [
+                [
+                    v["suite"],
+                    "passed" if v["success"] else "FAILED",
+                    f"{v['failed']}/{v['expectations']}",
+                    (v["run_id"] or "")[:12],
+                    format_value(v["created_at"]),
+                ]
+                for v in validations
+            ],
+        )
+        console.print("used by runs: " + (", ".join(r[:12] for r in runs) or "none"))
 
-    emit(version, as_json, render)
+    emit(
+        {**to_jsonable(version), "validations": validations, "used_by_runs": runs}, as_json, render
+    )
 
 
 @app.command("profile")

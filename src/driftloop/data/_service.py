@@ -265,6 +265,44 @@ class DatasetService:
         row = self._row(ref)
         return suggest_suite(to_version(row), self.profile(to_version(row)))
 
+    def validations(self, ref: str | DatasetVersion) -> list[dict[str, Any]]:
+        """Stored suite results of a version, newest first."""
+        from driftloop.store._data_rows import DatasetValidationRow
+
+        row = self._row(ref)
+        with self.store.read() as session:
+            rows = session.scalars(
+                select(DatasetValidationRow)
+                .where(DatasetValidationRow.version_id == row.id)
+                .order_by(DatasetValidationRow.id.desc())
+            ).all()
+            return [
+                {
+                    "suite": r.suite,
+                    "success": r.success,
+                    "failed": sum(not x["success"] for x in r.results),
+                    "expectations": len(r.results),
+                    "run_id": r.run_id,
+                    "created_by": r.created_by,
+                    "created_at": r.created_at,
+                }
+                for r in rows
+            ]
+
+    def used_by(self, ref: str | DatasetVersion) -> list[str]:
+        """Ids of the runs that recorded the version as an input (forward lineage)."""
+        from driftloop.store._tracking_rows import RunInputRow
+
+        version = self.get_version(ref)
+        with self.store.read() as session:
+            return list(
+                session.scalars(
+                    select(RunInputRow.run_id)
+                    .where(RunInputRow.kind == "dataset", RunInputRow.ref == version.ref)
+                    .order_by(RunInputRow.run_id)
+                )
+            )
+
     def version_id(self, version: DatasetVersion) -> int:
         return self._row(version).id
 
