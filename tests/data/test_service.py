@@ -136,3 +136,15 @@ def test_skipped_profile_is_computed_on_first_use_and_kept(
     assert profile["num_rows"] == len(frame) and profile["columns"]["id"]["max"] == len(frame) - 1
     with workspace.store.read() as session:
         assert session.query(DatasetVersionRow).one().profile == profile
+
+
+def test_concurrent_logs_get_distinct_versions(
+    workspace: dl.Workspace, frame: pd.DataFrame
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    parts = [frame.iloc[i * 50 : (i + 1) * 50] for i in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        versions = list(pool.map(lambda part: workspace.datasets.log("flights", part), parts))
+    assert sorted(v.version for v in versions) == [1, 2, 3, 4]
+    assert len({v.digest for v in versions}) == 4
