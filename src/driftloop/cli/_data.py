@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -18,12 +18,15 @@ from driftloop.cli._output import (
     to_jsonable,
 )
 
+if TYPE_CHECKING:
+    from driftloop.data import DatasetService
+
 app = typer.Typer(
     help="Dataset versions: log, profile, diff and validate data.", no_args_is_help=True
 )
 
 
-def _datasets():  # type: ignore[no-untyped-def]
+def _datasets() -> DatasetService:
     from driftloop._workspace import get_workspace
 
     return get_workspace().datasets

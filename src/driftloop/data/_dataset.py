@@ -62,7 +62,8 @@ class Dataset:
         return pq.ParquetDataset([str(p) for p in self.parquet_paths]).read()
 
     def to_pandas(self) -> pd.DataFrame:
-        return self.to_arrow().to_pandas()
+        frame: pd.DataFrame = self.to_arrow().to_pandas()
+        return frame
 
     def to_polars(self) -> pl.DataFrame:
         import polars as pl
@@ -73,7 +74,8 @@ class Dataset:
 
     def _connection(self, con: Any) -> duckdb.DuckDBPyConnection:
         if con is not None:
-            return con
+            connection: duckdb.DuckDBPyConnection = con
+            return connection
         if self._con is None:
             from driftloop.data._profile import connect
 
