@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -209,3 +211,22 @@ def test_sql_source_over_datasets(store) -> None:
     dl.apply_features([view])
     entity = pd.DataFrame({"origin": ["JFK", "LGA"], "event_timestamp": [hours(2), hours(2)]})
     assert dl.get_training_set(entity, ["warm:temp2"]).to_pandas()["temp2"].tolist() == [4.0, 10.0]
+
+
+def test_redis_online_store_selected_by_url(store, workspace, monkeypatch) -> None:
+    redis_url = os.environ.get("DRIFTLOOP_TEST_REDIS_URL")
+    if not redis_url:
+        pytest.skip("Redis run needs DRIFTLOOP_TEST_REDIS_URL (set by .ci/run)")
+    ws = dl.Workspace(workspace.root, db_url=workspace.settings.db_url, online_url=redis_url)
+    try:
+        ws.features.online.prefix = f"dltest{uuid.uuid4().hex[:8]}"
+        assert type(ws.features.online).__name__ == "RedisOnlineStore"
+        ws.features.materialize(["weather"], end=hours(6))
+        values = ws.features.get_online_features(
+            ["weather:temp"], {"origin": ["JFK", "nowhere"]}, as_of=hours(6)
+        )
+        assert values["temp"] == [3.0, None]
+        assert ws.features.check_skew("weather")["features"]["temp"]["mismatches"] == 0
+    finally:
+        ws.features.online.delete_view("weather")
+        ws.close()

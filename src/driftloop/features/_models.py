@@ -51,6 +51,7 @@ class Feature:
 
     def __post_init__(self) -> None:
         _check_name("feature", self.name)
+        object.__setattr__(self, "dtype", self.dtype.strip().upper())
 
 
 @dataclass(frozen=True, slots=True)

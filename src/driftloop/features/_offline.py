@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,17 +24,28 @@ _TABLE_REF = re.compile(r"\b(?:from|join)\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)"
 _ENTITY = "__dl_entity"
 
 
-def connect(
-    temp_dir: Path | None = None, memory_limit: str | None = None
-) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection in UTC that spills to ``temp_dir`` when data outgrows memory."""
-    con = duckdb.connect()
+# One in-memory DuckDB database per spill folder, shared by the process: opening and
+# tearing down a database costs more than a small join; each use gets its own cursor.
+_databases: dict[str, duckdb.DuckDBPyConnection] = {}
+_databases_lock = threading.Lock()
+
+
+def connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC that spills to ``temp_dir`` when data outgrows memory.
+
+    Close it after use; the database behind it stays open for the next caller.
+    """
+    key = str(temp_dir or "")
+    with _databases_lock:
+        database = _databases.get(key)
+        if database is None:
+            database = duckdb.connect()
+            if temp_dir is not None:
+                temp_dir.mkdir(parents=True, exist_ok=True)
+                database.execute(f"SET temp_directory = '{temp_dir}'")
+            _databases[key] = database
+        con = database.cursor()
     con.execute("SET TimeZone = 'UTC'")
-    if temp_dir is not None:
-        temp_dir.mkdir(parents=True, exist_ok=True)
-        con.execute(f"SET temp_directory = '{temp_dir}'")
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
     return con
 
 
@@ -83,7 +95,7 @@ def register_source(
 
 
 def _check_columns(con: duckdb.DuckDBPyConnection, view: FeatureView, relation: str) -> None:
-    columns = set(con.sql(f"SELECT * FROM {quote(relation)} LIMIT 0").to_arrow_table().column_names)
+    columns = set(con.sql(f"SELECT * FROM {quote(relation)}").columns)  # binds, reads nothing
     wanted = [*view.join_keys, *view.feature_names]
     wanted += [c for c in (view.timestamp, view.created_timestamp) if c]
     missing = [c for c in wanted if c not in columns]
@@ -129,7 +141,7 @@ def register_entity(con: duckdb.DuckDBPyConnection, entity: Any) -> tuple[list[s
         table = table.append_column(ROW_ID, pa.array(np.arange(table.num_rows, dtype=np.int64)))
         con.register(_ENTITY, table)
         return columns, row_id
-    return list(con.sql(f"SELECT * FROM {_ENTITY} LIMIT 0").to_arrow_table().column_names), row_id
+    return list(con.sql(f"SELECT * FROM {_ENTITY}").columns), row_id
 
 
 def restore_order(table: pa.Table, row_id: str) -> pa.Table:
