@@ -62,8 +62,12 @@ def make_data(args: argparse.Namespace, folder: Path) -> None:
             data[name] = rng.random(len(keys))
         return data
 
-    frame(rng.integers(0, args.keys, args.feature_rows), True).to_parquet(folder / "features.parquet")
-    frame(rng.integers(0, args.keys, args.entity_rows), False).to_parquet(folder / "entities.parquet")
+    frame(rng.integers(0, args.keys, args.feature_rows), True).to_parquet(
+        folder / "features.parquet"
+    )
+    frame(rng.integers(0, args.keys, args.entity_rows), False).to_parquet(
+        folder / "entities.parquet"
+    )
     frame(np.arange(args.materialize_rows), True).to_parquet(folder / "latest.parquet")
 
 
@@ -99,8 +103,10 @@ def percentiles(work: Callable[[int], Any], n: int, keys: int) -> dict[str, floa
         start = time.perf_counter()
         work(key)
         samples[i] = time.perf_counter() - start
-    return {"p50_ms": float(np.percentile(samples, 50) * 1e3),
-            "p99_ms": float(np.percentile(samples, 99) * 1e3)}
+    return {
+        "p50_ms": float(np.percentile(samples, 50) * 1e3),
+        "p99_ms": float(np.percentile(samples, 99) * 1e3),
+    }
 
 
 # driftloop and hand-written DuckDB (this interpreter) -------------------------------------
@@ -115,16 +121,27 @@ def worker_duckdb(args: argparse.Namespace, data: Path) -> dict[str, Any]:
     con.execute("SET TimeZone = 'UTC'")
     con.register("entities", entities)
     ttl = f"INTERVAL {TTL_DAYS} DAY"
-    cols = ", ".join(f"CASE WHEN f.event_timestamp >= e.event_timestamp - {ttl} THEN f.{c} END AS {c}"
-                     for c in FEATURES)
-    sql = (f"SELECT e.driver_id, e.event_timestamp, {cols} FROM entities e "
-           f"ASOF LEFT JOIN read_parquet('{data / 'features.parquet'}') f "
-           "ON e.driver_id = f.driver_id AND e.event_timestamp >= f.event_timestamp")
+    cols = ", ".join(
+        f"CASE WHEN f.event_timestamp >= e.event_timestamp - {ttl} THEN f.{c} END AS {c}"
+        for c in FEATURES
+    )
+    sql = (
+        f"SELECT e.driver_id, e.event_timestamp, {cols} FROM entities e "
+        f"ASOF LEFT JOIN read_parquet('{data / 'features.parquet'}') f "
+        "ON e.driver_id = f.driver_id AND e.event_timestamp >= f.event_timestamp"
+    )
     baseline = peak_rss_mb()
     first, best, table = timed(args.repeats, lambda: con.sql(sql).to_arrow_table())
-    return {"tool": "duckdb (hand-written)", "version": duckdb.__version__, "first_s": first,
-            "best_s": best, "rows": table.num_rows, "baseline_rss_mb": baseline,
-            "peak_rss_mb": peak_rss_mb(), **_digest_arrow(table)}
+    return {
+        "tool": "duckdb (hand-written)",
+        "version": duckdb.__version__,
+        "first_s": first,
+        "best_s": best,
+        "rows": table.num_rows,
+        "baseline_rss_mb": baseline,
+        "peak_rss_mb": peak_rss_mb(),
+        **_digest_arrow(table),
+    }
 
 
 def _digest_arrow(table: Any) -> dict[str, Any]:
@@ -148,10 +165,14 @@ def _driftloop_workspace(tmp: Path, data: Path, online_url: str | None = None) -
     feats = [dl.Feature(c) for c in FEATURES]
     dl.log_dataset("trips", data / "features.parquet")
     dl.log_dataset("latest", data / "latest.parquet")
-    ws.features.apply([
-        dl.FeatureView("fv", [driver], "trips", "event_timestamp", timedelta(days=TTL_DAYS), feats),
-        dl.FeatureView("lv", [driver], "latest", "event_timestamp", None, feats),
-    ])
+    ws.features.apply(
+        [
+            dl.FeatureView(
+                "fv", [driver], "trips", "event_timestamp", timedelta(days=TTL_DAYS), feats
+            ),
+            dl.FeatureView("lv", [driver], "latest", "event_timestamp", None, feats),
+        ]
+    )
     return ws
 
 
@@ -167,9 +188,16 @@ def worker_driftloop(args: argparse.Namespace, data: Path) -> dict[str, Any]:
         refs = [f"fv:{c}" for c in FEATURES]
         baseline = peak_rss_mb()
         first, best, ts = timed(args.repeats, lambda: dl.get_training_set(entities, refs))
-        out = {"tool": "driftloop", "version": dl.__version__, "first_s": first, "best_s": best,
-               "rows": len(ts), "baseline_rss_mb": baseline, "peak_rss_mb": peak_rss_mb(),
-               **_digest_arrow(ts.table)}
+        out = {
+            "tool": "driftloop",
+            "version": dl.__version__,
+            "first_s": first,
+            "best_s": best,
+            "rows": len(ts),
+            "baseline_rss_mb": baseline,
+            "peak_rss_mb": peak_rss_mb(),
+            **_digest_arrow(ts.table),
+        }
         out.update(_driftloop_online(args, ws, "sqlite"))
         if args.redis_url:
             ws.close()
@@ -193,10 +221,16 @@ def _driftloop_online(args: argparse.Namespace, ws: Any, name: str) -> dict[str,
     service = ws.features
     check = service.get_online_features(refs, [{"driver_id": 5}])
     assert check["f0"][0] is not None, "online lookup found nothing"
-    stats = percentiles(lambda k: service.get_online_features(refs, [{"driver_id": k}]),
-                        args.lookups, args.materialize_rows)
-    return {f"{name}_materialize_s": seconds, f"{name}_materialized_rows": result.rows_written,
-            **{f"{name}_{k}": v for k, v in stats.items()}}
+    stats = percentiles(
+        lambda k: service.get_online_features(refs, [{"driver_id": k}]),
+        args.lookups,
+        args.materialize_rows,
+    )
+    return {
+        f"{name}_materialize_s": seconds,
+        f"{name}_materialized_rows": result.rows_written,
+        **{f"{name}_{k}": v for k, v in stats.items()},
+    }
 
 
 # Feast (peer interpreter) ---------------------------------------------------------------
@@ -217,37 +251,66 @@ def worker_feast(args: argparse.Namespace, data: Path) -> dict[str, Any]:
     logging.disable(logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="feast-bench-"))
     try:
-        config = RepoConfig(project="bench", registry=str(tmp / "registry.db"), provider="local",
-                            online_store=SqliteOnlineStoreConfig(path=str(tmp / "online.db")),
-                            offline_store={"type": "file"}, entity_key_serialization_version=3,
-                            repo_path=str(tmp))
+        config = RepoConfig(
+            project="bench",
+            registry=str(tmp / "registry.db"),
+            provider="local",
+            online_store=SqliteOnlineStoreConfig(path=str(tmp / "online.db")),
+            offline_store={"type": "file"},
+            entity_key_serialization_version=3,
+            repo_path=str(tmp),
+        )
         store = FeatureStore(config=config)
         driver = Entity(name="driver", join_keys=["driver_id"])
         schema = [Field(name=c, dtype=Float64) for c in FEATURES]
-        views = [FeatureView(name=n, entities=[driver], ttl=ttl, schema=schema, online=True,
-                             source=FileSource(path=str(data / f), timestamp_field="event_timestamp"))
-                 for n, f, ttl in (("fv", "features.parquet", timedelta(days=TTL_DAYS)),
-                                   ("lv", "latest.parquet", timedelta(days=3650)))]
+        views = [
+            FeatureView(
+                name=n,
+                entities=[driver],
+                ttl=ttl,
+                schema=schema,
+                online=True,
+                source=FileSource(path=str(data / f), timestamp_field="event_timestamp"),
+            )
+            for n, f, ttl in (
+                ("fv", "features.parquet", timedelta(days=TTL_DAYS)),
+                ("lv", "latest.parquet", timedelta(days=3650)),
+            )
+        ]
         store.apply([driver, *views])
         entities = pd.read_parquet(data / "entities.parquet")
         refs = [f"fv:{c}" for c in FEATURES]
         baseline = peak_rss_mb()
-        first, best, frame = timed(args.peer_repeats, lambda: store.get_historical_features(
-            entity_df=entities, features=refs).to_df())
+        first, best, frame = timed(
+            args.peer_repeats,
+            lambda: store.get_historical_features(entity_df=entities, features=refs).to_df(),
+        )
         times = frame["event_timestamp"].astype("datetime64[us, UTC]").astype("int64")
         key, matched = digest(frame["driver_id"], times, [frame[c] for c in FEATURES])
-        out = {"tool": "feast", "version": feast.__version__, "first_s": first, "best_s": best,
-               "rows": len(frame), "baseline_rss_mb": baseline, "peak_rss_mb": peak_rss_mb(),
-               "digest": key, "rows_with_values": matched}
+        out = {
+            "tool": "feast",
+            "version": feast.__version__,
+            "first_s": first,
+            "best_s": best,
+            "rows": len(frame),
+            "baseline_rss_mb": baseline,
+            "peak_rss_mb": peak_rss_mb(),
+            "digest": key,
+            "rows_with_values": matched,
+        }
         base = pd.Timestamp(BASE).to_pydatetime()
         start = time.perf_counter()
         store.materialize(base - timedelta(days=1), base + timedelta(days=31), ["lv"])
         out["sqlite_materialize_s"] = time.perf_counter() - start
         out["sqlite_materialized_rows"] = args.materialize_rows
         lrefs = [f"lv:{c}" for c in FEATURES]
-        stats = percentiles(lambda k: store.get_online_features(
-            features=lrefs, entity_rows=[{"driver_id": k}]).to_dict(), args.lookups,
-            args.materialize_rows)
+        stats = percentiles(
+            lambda k: store.get_online_features(
+                features=lrefs, entity_rows=[{"driver_id": k}]
+            ).to_dict(),
+            args.lookups,
+            args.materialize_rows,
+        )
         out.update({f"sqlite_{k}": v for k, v in stats.items()})
         return out
     finally:
@@ -258,17 +321,28 @@ def worker_feast(args: argparse.Namespace, data: Path) -> dict[str, Any]:
 
 
 def run_worker(python: str, name: str, args: argparse.Namespace, data: Path) -> dict[str, Any]:
-    command = [python, str(Path(__file__).resolve()), "--worker", name, "--data", str(data),
-               *args.passthrough]
+    command = [
+        python,
+        str(Path(__file__).resolve()),
+        "--worker",
+        name,
+        "--data",
+        str(data),
+        *args.passthrough,
+    ]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
-        sys.exit(f"the {name} half failed under {python} (exit {done.returncode}); for Feast, "
-                 f"is it installed there (pip install -e '.[bench]')?\n{done.stderr[-3000:]}")
+        sys.exit(
+            f"the {name} half failed under {python} (exit {done.returncode}); for Feast, "
+            f"is it installed there (pip install -e '.[bench]')?\n{done.stderr[-3000:]}"
+        )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def summarize(dl: dict[str, Any], duck: dict[str, Any], feast: dict[str, Any] | None) -> dict[str, Any]:
+def summarize(
+    dl: dict[str, Any], duck: dict[str, Any], feast: dict[str, Any] | None
+) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "vs_duckdb": dl["best_s"] / duck["best_s"],
         "same_result_as_duckdb": (dl["digest"], dl["rows"]) == (duck["digest"], duck["rows"]),
@@ -311,16 +385,25 @@ def print_table(tools: list[dict[str, Any]], summary: dict[str, Any]) -> None:
         print(f"{label:36}" + "".join(f"{fn(t):>28}" for t in tools))
     print()
     ok = {True: "met", False: "MISSED"}
-    print(f"training set: driftloop / hand-written DuckDB = {summary['vs_duckdb']:.2f}x "
-          f"(target <= 1.3x: {ok[summary['duckdb_target_met']]}); same result: "
-          f"{summary['same_result_as_duckdb']}")
+    print(
+        f"training set: driftloop / hand-written DuckDB = {summary['vs_duckdb']:.2f}x "
+        f"(target <= 1.3x: {ok[summary['duckdb_target_met']]}); same result: "
+        f"{summary['same_result_as_duckdb']}"
+    )
     if "feast_over_driftloop" in summary:
-        print(f"training set: driftloop {summary['feast_over_driftloop']:.1f}x faster than Feast; "
-              f"same rows with values: {summary['same_result_as_feast']}")
-        print(f"materialize: driftloop {summary['materialize_speedup']:.1f}x faster than Feast "
-              f"(target >= 5x: {ok[summary['materialize_target_met']]})")
-    print(f"online p99 SQLite {summary['sqlite_p99_ms']:.3f} ms (target <= 0.3: "
-          f"{ok[summary['sqlite_p99_target_met']]})", end="")
+        print(
+            f"training set: driftloop {summary['feast_over_driftloop']:.1f}x faster than Feast; "
+            f"same rows with values: {summary['same_result_as_feast']}"
+        )
+        print(
+            f"materialize: driftloop {summary['materialize_speedup']:.1f}x faster than Feast "
+            f"(target >= 5x: {ok[summary['materialize_target_met']]})"
+        )
+    print(
+        f"online p99 SQLite {summary['sqlite_p99_ms']:.3f} ms (target <= 0.3: "
+        f"{ok[summary['sqlite_p99_target_met']]})",
+        end="",
+    )
     if "redis_p99_target_met" in summary:
         print(f"; Redis target <= 1 ms: {ok[summary['redis_p99_target_met']]}", end="")
     print()
@@ -340,14 +423,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-feast", action="store_true", help="driftloop and DuckDB only")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--out", type=Path, help="also write the results as JSON here")
-    parser.add_argument("--worker", choices=["driftloop", "duckdb", "feast"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--worker", choices=["driftloop", "duckdb", "feast"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.passthrough = [
-        "--entity-rows", str(args.entity_rows), "--feature-rows", str(args.feature_rows),
-        "--keys", str(args.keys), "--materialize-rows", str(args.materialize_rows),
-        "--lookups", str(args.lookups), "--repeats", str(args.repeats),
-        "--peer-repeats", str(args.peer_repeats),
+        "--entity-rows",
+        str(args.entity_rows),
+        "--feature-rows",
+        str(args.feature_rows),
+        "--keys",
+        str(args.keys),
+        "--materialize-rows",
+        str(args.materialize_rows),
+        "--lookups",
+        str(args.lookups),
+        "--repeats",
+        str(args.repeats),
+        "--peer-repeats",
+        str(args.peer_repeats),
         *(["--redis-url", args.redis_url] if args.redis_url else []),
     ]
     return args
@@ -370,8 +465,12 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         shutil.rmtree(data, ignore_errors=True)
     tools = [t for t in (dl, duck, feast) if t is not None]
-    results = {"driftloop": dl, "duckdb": duck, "feast": feast,
-               "summary": summarize(dl, duck, feast)}
+    results = {
+        "driftloop": dl,
+        "duckdb": duck,
+        "feast": feast,
+        "summary": summarize(dl, duck, feast),
+    }
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     if args.json:
