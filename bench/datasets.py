@@ -44,6 +44,7 @@ def make_data(path: Path, rows: int) -> None:
     ints = [f"(random() * 1000)::bigint as i{j}" for j in range(4)]
     texts = [f"'c' || (hash(i * {j + 7}) % {CATEGORIES})::varchar as s{j}" for j in range(4)]
     with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")
         con.execute(
             f"copy (select {', '.join(doubles + ints + texts)} from range({rows}) t(i)) "
             f"to '{path}' (format parquet, compression zstd)"

@@ -77,3 +77,15 @@ def test_frame_without_columns_is_refused(sqlite_workspace: dl.Workspace) -> Non
     with pytest.raises(InvalidInputError, match="has no columns"):
         dl.log_dataset("x", pd.DataFrame())
     _nothing_registered("x")
+
+
+def test_ragged_csv_and_duplicate_columns_are_refused(
+    sqlite_workspace: dl.Workspace, tmp_path: Path
+) -> None:
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,b\n1,2\n3\n4,5,6\n")
+    with pytest.raises(InvalidInputError, match=r"ragged\.csv: cannot read it as CSV"):
+        dl.log_dataset("x", ragged)
+    with pytest.raises(InvalidInputError, match="Duplicate column names"):
+        dl.log_dataset("x", pd.DataFrame([[1, 2]], columns=["a", "a"]))
+    _nothing_registered("x")

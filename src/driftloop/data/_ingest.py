@@ -56,9 +56,9 @@ def _to_arrow(data: Any) -> pa.Table:
         if module == "polars":
             return data.to_arrow()
     except (pa.ArrowException, ValueError, TypeError) as exc:
+        hint = "; give the column a single type (e.g. .astype(str))" if "onver" in str(exc) else ""
         raise InvalidInputError(
-            f"the DataFrame cannot be converted to Arrow/Parquet: {exc}; give the column "
-            "a single type (for example with .astype(str))"
+            f"the DataFrame cannot be converted to Arrow/Parquet: {exc}{hint}"
         ) from exc
     raise InvalidInputError(
         f"cannot log a {type(data).__name__} as a dataset; pass a pandas or Polars DataFrame, "
@@ -130,11 +130,17 @@ def _csv_to_parquet(path: Path, out: Path) -> Path:
 
     con = connect()
     try:
-        relation = con.read_csv(str(path))
+        # The delimiter and header are fixed: left to the sniffer, ragged rows make it
+        # fall back to one text column and the data is silently misread.
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+        literal = "'" + str(path).replace("'", "''") + "'"
+        relation = con.sql(
+            f"select * from read_csv({literal}, delim = '{delimiter}', header = true, skip = 0)"
+        )
         _check_mixed_types(con, relation, path)
         relation.write_parquet(str(out), compression="zstd")
     except duckdb.Error as exc:
-        raise InvalidInputError(f"{path}: cannot read it as CSV: {_first_line(exc)}") from exc
+        raise InvalidInputError(f"{path}: cannot read it as CSV: {_headline(exc)}") from exc
     finally:
         con.close()
     return out
@@ -166,5 +172,7 @@ def _check_mixed_types(con: Any, relation: Any, path: Path) -> None:
             )
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def _headline(exc: BaseException) -> str:
+    """The first two lines of a DuckDB error: what failed and why, without its long help."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return " ".join(lines[:2]) if lines else type(exc).__name__
