@@ -63,3 +63,11 @@ def test_html_report_has_inline_plots(sqlite_workspace: dl.Workspace, frame: pd.
     assert page.startswith("<!doctype html>") and "flights@1" in page
     assert page.count("data:image/png;base64,") == 5
     assert 'src="http' not in page
+
+
+def test_small_integer_range_gets_one_bin_per_value(tmp_path: Path) -> None:
+    path = tmp_path / "days.parquet"
+    pq.write_table(pa.table({"day": np.repeat(np.arange(1, 32), 3)}), path)
+    column = compute_profile([path])["columns"]["day"]
+    assert column["histogram"]["counts"] == [3] * 31
+    assert (column["min"], column["max"], column["mean"]) == (1, 31, 16)

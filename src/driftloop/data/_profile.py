@@ -77,7 +77,8 @@ def compute_profile(
         missing = [c for c, k in kinds.items() if k == "numeric" and c not in ranges]
         if missing:
             ranges.update(_scan_ranges(connection, files, missing))
-        columns = _scan_columns(connection, files, kinds, ranges)
+        integers = {f.name for f in schema if pa.types.is_integer(f.type)}
+        columns = _scan_columns(connection, files, kinds, ranges, integers)
         _count_top_values(connection, files, columns)
     except duckdb.Error as exc:
         raise InvalidInputError(
@@ -150,14 +151,20 @@ def _scan_ranges(con: Any, files: list[Path], columns: list[str]) -> dict[str, t
     return out
 
 
-def bin_edges(lo: float, hi: float, bins: int = BINS) -> list[float]:
+def bin_edges(lo: float, hi: float, bins: int = BINS, integer: bool = False) -> list[float]:
+    """Equal-width bins over [lo, hi]; one bin per value for integers with a small range."""
     if hi <= lo:
         return [lo, lo]
+    if integer and hi - lo < 2 * bins:
+        # Equal widths over few integers put 1 or 2 values in alternate bins: a sawtooth.
+        return [lo - 0.5 + i for i in range(int(hi - lo) + 2)]
     step = (hi - lo) / bins
     return [lo + i * step for i in range(bins)] + [hi]
 
 
-def _aggregates(name: str, kind: str, edges: list[float] | None) -> list[str]:
+def _aggregates(
+    name: str, kind: str, edges: list[float] | None, bounds: tuple[float, float] | None
+) -> list[str]:
     c = quote(name)
     parts = [f"count({c})", f"approx_count_distinct({c})"]
     if kind == "numeric":
@@ -165,7 +172,7 @@ def _aggregates(name: str, kind: str, edges: list[float] | None) -> list[str]:
         # sums shifted by the range's midpoint, which keeps the sum of squares precise and
         # costs half of DuckDB's avg + stddev_samp. Quantiles come from a reservoir sample:
         # t-digest (approx_quantile) took 5x longer on 10M rows.
-        shift = (edges[0] + edges[-1]) / 2 if edges else 0.0
+        shift = (bounds[0] + bounds[1]) / 2 if bounds else 0.0
         x = f"({c}::double - {shift!r})"
         qs = ", ".join(str(q) for q in QUANTILES)
         parts += [
@@ -187,22 +194,30 @@ def _aggregates(name: str, kind: str, edges: list[float] | None) -> list[str]:
 
 
 def _scan_columns(
-    con: Any, files: list[Path], kinds: dict[str, str], ranges: dict[str, tuple[float, float]]
+    con: Any,
+    files: list[Path],
+    kinds: dict[str, str],
+    ranges: dict[str, tuple[float, float]],
+    integers: set[str],
 ) -> dict[str, dict[str, Any]]:
-    edges = {c: bin_edges(*r) for c, r in ranges.items()}
-    layout = [(c, k, _aggregates(c, k, edges.get(c))) for c, k in kinds.items()]
+    edges = {c: bin_edges(*r, integer=c in integers) for c, r in ranges.items()}
+    layout = [(c, k, _aggregates(c, k, edges.get(c), ranges.get(c))) for c, k in kinds.items()]
     select = ", ".join(["count(*)"] + [p for _, _, parts in layout for p in parts])
     row = con.execute(f"select {select} from {parquet_source(files)}").fetchone()
     total, position, out = row[0], 1, {}
     for name, kind, parts in layout:
         values = row[position : position + len(parts)]
         position += len(parts)
-        out[name] = _column_stats(kind, total, values, edges.get(name))
+        out[name] = _column_stats(kind, total, values, edges.get(name), ranges.get(name))
     return out
 
 
 def _column_stats(
-    kind: str, total: int, values: tuple[Any, ...], edges: list[float] | None
+    kind: str,
+    total: int,
+    values: tuple[Any, ...],
+    edges: list[float] | None,
+    bounds: tuple[float, float] | None,
 ) -> dict[str, Any]:
     count, distinct = int(values[0]), int(values[1])
     stats: dict[str, Any] = {
@@ -214,7 +229,7 @@ def _column_stats(
     }
     if kind == "numeric":
         shifted_sum, shifted_squares, quantiles, histogram = values[2:6]
-        stats.update(_moments(count, edges, shifted_sum, shifted_squares))
+        stats.update(_moments(count, bounds, shifted_sum, shifted_squares))
         stats["quantiles"] = dict(
             zip((str(q) for q in QUANTILES), map(_json, quantiles or []), strict=False)
         )
@@ -229,11 +244,11 @@ def _column_stats(
 
 
 def _moments(
-    count: int, edges: list[float] | None, shifted_sum: Any, shifted_squares: Any
+    count: int, bounds: tuple[float, float] | None, shifted_sum: Any, shifted_squares: Any
 ) -> dict[str, Any]:
-    if not edges or not count:
+    if not bounds or not count:
         return {"min": None, "max": None, "mean": None, "std": None}
-    shift = (edges[0] + edges[-1]) / 2
+    shift = (bounds[0] + bounds[1]) / 2
     mean = shift + float(shifted_sum) / count
     variance = (
         (float(shifted_squares) - float(shifted_sum) ** 2 / count) / (count - 1)
@@ -241,7 +256,12 @@ def _moments(
         else None
     )
     std = None if variance is None else math.sqrt(max(variance, 0.0))
-    return {"min": _json(edges[0]), "max": _json(edges[-1]), "mean": _json(mean), "std": _json(std)}
+    return {
+        "min": _json(bounds[0]),
+        "max": _json(bounds[1]),
+        "mean": _json(mean),
+        "std": _json(std),
+    }
 
 
 def _count_top_values(con: Any, files: list[Path], columns: dict[str, dict[str, Any]]) -> None:
