@@ -148,3 +148,20 @@ def test_concurrent_logs_get_distinct_versions(
         versions = list(pool.map(lambda part: workspace.datasets.log("flights", part), parts))
     assert sorted(v.version for v in versions) == [1, 2, 3, 4]
     assert len({v.digest for v in versions}) == 4
+
+
+def test_remote_blob_store_reads_through_a_verified_cache(
+    tmp_path: Path, frame: pd.DataFrame
+) -> None:
+    # memory:// stands in for S3: the store has no local files, so reads go through the cache.
+    dl.init_workspace(tmp_path / "remote").close()
+    ws = dl.Workspace(tmp_path / "remote", artifact_url="memory://dl-test")
+    try:
+        version = ws.datasets.log("flights", frame)
+        assert ws.blobs.local_path(version.digest) is None
+        ds = ws.datasets.get(version.ref)
+        (path,) = ds.parquet_paths
+        assert path.is_relative_to(ws.settings.state_dir / "cache")
+        assert ds.sql("select count(*) from data").fetchall()[0][0] == len(frame)
+    finally:
+        ws.close()
