@@ -41,6 +41,8 @@ def test_model_round_trips_with_identical_predictions(
         np.testing.assert_array_equal(loaded.predict(data), expected)
     np.testing.assert_allclose(loaded.predict_proba(frame), model.predict_proba(frame), rtol=1e-6)
     assert flavor.replace("sklearn", "scikit-learn") in logged.requirements
+    if flavor != "sklearn":  # the thread count chosen for predicting survives the native file
+        assert loaded.native.n_jobs == 1
 
 
 def test_numpy_input_is_matched_to_columns(

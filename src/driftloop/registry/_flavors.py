@@ -80,7 +80,14 @@ class XGBoostFlavor:
 
     def save(self, model: Any, folder: Path) -> dict[str, Any]:
         model.save_model(str(folder / "model.ubj"))
-        return {"file": "model.ubj", "format": "ubj", "class": type(model).__name__}
+        # The native file keeps the trees, not the thread count the user chose for predicting.
+        n_jobs = getattr(model, "n_jobs", None)
+        return {
+            "file": "model.ubj",
+            "format": "ubj",
+            "class": type(model).__name__,
+            "n_jobs": n_jobs,
+        }
 
     def load(self, folder: Path, meta: dict[str, Any]) -> Any:
         xgboost = require_extra("xgboost", "xgboost", "Loading an XGBoost model")
@@ -89,6 +96,8 @@ class XGBoostFlavor:
             return _XGBoostBooster(xgboost.Booster(model_file=path))
         model = getattr(xgboost, meta["class"])()
         model.load_model(path)
+        if meta.get("n_jobs") is not None:
+            model.set_params(n_jobs=meta["n_jobs"])
         return model
 
 
@@ -116,6 +125,7 @@ class LightGBMFlavor:
             "file": "model.txt",
             "format": "text",
             "class": type(model).__name__,
+            "n_jobs": getattr(model, "n_jobs", None),
         }
         if hasattr(model, "classes_"):
             meta["classes"] = np.asarray(model.classes_).tolist()
@@ -125,7 +135,7 @@ class LightGBMFlavor:
         lightgbm = require_extra("lightgbm", "lightgbm", "Loading a LightGBM model")
         booster = lightgbm.Booster(model_file=str(folder / meta["file"]))
         classes = np.asarray(meta["classes"]) if "classes" in meta else None
-        return _LightGBMModel(booster, classes)
+        return _LightGBMModel(booster, classes, meta.get("n_jobs"))
 
 
 @dataclass
@@ -134,14 +144,19 @@ class _LightGBMModel:
 
     booster: Any
     classes: np.ndarray | None
+    n_jobs: int | None = None
+
+    def _raw(self, data: Any) -> np.ndarray:
+        options = {"num_threads": self.n_jobs} if self.n_jobs else {}
+        return np.asarray(self.booster.predict(data, **options))
 
     def predict_proba(self, data: Any) -> np.ndarray:
-        raw = np.asarray(self.booster.predict(data))
+        raw = self._raw(data)
         return np.column_stack([1.0 - raw, raw]) if raw.ndim == 1 else raw
 
     def predict(self, data: Any) -> np.ndarray:
         if self.classes is None:
-            return np.asarray(self.booster.predict(data))
+            return self._raw(data)
         labels: np.ndarray = self.classes[np.argmax(self.predict_proba(data), axis=1)]
         return labels
 
