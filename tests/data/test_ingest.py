@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import driftloop as dl
-from driftloop.errors import InvalidInputError, NotFoundError
+from driftloop.errors import DataQualityWarning, InvalidInputError, NotFoundError
 
 
 def _nothing_registered(name: str) -> None:
@@ -89,3 +89,13 @@ def test_ragged_csv_and_duplicate_columns_are_refused(
     with pytest.raises(InvalidInputError, match="Duplicate column names"):
         dl.log_dataset("x", pd.DataFrame([[1, 2]], columns=["a", "a"]))
     _nothing_registered("x")
+
+
+def test_header_only_csv_is_logged_with_a_warning(
+    sqlite_workspace: dl.Workspace, tmp_path: Path
+) -> None:
+    header = tmp_path / "header.csv"
+    header.write_text("a,b\n")
+    with pytest.warns(DataQualityWarning, match="no rows"):
+        version = dl.log_dataset("x", header)
+    assert version.num_rows == 0 and list(version.schema) == ["a", "b"]

@@ -15,7 +15,7 @@ from driftloop.data._dataset import Dataset
 from driftloop.data._ingest import StagedData, stage
 from driftloop.data._models import DatasetVersion, check_name, parse_ref
 from driftloop.data._profile import compute_profile
-from driftloop.errors import InvalidInputError, NotFoundError
+from driftloop.errors import DataQualityWarning, InvalidInputError, NotFoundError, warn
 from driftloop.store import MetadataStore
 from driftloop.store._base import utcnow
 from driftloop.store._data_rows import DatasetRow, DatasetVersionRow
@@ -58,6 +58,8 @@ class DatasetService:
         clock = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="driftloop-data-") as tmp:
             staged = stage(data, Path(tmp))
+            if staged.num_rows == 0:
+                warn(DataQualityWarning, f"dataset {name!r}: the data has no rows; logged anyway")
             self.last_timings = {"stage": time.perf_counter() - clock}
             # Blobs first, rows after: a failure in between leaves an unreferenced blob,
             # never a version row without its bytes. put_file hashes before copying, so
