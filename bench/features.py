@@ -7,7 +7,8 @@ Three workloads on the same generated data, in one run:
     entities. driftloop's ``get_training_set``, the same join written by hand in DuckDB,
     and Feast's ``get_historical_features`` (file offline store). Best of ``--repeats``
     and the first call; peak RSS of each process (each runs in its own subprocess, so
-    peaks do not mix). Results are compared by a digest of the rows with a value (Feast's
+    peaks do not mix). The driftloop/DuckDB ratio is taken from calls alternating in
+    one process, so both see the same machine load. Results are compared by a digest of the rows with a value (Feast's
     file store drops entity rows without one).
 (b) materialize ``--materialize-rows`` rows (one per entity) into SQLite (and Redis with
     ``--redis-url``); Feast's ``materialize`` into its SQLite online store.
@@ -112,11 +113,10 @@ def percentiles(work: Callable[[int], Any], n: int, keys: int) -> dict[str, floa
 # driftloop and hand-written DuckDB (this interpreter) -------------------------------------
 
 
-def worker_duckdb(args: argparse.Namespace, data: Path) -> dict[str, Any]:
+def hand_written_join(data: Path, entities: Any) -> Callable[[], Any]:
+    """The same point-in-time join written by hand: one DuckDB ASOF JOIN with the TTL."""
     import duckdb
-    import pyarrow.parquet as pq
 
-    entities = pq.read_table(data / "entities.parquet")
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.register("entities", entities)
@@ -130,8 +130,16 @@ def worker_duckdb(args: argparse.Namespace, data: Path) -> dict[str, Any]:
         f"ASOF LEFT JOIN read_parquet('{data / 'features.parquet'}') f "
         "ON e.driver_id = f.driver_id AND e.event_timestamp >= f.event_timestamp"
     )
+    return lambda: con.sql(sql).to_arrow_table()
+
+
+def worker_duckdb(args: argparse.Namespace, data: Path) -> dict[str, Any]:
+    import duckdb
+    import pyarrow.parquet as pq
+
+    join = hand_written_join(data, pq.read_table(data / "entities.parquet"))
     baseline = peak_rss_mb()
-    first, best, table = timed(args.repeats, lambda: con.sql(sql).to_arrow_table())
+    first, best, table = timed(args.repeats, join)
     return {
         "tool": "duckdb (hand-written)",
         "version": duckdb.__version__,
@@ -188,14 +196,22 @@ def worker_driftloop(args: argparse.Namespace, data: Path) -> dict[str, Any]:
         refs = [f"fv:{c}" for c in FEATURES]
         baseline = peak_rss_mb()
         first, best, ts = timed(args.repeats, lambda: dl.get_training_set(entities, refs))
+        peak = peak_rss_mb()
+        # Alternating calls see the same machine load, so their ratio is the fair one.
+        join, ours, theirs = hand_written_join(data, entities), [], []
+        for _ in range(args.repeats):
+            ours.append(timed(1, lambda: dl.get_training_set(entities, refs))[0])
+            theirs.append(timed(1, join)[0])
         out = {
+            "interleaved_best_s": min(ours),
+            "interleaved_duckdb_best_s": min(theirs),
             "tool": "driftloop",
             "version": dl.__version__,
             "first_s": first,
             "best_s": best,
             "rows": len(ts),
             "baseline_rss_mb": baseline,
-            "peak_rss_mb": peak_rss_mb(),
+            "peak_rss_mb": peak,
             **_digest_arrow(ts.table),
         }
         out.update(_driftloop_online(args, ws, "sqlite"))
@@ -344,7 +360,8 @@ def summarize(
     dl: dict[str, Any], duck: dict[str, Any], feast: dict[str, Any] | None
 ) -> dict[str, Any]:
     summary: dict[str, Any] = {
-        "vs_duckdb": dl["best_s"] / duck["best_s"],
+        "vs_duckdb": dl["interleaved_best_s"] / dl["interleaved_duckdb_best_s"],
+        "vs_duckdb_separate_processes": dl["best_s"] / duck["best_s"],
         "same_result_as_duckdb": (dl["digest"], dl["rows"]) == (duck["digest"], duck["rows"]),
         "sqlite_p99_ms": dl["sqlite_p99_ms"],
     }
@@ -386,7 +403,9 @@ def print_table(tools: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     print()
     ok = {True: "met", False: "MISSED"}
     print(
-        f"training set: driftloop / hand-written DuckDB = {summary['vs_duckdb']:.2f}x "
+        "training set: driftloop / hand-written DuckDB = "
+        f"{summary['vs_duckdb']:.2f}x (calls alternating in one process; "
+        f"{summary['vs_duckdb_separate_processes']:.2f}x across the two processes) "
         f"(target <= 1.3x: {ok[summary['duckdb_target_met']]}); same result: "
         f"{summary['same_result_as_duckdb']}"
     )
