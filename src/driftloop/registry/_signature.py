@@ -190,35 +190,36 @@ def enforce_signature(
     return _enforce_columns(signature, converted, where)
 
 
-# Types whose pandas dtype name is the signature type: no values need to be looked at.
-_PLAIN_TYPES = frozenset(
-    [
-        "float64",
-        "float32",
-        "int64",
-        "int32",
-        "int16",
-        "int8",
-        "uint64",
-        "uint32",
-        "uint16",
-        "uint8",
-        "bool",
-    ]
-)
+# Types whose pandas dtype is the signature type: no values need to be looked at.
+_PLAIN_TYPES = {
+    name: np.dtype(name)
+    for name in "float64 float32 int64 int32 int16 int8 uint64 uint32 uint16 uint8 bool".split()  # noqa: SIM905
+}
+
+
+def _column_dtypes(frame: pd.DataFrame) -> list[Any]:
+    # DataFrame.dtypes builds a Series (~50 us); the block manager answers in ~2 us.
+    # It is internal to pandas, so fall back to the public route if it ever moves.
+    try:
+        return list(frame._mgr.get_dtypes())
+    except AttributeError:  # pragma: no cover - other pandas internals
+        return frame.dtypes.tolist()
 
 
 def _enforce_columns(signature: ModelSignature, frame: pd.DataFrame, where: str) -> pd.DataFrame:
     # Per-row serving calls this on every request: plain numeric columns are checked from
     # the dtypes alone and the frame is only copied when a column is cast or reordered.
-    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
+    # .tolist() is C-speed; iterating a pandas Index in Python costs ~0.5 us a column.
+    columns = frame.columns.tolist()
+    dtypes = dict(zip(columns, _column_dtypes(frame), strict=True))
     problems: list[str] = []
     casts: dict[str, pd.Series] = {}
     for spec in signature.inputs:
         if spec.name not in dtypes:
             problems.append(f"missing column '{spec.name}'")
             continue
-        if spec.type in _PLAIN_TYPES and str(dtypes[spec.name]) == spec.type:
+        plain = _PLAIN_TYPES.get(spec.type)
+        if plain is not None and dtypes[spec.name] == plain:
             continue
         column = frame[spec.name]
         coerced, problem = _coerce(spec, column)
@@ -231,7 +232,7 @@ def _enforce_columns(signature: ModelSignature, frame: pd.DataFrame, where: str)
             f"input does not match the signature of {where}: " + "; ".join(problems)
         )
     names = signature.columns
-    result = frame if list(frame.columns) == names else frame[names]
+    result = frame if columns == names else frame[names]
     return result.assign(**casts) if casts else result
 
 
