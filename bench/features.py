@@ -8,8 +8,8 @@ Three workloads on the same generated data, in one run:
     and Feast's ``get_historical_features`` (file offline store). Best of ``--repeats``
     and the first call; peak RSS of each process (each runs in its own subprocess, so
     peaks do not mix). The driftloop/DuckDB ratio is taken from calls alternating in
-    one process, so both see the same machine load. Results are compared by a digest of the rows with a value (Feast's
-    file store drops entity rows without one).
+    one process, so both see the same machine load. Results are compared by a digest of
+    the rows with a value (Feast's file store drops entity rows without one).
 (b) materialize ``--materialize-rows`` rows (one per entity) into SQLite (and Redis with
     ``--redis-url``); Feast's ``materialize`` into its SQLite online store.
 (c) online lookup of one entity with 10 features, ``--lookups`` times: p50 and p99.

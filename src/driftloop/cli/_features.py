@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from driftloop.cli._output import JsonOption, console, emit, err_console, format_value, table
 
+if TYPE_CHECKING:
+    from driftloop.features import FeatureService
+
 app = typer.Typer(help="Feature views, training sets and online features.", no_args_is_help=True)
 
 
-def _features():  # type: ignore[no-untyped-def]
+def _features() -> FeatureService:
     from driftloop._workspace import get_workspace
 
     return get_workspace().features
@@ -68,7 +71,7 @@ def list_views(as_json: bool = JsonOption) -> None:
     """Every view with its version, freshness and whether it is stale beyond its TTL."""
     service = _features()
     views = {v.name: v for v in service.registry.latest()}
-    records = []
+    records: list[dict[str, Any]] = []
     for state in service.freshness():
         view = views[state.name].view
         records.append(

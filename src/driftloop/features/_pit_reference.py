@@ -29,7 +29,7 @@ def reference_pit_join(
             entity, event_timestamp, view_rows, join_keys, timestamp, created_timestamp
         )
         expired = best is not None and timestamp is not None and ttl is not None
-        if expired and best[timestamp] < entity[event_timestamp] - ttl:  # type: ignore[index,operator]
+        if expired and best[timestamp] < entity[event_timestamp] - ttl:  # type: ignore[index]
             best = None
         out = dict(entity)
         for feature in features:

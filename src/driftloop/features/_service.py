@@ -208,9 +208,8 @@ class FeatureService:
             ttl = version.view.ttl
             # The newest value online is as old as the window end or the source's newest row,
             # whichever is earlier; past the TTL, lookups now return nulls: stale.
-            newest = (
-                min(until, state.source_watermark) if state and state.source_watermark else until
-            )
+            watermark = state.source_watermark if state else None
+            newest = min(until, watermark) if until and watermark else until
             stale = newest is None or (ttl is not None and now - newest > ttl)
             stale = stale or (state is not None and state.version != version.version)
             result.append(

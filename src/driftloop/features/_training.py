@@ -44,7 +44,8 @@ class TrainingSet:
         return self.table
 
     def to_pandas(self) -> pd.DataFrame:
-        return self.table.to_pandas()
+        frame: pd.DataFrame = self.table.to_pandas()
+        return frame
 
     def to_polars(self) -> Any:
         import polars as pl
@@ -52,7 +53,7 @@ class TrainingSet:
         return pl.from_arrow(self.table)
 
     def __len__(self) -> int:
-        return self.table.num_rows
+        return int(self.table.num_rows)
 
 
 def select_features(
