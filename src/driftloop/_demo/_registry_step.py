@@ -27,14 +27,20 @@ print(json.dumps(model.predict_proba(rows)[:, 1].tolist()))
 """
 
 
-def _predict_in_fresh_process(root: Path, rows_path: Path) -> list[float]:
-    env = {**os.environ, "DRIFTLOOP_HOME": str(root)}
+def _predict_in_fresh_process(ctx: DemoContext, rows_path: Path) -> list[float]:
+    settings = ctx.workspace.settings
+    env = {
+        **os.environ,
+        "DRIFTLOOP_HOME": str(settings.root),
+        "DRIFTLOOP_DB_URL": settings.db_url,
+        "DRIFTLOOP_ARTIFACT_URL": settings.artifact_url,
+    }
     done = subprocess.run(
         [sys.executable, "-c", _FRESH_PROCESS % MODEL_NAME, str(rows_path)],
         capture_output=True,
         text=True,
         env=env,
-        cwd=root,
+        cwd=settings.root,
         check=False,
         timeout=300,
     )
@@ -61,7 +67,7 @@ def register_champion(ctx: DemoContext) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         rows_path = Path(tmp) / "rows.parquet"
         rows.to_parquet(rows_path)
-        fresh = _predict_in_fresh_process(ctx.workspace.root, rows_path)
+        fresh = _predict_in_fresh_process(ctx, rows_path)
     identical = bool(np.array_equal(np.asarray(fresh), expected))
     ctx.say(
         "A new Python process loaded models:/flight-delays@champion (bytes verified first) "
