@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from rich.console import Console
 
 import driftloop as dl
@@ -12,8 +11,6 @@ from driftloop._demo._features_step import define_features
 from driftloop._demo._load_step import load_data
 
 
-# The demo's loader (not this context's code) still calls the deprecated .dt.dayofweek.
-@pytest.mark.filterwarnings("ignore:Series.dt.dayofweek is deprecated")
 def test_demo_logs_and_validates_training_and_summer_data(sqlite_workspace: dl.Workspace) -> None:
     ctx = DemoContext(workspace=sqlite_workspace, console=Console(quiet=True))
     load_data(ctx)

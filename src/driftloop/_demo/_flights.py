@@ -46,7 +46,7 @@ def load_flights() -> pd.DataFrame:
     flights = flights.dropna(subset=["arr_delay"]).reset_index(drop=True)
     flights["time_hour"] = pd.to_datetime(flights["time_hour"], utc=True)
     flights["late"] = (flights["arr_delay"] > LATE_MINUTES).astype("int8")
-    flights["day_of_week"] = flights["time_hour"].dt.dayofweek.astype("int8")
+    flights["day_of_week"] = flights["time_hour"].dt.day_of_week.astype("int8")
     return flights.drop(columns=["arr_delay"])
 
 
