@@ -84,3 +84,23 @@ def test_different_installed_versions_warn_with_the_differences(workspace: dl.Wo
     assert "numpy: logged 1.0.0, installed" in message
     assert "left-pad: logged 0.1, installed not installed" in message
     assert json.loads(manifest_bytes(manifest))["requirements"]["numpy"] == "1.0.0"
+
+
+def test_registering_changed_bytes_marks_the_version_failed(workspace: dl.Workspace) -> None:
+    with dl.start_run():
+        logged = dl.log_model(Tripwire("unused"))
+    manifest = workspace.registry.manifest(logged.uri)
+    blob = _blob_file(workspace, manifest["files"]["model.pkl"]["digest"])
+    blob.chmod(0o644)
+    blob.write_bytes(blob.read_bytes() + b"\0")
+    with pytest.raises(dl.IntegrityError):
+        dl.register_model(logged.uri, "trip")
+    failed = workspace.registry.get_version("trip", 1)
+    assert (
+        failed.status == dl.ModelStatus.FAILED
+        and "changed after it was stored" in failed.status_message
+    )
+    with pytest.raises(dl.ConflictError, match="failed registration"):
+        dl.load_model("models:/trip/1")
+    with pytest.raises(dl.NotFoundError, match="no ready version"):
+        dl.load_model("models:/trip/latest")
