@@ -147,6 +147,8 @@ def bench_mlflow(args: argparse.Namespace, data_path: Path, tmp: Path) -> dict[s
     warnings.filterwarnings("ignore")
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     mlflow.set_tracking_uri(f"sqlite:///{tmp / 'mlflow.db'}")
+    # Artifacts in the temp folder too: the default ./mlruns would land in the caller's folder.
+    mlflow.create_experiment("bench", artifact_location=(tmp / "artifacts").as_uri())
     mlflow.set_experiment("bench")
     frame = pd.read_parquet(data_path)
     x, y = frame.drop(columns="label"), frame["label"]
