@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
@@ -46,6 +47,7 @@ class SqliteOnlineStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._ready = False
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -54,9 +56,11 @@ class SqliteOnlineStore:
             conn = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(_SCHEMA)
+            with self._lock:
+                if not self._ready:
+                    _initialise(conn)
+                    self._ready = True
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -103,6 +107,20 @@ class SqliteOnlineStore:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _initialise(conn: sqlite3.Connection) -> None:
+    # Switching to WAL does not wait on the busy timeout: another process setting up the
+    # same file at the same moment gets "database is locked" at once, so retry briefly.
+    for attempt in range(50):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_SCHEMA)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.02 * (attempt + 1))
 
 
 def _batches(rows: Iterable[tuple[str, str, float | None, str]], size: int) -> Iterator[list]:  # type: ignore[type-arg]
