@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,17 +97,21 @@ def list_views(as_json: bool = JsonOption) -> None:
                 r["version"],
                 ",".join(r["entities"]),
                 len(r["features"]),
-                "" if r["ttl_seconds"] is None else f"{r['ttl_seconds']:g}s",
-                format_value(r["last_materialized_at"]),
-                format_value(r["source_watermark"]),
+                "" if r["ttl_seconds"] is None else str(timedelta(seconds=r["ttl_seconds"])),
+                _short(r["last_materialized_at"]),
+                _short(r["source_watermark"]),
                 "STALE" if r["is_stale"] else "fresh",
             )
             for r in records
         ]
-        cols = ["view", "version", "keys", "features", "ttl", "materialized", "watermark", "state"]
+        cols = ["view", "ver", "keys", "features", "ttl", "materialized", "watermark", "state"]
         table(f"{len(records)} feature view(s)", cols, rows)
 
     emit(records, as_json, render)
+
+
+def _short(value: datetime | None) -> str:
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M")
 
 
 @app.command("show")
