@@ -102,3 +102,38 @@ def test_value_older_than_ttl_is_null() -> None:
     outside = PitView("v", "view_rows", ("k",), ("f",), ("f",), "t", timedelta(minutes=9))
     assert _run(entity, view, inside)[0]["f"] == 1.0
     assert _run(entity, view, outside)[0]["f"] is None
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(cases())
+def test_get_training_set_matches_reference(sqlite_workspace, tmp_path_factory, case) -> None:
+    """The whole path (registry, source, join, row order) against the row-by-row oracle."""
+    import pyarrow.parquet as pq
+
+    import driftloop as dl
+
+    entity, view, ttl, static = case
+    timestamp = None if static else "t"
+    ttl = None if static else ttl
+    if static:
+        view = list({r["k"]: r for r in reversed(view)}.values())
+    source = tmp_path_factory.mktemp("src") / "rows.parquet"
+    pq.write_table(_frame(view, VIEW_SCHEMA), source)
+    definition = dl.FeatureView(
+        "v",
+        [dl.Entity("e", ["k"])],
+        str(source),
+        timestamp,
+        ttl,
+        [dl.Feature("f"), dl.Feature("g", "BIGINT")],
+        created_timestamp=None if static else "created",
+    )
+    sqlite_workspace.features.apply([definition])
+    got = dl.get_training_set(_frame(entity, ENTITY_SCHEMA), ["v:f", "v:g"], event_timestamp="ts")
+    created = None if static else "created"
+    expected = reference_pit_join(entity, "ts", view, ["k"], ["f", "g"], timestamp, ttl, created)
+    assert got.table.to_pylist() == expected
