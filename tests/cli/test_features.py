@@ -97,3 +97,31 @@ def test_errors_name_the_problem(workspace, tmp_path: Path) -> None:
     missing = _run("apply", str(tmp_path / "nope.py"))
     assert missing.exit_code != 0
     assert "no feature definitions" in str(missing.exception)
+
+
+def test_concurrent_applies_from_separate_processes_never_lose_a_change(
+    workspace, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DRIFTLOOP_HOME": str(workspace.root),
+        "DRIFTLOOP_DB_URL": workspace.settings.db_url,
+    }
+    processes = []
+    for hours in (4, 5, 6):
+        path = _write(tmp_path / f"features_{hours}.py", ttl=hours)
+        command = [sys.executable, "-m", "driftloop", "features", "apply", str(path), "--json"]
+        processes.append(
+            subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        )
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert all(p.returncode == 0 for p in processes), [err[-2000:] for _, err in outputs]
+    versions = workspace.features.registry.versions("weather")
+    assert [v.version for v in versions] == [1, 2, 3]
+    assert sorted(v.view.ttl.total_seconds() / 3600 for v in versions) == [4, 5, 6]
