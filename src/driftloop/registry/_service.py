@@ -191,12 +191,16 @@ class RegistryService:
         )
 
     def _insert_version(self, name: str, values: dict[str, Any]) -> int:
-        # Two writers may pick the same next number; the unique key refuses one, which retries.
+        # The model row is locked (FOR UPDATE on PostgreSQL; SQLite write transactions are
+        # already exclusive), so writers number one after another. Only two writers
+        # creating the same new model can collide; the unique name refuses one, which retries.
         for _attempt in range(5):
             try:
                 with self.store.session() as session:
                     model = session.scalar(
-                        select(RegisteredModelRow).where(RegisteredModelRow.name == name)
+                        select(RegisteredModelRow)
+                        .where(RegisteredModelRow.name == name)
+                        .with_for_update()
                     )
                     if model is None:
                         model = self._insert_model(session, name, "", None)
