@@ -142,3 +142,18 @@ def test_concurrent_registrations_get_distinct_numbers(
             pool.map(lambda _: workspace.registry.register(logged, "churn").version, range(8))
         )
     assert sorted(versions) == list(range(1, 9))
+
+
+def test_concurrent_alias_moves_each_leave_one_history_event(
+    workspace: dl.Workspace, log: Callable[..., LoggedModel]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    log(), log()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: dl.set_model_alias("churn", "champion", 1 + i % 2), range(8)))
+    history = workspace.registry.alias_history("churn", "champion")
+    assert len(history) == 8 and history[0].action == "set"
+    assert all(e.action == "move" for e in history[1:])
+    assert [e.from_version for e in history[1:]] == [e.to_version for e in history[:-1]]
+    assert dl.get_model_version("models:/churn@champion").version == history[-1].to_version

@@ -90,8 +90,11 @@ class RegistryService:
         session.flush()
         return row
 
-    def _model_row(self, session: Session, name: str) -> RegisteredModelRow:
-        row = session.scalar(select(RegisteredModelRow).where(RegisteredModelRow.name == name))
+    def _model_row(self, session: Session, name: str, lock: bool = False) -> RegisteredModelRow:
+        # lock: alias writers of one model take turns (FOR UPDATE; a no-op on SQLite,
+        # whose write transactions are exclusive anyway).
+        query = select(RegisteredModelRow).where(RegisteredModelRow.name == name)
+        row = session.scalar(query.with_for_update() if lock else query)
         if row is None:
             raise NotFoundError(f"no registered model named {name!r}; see `driftloop models list`")
         return row
@@ -342,7 +345,7 @@ class RegistryService:
                 "versions can hold an alias"
             )
         with self.store.session() as session:
-            model = self._model_row(session, name)
+            model = self._model_row(session, name, lock=True)
             row = session.get(ModelAliasRow, (model.id, alias))
             previous = row.version if row else None
             now = utcnow()
@@ -373,7 +376,7 @@ class RegistryService:
 
     def remove_alias(self, name: str, alias: str) -> AliasEvent:
         with self.store.session() as session:
-            model = self._model_row(session, name)
+            model = self._model_row(session, name, lock=True)
             row = session.get(ModelAliasRow, (model.id, alias))
             if row is None:
                 raise NotFoundError(f"model {name!r} has no alias {alias!r}")
