@@ -92,6 +92,7 @@ class Workspace:
             self.settings.online_url,
             self.settings.state_dir,
             cached_dataset_resolver(self.datasets.get),
+            datasets=self.datasets,
         )
 
     def close(self) -> None:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -29,6 +29,9 @@ from driftloop.features._training import TrainingSet, build_training_table, sele
 from driftloop.store import MetadataStore
 from driftloop.store._features_rows import FeatureViewStateRow
 
+if TYPE_CHECKING:
+    from driftloop.data import DatasetService
+
 Clock = Callable[[], datetime]
 # Online lookups reuse view definitions for this long before re-reading the registry, so a
 # lookup costs one key read, and an apply from another process is seen within seconds.
@@ -50,8 +53,10 @@ class FeatureService:
         state_dir: Path,
         resolve: DatasetResolver,
         clock: Clock = _utcnow,
+        datasets: DatasetService | None = None,
     ) -> None:
         self.registry = FeatureRegistry(store, user)
+        self.datasets = datasets  # where log=True stores training sets (default: dl.log_dataset)
         self.store = store
         self.online_url = online_url
         self.state_dir = state_dir
@@ -118,8 +123,15 @@ class FeatureService:
         from driftloop.data import log_dataset
         from driftloop.tracking._fluent import active_run
 
-        version = log_dataset(name, table, source="feature views: " + ", ".join(refs))
+        source = "feature views: " + ", ".join(refs)
         run = active_run()
+        if self.datasets is None:
+            version = log_dataset(name, table, source=source)
+        else:
+            run_id = None if run is None else run.id
+            version = self.datasets.log(name, table, source=source, run_id=run_id)
+            if run is not None:
+                run.log_input("dataset", version.ref, "training-set")
         if run is not None:
             for ref in refs:
                 run.log_input("feature_view", ref, "training-set")
