@@ -40,6 +40,8 @@ def track_runs(ctx: DemoContext) -> None:
             tracking.log_params({**params, "features": ",".join(FEATURES), "label": LABEL})
             for role, version in ctx.dataset_versions.items():
                 log_input(version, role=role)
+            for ref in ctx.summary.get("features", {}).get("views", []):
+                run.log_input("feature_view", ref, "train")  # the view versions joined in
             model = make_model(params, SEED).fit(train[FEATURES], train[LABEL])
             staged = model.named_steps["model"]
             encoded = model.named_steps["encode"].transform(valid[FEATURES])
