@@ -1,5 +1,7 @@
 """driftloop: the whole machine-learning loop in one pip install.
 
+Example::
+
     import driftloop as dl
 
     with dl.start_run(experiment="churn", name="rf-depth-8"):

@@ -45,9 +45,17 @@ def init(
     from driftloop._workspace import init_workspace
 
     ws = init_workspace(path)
-    info = {"root": str(ws.root), "db_url": ws.store.display_url, "artifact_url": ws.settings.artifact_url}
+    info = {
+        "root": str(ws.root),
+        "db_url": ws.store.display_url,
+        "artifact_url": ws.settings.artifact_url,
+    }
     ws.close()
-    emit(info, as_json, lambda: console.print(f"Initialised driftloop workspace in {escape(info['root'])}"))
+    emit(
+        info,
+        as_json,
+        lambda: console.print(f"Initialised driftloop workspace in {escape(info['root'])}"),
+    )
 
 
 @app.command()
