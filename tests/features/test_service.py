@@ -94,8 +94,7 @@ def test_training_set_is_point_in_time_correct_with_ttl_and_static_view(store) -
 
 
 def test_logged_training_set_links_run_to_dataset_and_view_versions(store, workspace) -> None:
-    # Naive event time: profiling a logged TIMESTAMPTZ column currently needs pytz.
-    entity = pd.DataFrame({"origin": ["JFK"], "event_timestamp": [hours(1).replace(tzinfo=None)]})
+    entity = pd.DataFrame({"origin": ["JFK"], "event_timestamp": [hours(1)]})
     with dl.start_run(experiment="fs") as run:
         ts = dl.get_training_set(entity, ["weather:temp"], log=True, name="fs-train")
     assert ts.dataset.ref == "fs-train@1"
