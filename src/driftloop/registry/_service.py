@@ -18,6 +18,7 @@ from driftloop.errors import (
     NotFoundError,
 )
 from driftloop.registry import _rows
+from driftloop.registry._aliases import alias_events, drop_alias, point_alias
 from driftloop.registry._models import (
     AliasEvent,
     LineageNode,
@@ -36,7 +37,6 @@ from driftloop.registry._uri import (
 )
 from driftloop.store import MetadataStore, utcnow
 from driftloop.store._registry_rows import (
-    ModelAliasEventRow,
     ModelAliasRow,
     ModelVersionRow,
     RegisteredModelRow,
@@ -346,65 +346,17 @@ class RegistryService:
             )
         with self.store.session() as session:
             model = self._model_row(session, name, lock=True)
-            row = session.get(ModelAliasRow, (model.id, alias))
-            previous = row.version if row else None
-            now = utcnow()
-            if row is None:
-                session.add(
-                    ModelAliasRow(
-                        model_id=model.id,
-                        alias=alias,
-                        version=version,
-                        updated_by=self.user,
-                        updated_at=now,
-                    )
-                )
-            else:
-                row.version, row.updated_by, row.updated_at = version, self.user, now
-            event = ModelAliasEventRow(
-                model_id=model.id,
-                alias=alias,
-                action="set" if row is None else "move",
-                from_version=previous,
-                to_version=version,
-                user=self.user,
-                at=now,
-            )
-            session.add(event)
-            session.flush()
-            return _rows.to_event(name, event)
+            return point_alias(session, model, alias, version, self.user)
 
     def remove_alias(self, name: str, alias: str) -> AliasEvent:
+        """Remove ``alias``; the removal is recorded."""
         with self.store.session() as session:
-            model = self._model_row(session, name, lock=True)
-            row = session.get(ModelAliasRow, (model.id, alias))
-            if row is None:
-                raise NotFoundError(f"model {name!r} has no alias {alias!r}")
-            event = ModelAliasEventRow(
-                model_id=model.id,
-                alias=alias,
-                action="remove",
-                from_version=row.version,
-                to_version=None,
-                user=self.user,
-                at=utcnow(),
-            )
-            session.delete(row)
-            session.add(event)
-            session.flush()
-            return _rows.to_event(name, event)
+            return drop_alias(session, self._model_row(session, name, lock=True), alias, self.user)
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         """Every alias change of ``name`` (or of one alias), oldest first."""
         with self.store.read() as session:
-            model = self._model_row(session, name)
-            query = select(ModelAliasEventRow).where(ModelAliasEventRow.model_id == model.id)
-            if alias is not None:
-                query = query.where(ModelAliasEventRow.alias == alias)
-            return [
-                _rows.to_event(name, r)
-                for r in session.scalars(query.order_by(ModelAliasEventRow.id))
-            ]
+            return alias_events(session, self._model_row(session, name), alias)
 
     # loading -----------------------------------------------------------------------------
 
