@@ -9,6 +9,7 @@ workspace is opened, never at import time.
 
 from __future__ import annotations
 
+import getpass
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -62,8 +63,16 @@ def _defaults(root: Path) -> dict[str, str]:
         "db_url": f"sqlite:///{state / 'driftloop.db'}",
         "artifact_url": (state / "artifacts").as_uri(),
         "online_url": f"sqlite:///{state / 'online.db'}",
-        "user": os.environ.get("USER") or os.environ.get("USERNAME") or "unknown",
+        "user": _login_name(),
     }
+
+
+def _login_name() -> str:
+    # getpass reads LOGNAME/USER/USERNAME, then the password database (root in CI).
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def _read_file(root: Path) -> dict[str, str]:

@@ -74,13 +74,16 @@ def render_card(
     )
     datasets = lineage.of_kind("dataset")
     lines.append(
-        "- **Training data:** "
+        "- **Data:** "
         + (
-            ", ".join(f"`{d.attributes['ref']}`" for d in datasets)
+            ", ".join(_input_text(d.attributes) for d in datasets)
             if datasets
             else "no dataset versions recorded"
         )
     )
+    views = lineage.of_kind("feature_view")
+    if views:
+        lines.append("- **Feature views:** " + ", ".join(_input_text(v.attributes) for v in views))
     for kind, title in (("params", "Parameters"), ("metrics", "Metrics")):
         found = lineage.of_kind(kind)
         if found:
@@ -100,3 +103,8 @@ def render_card(
     lines += ["", "## Requirements", "", "| package | version |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in sorted(version.requirements.items())]
     return "\n".join(lines) + "\n"
+
+
+def _input_text(attributes: dict[str, Any]) -> str:
+    role = attributes.get("role")
+    return f"`{attributes['ref']}`" + (f" ({role})" if role else "")

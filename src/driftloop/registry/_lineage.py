@@ -49,15 +49,12 @@ def _run_nodes(run: Run, nodes: list[LineageNode], edges: list[LineageEdge]) -> 
             )
         )
         edges.append(LineageEdge(run_node, f"metrics:{run.id}", "scored"))
+    # Every input the run recorded: dataset versions, feature view versions, and any
+    # kind a later context adds; the kind names the node so tools can tell them apart.
     for item in run.inputs:
-        if item.kind != "dataset":
-            continue
-        node = f"dataset:{item.ref}"
-        nodes.append(
-            LineageNode(
-                node, "dataset", f"dataset {item.ref}", {"ref": item.ref, "role": item.role}
-            )
-        )
+        node = f"{item.kind}:{item.ref}"
+        label = f"{item.kind.replace('_', ' ')} {item.ref}"
+        nodes.append(LineageNode(node, item.kind, label, {"ref": item.ref, "role": item.role}))
         edges.append(LineageEdge(run_node, node, "read"))
 
 
