@@ -1,0 +1,105 @@
+"""The public API is what `import driftloop as dl` exports: pinned, so a change is deliberate."""
+
+from __future__ import annotations
+
+import driftloop as dl
+
+EXPECTED = {
+    "ActiveRun",
+    "AlreadyExistsError",
+    "ConflictError",
+    "Dataset",
+    "DatasetVersion",
+    "DriftloopError",
+    "Entity",
+    "Experiment",
+    "Feature",
+    "FeatureView",
+    "IntegrityError",
+    "InvalidInputError",
+    "Lineage",
+    "LoadedModel",
+    "LoggedModel",
+    "Metric",
+    "MissingExtraError",
+    "ModelSignature",
+    "ModelStatus",
+    "ModelVersion",
+    "NotFoundError",
+    "RegisteredModel",
+    "Run",
+    "RunStatus",
+    "Suite",
+    "TrainingSet",
+    "Workspace",
+    "__version__",
+    "active_run",
+    "apply_features",
+    "delete_model_alias",
+    "download_artifacts",
+    "end_run",
+    "get_dataset",
+    "get_metric_history",
+    "get_model_version",
+    "get_online_features",
+    "get_run",
+    "get_training_set",
+    "get_workspace",
+    "init_workspace",
+    "lineage",
+    "load_model",
+    "log_artifact",
+    "log_artifacts",
+    "log_dataset",
+    "log_dict",
+    "log_figure",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_model",
+    "log_param",
+    "log_params",
+    "log_text",
+    "materialize_features",
+    "model_card",
+    "register_model",
+    "search_runs",
+    "seed_everything",
+    "set_model_alias",
+    "set_tag",
+    "set_tags",
+    "set_workspace",
+    "start_run",
+    "validate_dataset",
+}
+
+
+def test_public_names_are_pinned() -> None:
+    assert set(dl.__all__) == EXPECTED
+    assert len(dl.__all__) == len(set(dl.__all__))
+
+
+def test_every_public_name_resolves() -> None:
+    for name in dl.__all__:
+        assert getattr(dl, name) is not None, name
+
+
+def test_modules_are_private_and_subpackages_narrow() -> None:
+    import pkgutil
+
+    public = [m.name for m in pkgutil.iter_modules(dl.__path__) if not m.name.startswith("_")]
+    assert sorted(public) == sorted(
+        [
+            "artifacts",
+            "cli",
+            "config",
+            "data",
+            "errors",
+            "features",
+            "monitoring",
+            "registry",
+            "store",
+            "testing",
+            "tracking",
+        ]
+    )
