@@ -10,11 +10,12 @@ from rich.markup import escape
 
 from driftloop.cli._output import JsonOption, console, emit, format_value, table
 from driftloop.tracking._models import Run
+from driftloop.tracking._service import TrackingService
 
 app = typer.Typer(help="Tracked runs: list, show, compare.", no_args_is_help=True)
 
 
-def _tracking():  # type: ignore[no-untyped-def]
+def _tracking() -> TrackingService:
     from driftloop._workspace import get_workspace
 
     return get_workspace().tracking

@@ -76,7 +76,7 @@ def _run_query(
 # Statements built once so SQLAlchemy's compiled cache serves every search; the run
 # ids are one expanding parameter (SQLite allows 32,766 variables; larger result sets
 # are fetched through the filter subquery instead).
-_RUN_IDS = bindparam("run_ids", expanding=True)
+_RUN_IDS: Any = bindparam("run_ids", expanding=True)
 _MAX_ID_PARAMS = 900
 _KEY_VALUE_TABLES: tuple[tuple[str, Any], ...] = (
     ("params", ParamRow),
