@@ -33,8 +33,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     yield
     from driftloop.tracking import _fluent
 
-    while _fluent._stack:
-        _fluent._stack[-1].end()
+    while (run := _fluent.active_run()) is not None:
+        run.end()
     dl.set_workspace(None)
 
 

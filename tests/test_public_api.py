@@ -34,6 +34,7 @@ EXPECTED = {
     "Workspace",
     "__version__",
     "active_run",
+    "attach_run",
     "apply_features",
     "delete_model_alias",
     "download_artifacts",

@@ -1,7 +1,13 @@
-"""The workspace: settings, the stores, and the services of each context.
+"""The workspace: settings, the per-process resources, and the services of each context.
 
-``dl.Workspace`` delegates to context services; it holds no business rules. The
-module-level API (``dl.start_run`` and friends) uses one default workspace, the
+A :class:`Workspace` is shared by every thread and request of a process, like an
+httpx client or a SQLAlchemy engine: the resources behind it (metadata engine, blob
+store, online store, metric writer, caches) are built once, lazily where they cost
+something, and closed once. Services are cheap, stateless views over those resources
+for one acting user; ``ws.acting_as(user)`` gives a view for another user (a REST
+server does this per request) without building anything again.
+
+The module-level API (``dl.start_run`` and friends) uses one default workspace, the
 only global, found from the current folder or created there on first use.
 """
 
@@ -9,19 +15,25 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
 
 from driftloop.artifacts import FsspecBlobStore, open_blob_store
 from driftloop.config import CONFIG_FILE, STATE_DIR, Settings, find_workspace_root, load_settings
+from driftloop.errors import InvalidInputError
 from driftloop.store import MetadataStore
-from driftloop.tracking._service import TrackingService
+from driftloop.tracking._service import TrackingService, open_metric_writer
+from driftloop.tracking._writer import MetricWriter
 
 if TYPE_CHECKING:
     from driftloop.data._service import DatasetService
-    from driftloop.features._service import FeatureService
-    from driftloop.registry._service import RegistryService
+    from driftloop.features._offline import DatasetResolver
+    from driftloop.features._protocols import OnlineStore
+    from driftloop.features._service import FeatureService, ViewDefinitionCache
+    from driftloop.registry._service import DownstreamProvider, RegistryService
 
 _CONFIG_TEMPLATE = """\
 # driftloop workspace. Environment variables (DRIFTLOOP_DB_URL, DRIFTLOOP_ARTIFACT_URL,
@@ -32,14 +44,97 @@ _CONFIG_TEMPLATE = """\
 # online_url = "redis://127.0.0.1:6379/0"
 """
 
+T = TypeVar("T")
+
+
+class WorkspaceResources:
+    """What one process holds for one workspace: built once, shared by all views, closed once.
+
+    Lazy members are built on first use under a lock, so two threads never build two
+    online stores or two metric writers. ``close()`` closes what was built, newest first.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        self.store = MetadataStore(settings.db_url).open()
+        self.blobs: FsspecBlobStore = open_blob_store(settings.artifact_url)
+        # Later contexts (serving) register what a model version feeds, for lineage.
+        self.downstream: list[DownstreamProvider] = []
+        self._built: dict[str, object] = {}
+        self._closers: list[Callable[[], None]] = []
+        self._lock = threading.RLock()
+        self._closed = False
+
+    def _lazy(self, name: str, build: Callable[[], T], close: Callable[[T], None] | None) -> T:
+        found = self._built.get(name)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        with self._lock:
+            if self._closed:
+                raise InvalidInputError("this workspace is closed; open a new dl.Workspace(...)")
+            found = self._built.get(name)
+            if found is None:
+                value = build()
+                if close is not None:
+                    self._closers.append(lambda: close(value))
+                self._built[name] = found = value
+            return found  # type: ignore[return-value]
+
+    @property
+    def metric_writer(self) -> MetricWriter:
+        return self._lazy(
+            "metric_writer", lambda: open_metric_writer(self.store), MetricWriter.close
+        )
+
+    @property
+    def online_store(self) -> OnlineStore:
+        from driftloop.features._online import open_online_store
+
+        return self._lazy(
+            "online_store", lambda: open_online_store(self.settings.online_url), lambda s: s.close()
+        )
+
+    @property
+    def view_definitions(self) -> ViewDefinitionCache:
+        from driftloop.features._service import ViewDefinitionCache
+
+        return self._lazy("view_definitions", ViewDefinitionCache, None)
+
+    def dataset_resolver(self, datasets: DatasetService) -> DatasetResolver:
+        from driftloop.features._offline import cached_dataset_resolver
+
+        # Reads only: which user the resolver's service acts for does not matter.
+        return self._lazy("dataset_resolver", lambda: cached_dataset_resolver(datasets.get), None)
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            closers, self._closers = self._closers[::-1], []
+        try:
+            for close in closers:
+                close()
+        finally:
+            self.store.dispose()
+
 
 class Workspace:
-    """An opened driftloop workspace.
+    """An opened driftloop workspace, safe to share by the threads and requests of a process.
+
+    Use it as a context manager, or call :meth:`close` once; views made with
+    :meth:`acting_as` share its resources and need no closing.
 
     Example::
 
-        ws = dl.Workspace("path/to/project")
-        ws.tracking.list_experiments()
+        with dl.Workspace("path/to/project") as ws:
+            ws.tracking.list_experiments()
+            ws.acting_as("ana").registry.set_alias("churn", "champion", 3)
     """
 
     def __init__(
@@ -49,13 +144,42 @@ class Workspace:
         db_url: str | None = None,
         artifact_url: str | None = None,
         online_url: str | None = None,
+        user: str | None = None,
     ) -> None:
-        self.settings: Settings = load_settings(
+        settings = load_settings(
             root, db_url=db_url, artifact_url=artifact_url, online_url=online_url
         )
-        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
-        self.store = MetadataStore(self.settings.db_url).open()
-        self.blobs: FsspecBlobStore = open_blob_store(self.settings.artifact_url)
+        self._resources = WorkspaceResources(settings)
+        self._user = _check_user(user) if user is not None else settings.user
+        self._owns_resources = True
+
+    def acting_as(self, user: str) -> Workspace:
+        """A view of this workspace whose services act for ``user`` (recorded as who did what).
+
+        Cheap: nothing is opened; the view shares this workspace's resources and is
+        closed with it.
+        """
+        view = object.__new__(Workspace)
+        view._resources = self._resources
+        view._user = _check_user(user)
+        view._owns_resources = False
+        return view
+
+    @property
+    def settings(self) -> Settings:
+        return self._resources.settings
+
+    @property
+    def resources(self) -> WorkspaceResources:
+        return self._resources
+
+    @property
+    def store(self) -> MetadataStore:
+        return self._resources.store
+
+    @property
+    def blobs(self) -> FsspecBlobStore:
+        return self._resources.blobs
 
     @property
     def root(self) -> Path:
@@ -63,47 +187,69 @@ class Workspace:
 
     @property
     def user(self) -> str:
-        return self.settings.user
+        return self._user
 
     @cached_property
     def tracking(self) -> TrackingService:
-        return TrackingService(self.store, self.blobs, self.user)
+        r = self._resources
+        return TrackingService(r.store, r.blobs, self._user, writer=r.metric_writer)
 
     @cached_property
     def datasets(self) -> DatasetService:
         from driftloop.data._service import DatasetService
 
-        return DatasetService(self.store, self.blobs, self.user, self.settings.state_dir / "cache")
+        r = self._resources
+        return DatasetService(r.store, r.blobs, self._user, self.settings.state_dir / "cache")
 
     @cached_property
     def registry(self) -> RegistryService:
         from driftloop.registry._service import RegistryService
 
-        return RegistryService(self.store, self.blobs, self.tracking, self.user)
+        r = self._resources
+        return RegistryService(r.store, r.blobs, self.tracking, self._user, downstream=r.downstream)
 
     @cached_property
     def features(self) -> FeatureService:
-        from driftloop.features._offline import cached_dataset_resolver
         from driftloop.features._service import FeatureService
 
+        r = self._resources
         return FeatureService(
-            self.store,
-            self.user,
-            self.settings.online_url,
+            r.store,
+            self._user,
+            lambda: r.online_store,
             self.settings.state_dir,
-            cached_dataset_resolver(self.datasets.get),
+            r.dataset_resolver(self.datasets),
             datasets=self.datasets,
+            tracking=self.tracking,
+            definitions=r.view_definitions,
         )
 
     def close(self) -> None:
-        if "tracking" in self.__dict__:
-            self.tracking.writer.close()
-        if "features" in self.__dict__:
-            self.features.close()
-        self.store.dispose()
+        """Flush and close the resources (a view made by :meth:`acting_as` closes nothing)."""
+        if self._owns_resources:
+            self._resources.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def __repr__(self) -> str:
-        return f"Workspace({str(self.root)!r})"
+        return f"Workspace({str(self.root)!r}, user={self._user!r})"
+
+
+def _check_user(user: str) -> str:
+    if not isinstance(user, str) or not user.strip() or len(user) > 250:
+        raise InvalidInputError(
+            f"user {user!r} is not allowed; give a non-empty name of at most 250 characters"
+        )
+    return user
 
 
 def init_workspace(path: str | Path = ".") -> Workspace:
@@ -124,6 +270,9 @@ _default_lock = threading.Lock()
 def get_workspace() -> Workspace:
     """The default workspace: set, found from the current folder, or created here (said once)."""
     global _default
+    found = _default
+    if found is not None:  # the hot path of every fluent call: no lock
+        return found
     with _default_lock:
         if _default is None:
             import os
@@ -141,7 +290,10 @@ def get_workspace() -> Workspace:
 
 
 def set_workspace(workspace: Workspace | str | Path | None) -> Workspace | None:
-    """Make ``workspace`` the default (a path opens it); None forgets the current default."""
+    """Make ``workspace`` the default (a path opens it); None forgets the current default.
+
+    The previous default is closed unless it is the one being set.
+    """
     global _default
     with _default_lock:
         if _default is not None and _default is not workspace:

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from driftloop._demo._context import DemoContext
 from driftloop.cli._output import format_value
-from driftloop.cli._runs import compare_runs
 
 
 def show_comparison(ctx: DemoContext) -> None:
     from rich.table import Table
 
     runs = ctx.workspace.tracking.get_runs(ctx.run_ids)
-    result = compare_runs(runs)
+    result = ctx.workspace.tracking.compare_runs(ctx.run_ids)
     grid = Table(title="Runs compared (delta vs first run)")
     grid.add_column("")
     for run in runs:
         grid.add_column(f"{run.name}\n{run.id[:8]}")
-    for key, values in result["params"].items():
+    for key, values in result.params.items():
         grid.add_row(f"param {key}", *map(format_value, values))
-    for key, entry in result["metrics"].items():
-        cells = [format_value(entry["values"][0])]
+    for key, entry in result.metrics.items():
+        cells = [format_value(entry.values[0])]
         cells += [
             f"{format_value(v)} ({d:+.3f})" if d is not None else ""
-            for v, d in zip(entry["values"][1:], entry["delta_vs_first"][1:], strict=True)
+            for v, d in zip(entry.values[1:], entry.delta_vs_first[1:], strict=True)
         ]
         grid.add_row(f"metric {key}", *cells)
     ctx.console.print(grid)

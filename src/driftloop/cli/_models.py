@@ -105,7 +105,14 @@ def show(
     """One version: status, lineage links, signature and requirements."""
     registry = _registry()
     version = registry.resolve(ref)
-    summary = {**_version_summary(version), **_run_links(registry, version)}
+    links = registry.run_links(version)
+    summary = {
+        **_version_summary(version),
+        "code_commit": links.code_commit,
+        "params": links.params,
+        "metrics": links.metrics,
+        "datasets": list(links.datasets),
+    }
 
     def render() -> None:
         console.print(
@@ -133,21 +140,6 @@ def show(
         table("requirements", ["package", "version"], sorted(version.requirements.items()))
 
     emit(summary, as_json, render)
-
-
-def _run_links(registry: Any, version: ModelVersion) -> dict[str, Any]:
-    """What the version's run says about it: code commit, input datasets, params, metrics."""
-    links: dict[str, Any] = {"code_commit": None, "datasets": [], "params": {}, "metrics": {}}
-    if version.run_id is None:
-        return links
-    run = registry.tracking.get_run(version.run_id)
-    links.update(
-        code_commit=run.git_commit,
-        params=run.params,
-        metrics=run.metrics,
-        datasets=[i.ref for i in run.inputs if i.kind == "dataset"],
-    )
-    return links
 
 
 def _split(ref: str) -> tuple[str, int]:
@@ -231,9 +223,7 @@ def card(
     ref: str = typer.Argument(..., help="NAME/VERSION or NAME@ALIAS"), as_json: bool = JsonOption
 ) -> None:
     """The model card in Markdown."""
-    from driftloop.registry import model_card
-
-    text = model_card(ref)
+    text = _registry().model_card(ref)
     emit({"ref": ref, "markdown": text}, as_json, lambda: typer.echo(text, nl=False))
 
 
@@ -243,9 +233,8 @@ def lineage(
     as_json: bool = JsonOption,
 ) -> None:
     """Where a version came from (run, code, params, datasets) and where it went, as a tree."""
-    from driftloop.registry import lineage as build
     from driftloop.registry._lineage import lineage_json, lineage_tree
 
     uri = ref if ref.startswith(("models:/", "runs:/")) else f"models:/{ref}"
-    graph = build(uri)
+    graph = _registry().lineage(uri)
     emit(lineage_json(graph), as_json, lambda: typer.echo("\n".join(lineage_tree(graph))))

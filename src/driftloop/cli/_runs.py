@@ -32,9 +32,7 @@ def list_runs(
     as_json: bool = JsonOption,
 ) -> None:
     """List runs, newest first, with their params and latest metrics."""
-    from driftloop.tracking import search_runs
-
-    frame = search_runs(experiment or None, filter_, order_by or None, max_results)
+    frame = _tracking().search_runs(experiment or None, filter_, order_by or (), max_results)
     records = frame.to_dict(orient="records")
 
     def render() -> None:
@@ -126,25 +124,6 @@ def _run_summary(run: Run) -> dict[str, Any]:
     return data
 
 
-def compare_runs(runs: list[Run]) -> dict[str, Any]:
-    """Params that differ between runs, and every metric with its delta to the first run."""
-    keys = sorted({k for r in runs for k in r.params})
-    differing = {
-        k: [r.params.get(k) for r in runs] for k in keys if len({r.params.get(k) for r in runs}) > 1
-    }
-    metrics: dict[str, dict[str, list[float | None]]] = {}
-    for key in sorted({k for r in runs for k in r.metrics}):
-        values = [r.metrics.get(key) for r in runs]
-        base = values[0]
-        deltas = [None if v is None or base is None else v - base for v in values]
-        metrics[key] = {"values": values, "delta_vs_first": deltas}
-    return {
-        "runs": [{"run_id": r.id, "name": r.name} for r in runs],
-        "params": differing,
-        "metrics": metrics,
-    }
-
-
 @app.command("compare")
 def compare(
     run_ids: list[str] = typer.Argument(..., help="Two or more run ids (or unique prefixes)."),
@@ -153,24 +132,22 @@ def compare(
     """Side by side: the params that differ and each metric with its delta to the first run."""
     if len(run_ids) < 2:
         raise typer.BadParameter("give at least two run ids to compare")
-    tracking = _tracking()
-    runs = tracking.get_runs([tracking.resolve_run_id(r) for r in run_ids])
-    result = compare_runs(runs)
+    result = _tracking().compare_runs(run_ids)
 
     def render() -> None:
-        names = [f"{r.name} ({r.id[:8]})" for r in runs]
-        if result["params"]:
+        names = [f"{r.name} ({r.run_id[:8]})" for r in result.runs]
+        if result.params:
             table(
                 "params that differ",
                 ["param", *names],
-                [(k, *map(format_value, v)) for k, v in result["params"].items()],
+                [(k, *map(format_value, v)) for k, v in result.params.items()],
             )
         else:
             console.print("All params are equal.")
         rows = []
-        for key, entry in result["metrics"].items():
-            cells = [format_value(entry["values"][0])]
-            for v, d in zip(entry["values"][1:], entry["delta_vs_first"][1:], strict=True):
+        for key, entry in result.metrics.items():
+            cells = [format_value(entry.values[0])]
+            for v, d in zip(entry.values[1:], entry.delta_vs_first[1:], strict=True):
                 cells.append(f"{format_value(v)} ({d:+.4g})" if d is not None else format_value(v))
             rows.append((key, *cells))
         table("metrics (delta vs first)", ["metric", *names], rows)

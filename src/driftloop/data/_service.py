@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,9 +34,6 @@ class DatasetService:
         self.blobs = blobs
         self.user = user
         self.cache_dir = cache_dir
-        # Seconds spent staging, storing (hash + copy) and profiling by the last log();
-        # read by bench/datasets.py and useful when a log is slow.
-        self.last_timings: dict[str, float] = {}
 
     def log(
         self,
@@ -55,17 +51,14 @@ class DatasetService:
         stored) the first time something needs it.
         """
         check_name(name)
-        clock = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="driftloop-data-") as tmp:
             staged = stage(data, Path(tmp))
             if staged.num_rows == 0:
                 warn(DataQualityWarning, f"dataset {name!r}: the data has no rows; logged anyway")
-            self.last_timings = {"stage": time.perf_counter() - clock}
             # Blobs first, rows after: a failure in between leaves an unreferenced blob,
             # never a version row without its bytes. put_file hashes before copying, so
             # content already stored is never copied again.
             blobs = [self.blobs.put_file(path) for path in staged.files]
-            self.last_timings["store"] = time.perf_counter() - clock - self.last_timings["stage"]
             files = [{"digest": b.digest, "size": b.size} for b in blobs]
             digest = (
                 blobs[0].digest
@@ -75,9 +68,7 @@ class DatasetService:
             existing = self._find_by_digest(name, digest)
             if existing is not None:
                 return existing
-            started = time.perf_counter()
             stats = compute_profile(staged.files, staged.source) if profile else None
-            self.last_timings["profile"] = time.perf_counter() - started
         return self._insert(name, digest, staged, files, stats, source, description, run_id)
 
     def _insert(

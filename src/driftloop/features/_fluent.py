@@ -66,6 +66,9 @@ def get_training_set(
                                  event_timestamp="time_hour")
         df = ts.to_pandas()
     """
+    from driftloop.tracking._fluent import active_run
+
+    run = active_run() if log else None
     return _service().get_training_set(
         entity_rows,
         features,
@@ -73,6 +76,7 @@ def get_training_set(
         full_feature_names=full_feature_names,
         log=log,
         name=name,
+        run_id=None if run is None else run.id,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -22,7 +23,6 @@ from driftloop.features._models import (
     parse_feature_refs,
 )
 from driftloop.features._offline import DatasetResolver
-from driftloop.features._online import open_online_store
 from driftloop.features._protocols import OnlineStore
 from driftloop.features._registry import FeatureRegistry
 from driftloop.features._training import TrainingSet, build_training_table, select_features
@@ -30,7 +30,8 @@ from driftloop.store import MetadataStore
 from driftloop.store._features_rows import FeatureViewStateRow
 
 if TYPE_CHECKING:
-    from driftloop.data import DatasetService
+    from driftloop.data import DatasetService, DatasetVersion
+    from driftloop.tracking import TrackingService
 
 Clock = Callable[[], datetime]
 # Online lookups reuse view definitions for this long before re-reading the registry, so a
@@ -42,52 +43,80 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class ViewDefinitionCache:
+    """Feature view definitions read recently, shared by the services of one process.
+
+    Safe for many threads: entries are replaced whole, never mutated.
+    """
+
+    def __init__(self, ttl_s: float = _DEFINITIONS_TTL_S) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, FeatureViewVersion]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> FeatureViewVersion | None:
+        hit = self._entries.get(name)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl_s:
+            return hit[1]
+        return None
+
+    def put(self, version: FeatureViewVersion) -> None:
+        with self._lock:
+            self._entries[version.name] = (time.monotonic(), version)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries = {}
+
+
 class FeatureService:
-    """The feature store of one workspace."""
+    """The feature store of one workspace, acting for one user; stateless, shared by threads.
+
+    ``online`` is called for the online store when a use case needs it (the workspace
+    opens it once, on first use); ``datasets`` and ``tracking`` are where ``log=True``
+    stores a training set and records it as an input of the given run.
+    """
 
     def __init__(
         self,
         store: MetadataStore,
         user: str,
-        online_url: str,
+        online: Callable[[], OnlineStore],
         state_dir: Path,
         resolve: DatasetResolver,
         clock: Clock = _utcnow,
-        datasets: DatasetService | None = None,
+        *,
+        datasets: DatasetService,
+        tracking: TrackingService,
+        definitions: ViewDefinitionCache | None = None,
     ) -> None:
         self.registry = FeatureRegistry(store, user)
-        self.datasets = datasets  # where log=True stores training sets (default: dl.log_dataset)
+        self.datasets = datasets
+        self.tracking = tracking
         self.store = store
-        self.online_url = online_url
         self.state_dir = state_dir
         self.resolve = resolve
         self.clock = clock
-        self._online: OnlineStore | None = None
-        self._cache: dict[str, tuple[float, FeatureViewVersion]] = {}
+        self._open_online = online
+        self._definitions = definitions if definitions is not None else ViewDefinitionCache()
 
     @property
     def online(self) -> OnlineStore:
-        if self._online is None:
-            self._online = open_online_store(self.online_url)
-        return self._online
-
-    def close(self) -> None:
-        if self._online is not None:
-            self._online.close()
+        return self._open_online()
 
     def apply(
         self, views: Sequence[FeatureView], entities: Sequence[Entity] = ()
     ) -> list[ApplyChange]:
         """Register views (changed ones get a new version); see :meth:`FeatureRegistry.apply`."""
-        self._cache.clear()
+        self._definitions.clear()
         return self.registry.apply(views, entities)
 
     def _version(self, name: str, cached: bool) -> FeatureViewVersion:
-        hit = self._cache.get(name)
-        if cached and hit is not None and time.monotonic() - hit[0] < _DEFINITIONS_TTL_S:
-            return hit[1]
+        hit = self._definitions.get(name) if cached else None
+        if hit is not None:
+            return hit
         version = self.registry.get(name)
-        self._cache[name] = (time.monotonic(), version)
+        self._definitions.put(version)
         return version
 
     def _select(
@@ -109,32 +138,31 @@ class FeatureService:
         full_feature_names: bool = False,
         log: bool = False,
         name: str = "training-set",
+        run_id: str | None = None,
     ) -> TrainingSet:
-        """Point-in-time correct features for each entity row; see ``dl.get_training_set``."""
+        """Point-in-time correct features for each entity row; see ``dl.get_training_set``.
+
+        ``log=True`` stores the result as a version of dataset ``name``; with ``run_id``,
+        that run records the version and the feature view versions as its inputs.
+        """
         selected = self._select(features, full_feature_names)
         table = build_training_table(
             entity_rows, event_timestamp, selected, self.resolve, self.state_dir / "duckdb-tmp"
         )
         refs = tuple(v.ref for v, _, _ in selected)
         outputs = tuple(o for _, _, outs in selected for o in outs)
-        return TrainingSet(table, refs, outputs, self._log(table, refs, name) if log else None)
+        logged = self._log(table, refs, name, run_id) if log else None
+        return TrainingSet(table, refs, outputs, logged)
 
-    def _log(self, table: Any, refs: tuple[str, ...], name: str) -> Any:
-        from driftloop.data import log_dataset
-        from driftloop.tracking._fluent import active_run
-
+    def _log(
+        self, table: Any, refs: tuple[str, ...], name: str, run_id: str | None
+    ) -> DatasetVersion:
         source = "feature views: " + ", ".join(refs)
-        run = active_run()
-        if self.datasets is None:
-            version = log_dataset(name, table, source=source)
-        else:
-            run_id = None if run is None else run.id
-            version = self.datasets.log(name, table, source=source, run_id=run_id)
-            if run is not None:
-                run.log_input("dataset", version.ref, "training-set")
-        if run is not None:
+        version = self.datasets.log(name, table, source=source, run_id=run_id)
+        if run_id is not None:
+            self.tracking.log_input(run_id, "dataset", version.ref, "training-set")
             for ref in refs:
-                run.log_input("feature_view", ref, "training-set")
+                self.tracking.log_input(run_id, "feature_view", ref, "training-set")
         return version
 
     def materialize(

@@ -15,8 +15,9 @@ loaded model enforces its signature on pandas, Polars, Arrow and NumPy input.
 ONNX export (``onnx=True``) is kept only when ONNX Runtime's predictions on the
 input example match the native ones within ``rtol=1e-3, atol=1e-4``.
 
-Lineage goes forward through ``RegistryService.downstream``: a later context (serving)
-appends a :data:`DownstreamProvider`, a function from a ``ModelVersion`` to the
+Lineage goes forward through the workspace's ``resources.downstream`` list, which each
+``RegistryService`` reads: a later context (serving) appends a :data:`DownstreamProvider`,
+a function from a ``ModelVersion`` to the
 ``(LineageNode, relation)`` pairs it feeds (e.g. a deployment), and
 ``dl.lineage`` / ``driftloop models lineage`` show them.
 """

@@ -7,9 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from driftloop.errors import InvalidInputError
-from driftloop.registry._card import render_card
-from driftloop.registry._lineage import build_lineage
-from driftloop.registry._logging import log_model_files
 from driftloop.registry._models import AliasEvent, Lineage, LoggedModel, ModelVersion
 from driftloop.registry._package import LoadedModel
 from driftloop.registry._service import RegistryService
@@ -64,16 +61,15 @@ def log_model(
     """
     from driftloop.tracking._fluent import _current
 
-    if register and not name:
+    if register and not name:  # refused before a run is started for nothing
         raise InvalidInputError(
             "register=True needs a model name: dl.log_model(model, name='churn', ...)"
         )
-    run = _current()
-    service = _registry()
-    logged = log_model_files(
-        service.tracking,
-        run.id,
+    return _registry().log_model(
+        _current().id,
         model,
+        name,
+        register=register,
         artifact_path=artifact_path,
         input_example=input_example,
         training_data=training_data,
@@ -81,19 +77,8 @@ def log_model(
         onnx=onnx,
         flavor=flavor,
         extra_requirements=extra_requirements,
-    )
-    if not register or name is None:
-        return logged
-    version = service.register(logged, name, description=description, tags=tags)
-    return LoggedModel(
-        logged.run_id,
-        logged.artifact_path,
-        logged.model_digest,
-        logged.flavor,
-        logged.signature,
-        logged.requirements,
-        logged.onnx,
-        version,
+        description=description,
+        tags=tags,
     )
 
 
@@ -142,14 +127,9 @@ def get_model_version(uri: str) -> ModelVersion:
 
 def lineage(uri: str) -> Lineage:
     """The graph from a model version back to its run, code, params and datasets, and forward."""
-    return build_lineage(_registry(), uri)
+    return _registry().lineage(uri)
 
 
 def model_card(uri: str) -> str:
     """The Markdown model card of a registered version."""
-    service = _registry()
-    version = service.resolve(uri)
-    graph = build_lineage(service, version.uri)
-    return render_card(
-        version, graph, service.manifest(version.uri), service.get_model(version.name).description
-    )
+    return _registry().model_card(uri)

@@ -75,6 +75,16 @@ class AliasEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class RunLinks:
+    """What a model version's run records: code commit, params, metrics, input datasets."""
+
+    code_commit: str | None
+    params: dict[str, str]
+    metrics: dict[str, float]
+    datasets: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LoggedModel:
     """What ``dl.log_model`` stored: the model folder in the run, its digest, maybe a version."""
 

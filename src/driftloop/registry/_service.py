@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,13 +21,17 @@ from driftloop.errors import (
 )
 from driftloop.registry import _rows
 from driftloop.registry._aliases import alias_events, drop_alias, point_alias
+from driftloop.registry._card import render_card
+from driftloop.registry._logging import log_model_files
 from driftloop.registry._models import (
     AliasEvent,
+    Lineage,
     LineageNode,
     LoggedModel,
     ModelStatus,
     ModelVersion,
     RegisteredModel,
+    RunLinks,
 )
 from driftloop.registry._package import MANIFEST, LoadedModel, load_package, read_manifest
 from driftloop.registry._uri import (
@@ -49,16 +55,74 @@ DownstreamProvider = Callable[[ModelVersion], Iterable[tuple[LineageNode, str]]]
 
 
 class RegistryService:
-    """Registered models over the metadata store; model bytes in the blob store."""
+    """Registered models over the metadata store; model bytes in the blob store.
+
+    Acts for ``user`` (recorded as who registered or moved what); stateless, so one
+    instance serves many threads. ``downstream`` is the process's list of lineage
+    providers that later contexts (serving) register; it is read, never changed, here.
+    """
 
     def __init__(
-        self, store: MetadataStore, blobs: FsspecBlobStore, tracking: TrackingService, user: str
+        self,
+        store: MetadataStore,
+        blobs: FsspecBlobStore,
+        tracking: TrackingService,
+        user: str,
+        *,
+        downstream: Sequence[DownstreamProvider] = (),
     ) -> None:
         self.store = store
         self.blobs = blobs
         self.tracking = tracking
         self.user = user
-        self.downstream: list[DownstreamProvider] = []
+        self.downstream = downstream
+
+    # logging models ---------------------------------------------------------------
+
+    def log_model(
+        self,
+        run_id: str,
+        model: Any,
+        name: str | None = None,
+        *,
+        register: bool = False,
+        artifact_path: str = "model",
+        input_example: Any = None,
+        training_data: Any = None,
+        code_paths: Sequence[str | Path] = (),
+        onnx: bool = False,
+        flavor: str | None = None,
+        extra_requirements: Sequence[str] = (),
+        description: str = "",
+        tags: dict[str, Any] | None = None,
+    ) -> LoggedModel:
+        """Store ``model`` in run ``run_id`` and, with ``register=True``, register it as ``name``.
+
+        See ``dl.log_model`` for the arguments.
+
+        Raises:
+            InvalidInputError: ``register=True`` without a name, an unknown flavor, no predict.
+        """
+        if register and not name:
+            raise InvalidInputError(
+                "register=True needs a model name: dl.log_model(model, name='churn', ...)"
+            )
+        logged = log_model_files(
+            self.tracking,
+            run_id,
+            model,
+            artifact_path=artifact_path,
+            input_example=input_example,
+            training_data=training_data,
+            code_paths=code_paths,
+            onnx=onnx,
+            flavor=flavor,
+            extra_requirements=extra_requirements,
+        )
+        if not register or name is None:
+            return logged
+        version = self.register(logged, name, description=description, tags=tags)
+        return replace(logged, version=version)
 
     # registered models ----------------------------------------------------------
 
@@ -379,3 +443,26 @@ class RegistryService:
         if version is not None and version.status == ModelStatus.FAILED:
             raise ConflictError(f"{where} failed registration: {version.status_message}")
         return load_package(self.blobs, digest, where, onnx=onnx)
+
+    # what a version came from --------------------------------------------------------
+
+    def lineage(self, uri: str) -> Lineage:
+        """The graph from a model version back to its run, code, params and data, and forward."""
+        from driftloop.registry._lineage import build_lineage
+
+        return build_lineage(self, uri)
+
+    def model_card(self, uri: str) -> str:
+        """The Markdown model card of a registered version."""
+        version = self.resolve(uri)
+        graph = self.lineage(version.uri)
+        description = self.get_model(version.name).description
+        return render_card(version, graph, self.manifest(version.uri), description)
+
+    def run_links(self, version: ModelVersion) -> RunLinks:
+        """What the version's run says about it: code commit, params, metrics, input datasets."""
+        if version.run_id is None:
+            return RunLinks(None, {}, {}, ())
+        run = self.tracking.get_run(version.run_id)
+        datasets = tuple(i.ref for i in run.inputs if i.kind == "dataset")
+        return RunLinks(run.git_commit, dict(run.params), dict(run.metrics), datasets)

@@ -10,6 +10,7 @@ packages without being asked.
 from driftloop.tracking._fluent import (
     ActiveRun,
     active_run,
+    attach_run,
     download_artifacts,
     end_run,
     get_metric_history,
@@ -42,6 +43,7 @@ __all__ = [
     "RunStatus",
     "TrackingService",
     "active_run",
+    "attach_run",
     "download_artifacts",
     "end_run",
     "get_metric_history",

@@ -1,7 +1,17 @@
 """The MLflow-shaped module API: ``with dl.start_run(...)``, ``dl.log_metric`` and friends.
 
-Active runs form one process-wide stack (not per thread), so that data-loader or
-callback threads log to the run the training loop started, as in MLflow.
+The stack of active runs is a :mod:`contextvars` variable: each thread (and each
+asyncio task, from the context it was created in) has its own, so two threads, or two
+requests of a server, each run their own run without seeing the other's. A worker
+thread that should log to a run started elsewhere is handed it explicitly::
+
+    with dl.start_run() as run:
+        def load():
+            with dl.attach_run(run):       # this thread now logs to `run`
+                dl.log_metric("rows", 1000)
+        threading.Thread(target=load).start()
+
+(``contextvars.copy_context().run(fn)`` hands over the whole context, seed included.)
 """
 
 from __future__ import annotations
@@ -13,6 +23,9 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -25,9 +38,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_EXPERIMENT = "Default"
-_stack: list[ActiveRun] = []
-_stack_lock = threading.Lock()
-_seed: int | None = None
+_stack: ContextVar[tuple[ActiveRun, ...]] = ContextVar("driftloop_active_runs", default=())
+_seed: ContextVar[int | None] = ContextVar("driftloop_seed", default=None)
+# Every run started and not yet ended, in any thread: ended at interpreter exit.
+_open_runs: dict[int, ActiveRun] = {}
+_open_lock = threading.Lock()
 
 
 class ActiveRun:
@@ -39,6 +54,8 @@ class ActiveRun:
         self._service = service
         self._writer = service.writer
         self._steps: dict[str, int] = {}
+        # Threads attached to one run may log the same key: steps are handed out in turn.
+        self._steps_lock = threading.Lock()
         self._ended = False
 
     @property
@@ -50,16 +67,17 @@ class ActiveRun:
         self, key: str, value: float, step: int | None = None, timestamp: float | None = None
     ) -> None:
         """Buffer one value; ``step`` defaults to one past this key's last step (from 0)."""
-        last = self._steps.get(key)
-        if last is None:
-            check_key("metric", key)
-            last = -1
-        if step is None:
-            step = last + 1
-        elif not isinstance(step, int) or isinstance(step, bool):
+        if step is not None and (not isinstance(step, int) or isinstance(step, bool)):
             raise InvalidInputError(f"step of metric {key!r} must be an integer, got {step!r}")
-        if step > last:
-            self._steps[key] = step
+        with self._steps_lock:
+            last = self._steps.get(key)
+            if last is None:
+                check_key("metric", key)
+                last = -1
+            if step is None:
+                step = last + 1
+            if step > last:
+                self._steps[key] = step
         try:
             number = float(value)
         except (TypeError, ValueError):
@@ -117,10 +135,16 @@ class ActiveRun:
         if self._ended:
             return
         self._ended = True
-        with _stack_lock:
-            if self in _stack:
-                _stack.remove(self)
+        stack = _stack.get()
+        if self in stack:
+            _stack.set(tuple(r for r in stack if r is not self))
+        with _open_lock:
+            _open_runs.pop(id(self), None)
         self._service.end_run(self.id, RunStatus(status))
+
+    @property
+    def is_ended(self) -> bool:
+        return self._ended
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -175,8 +199,7 @@ def start_run(
             dl.log_metric("auc", 0.91)
     """
     service = _service()
-    with _stack_lock:
-        parent = _stack[-1] if _stack else None
+    parent = active_run()
     if parent is not None and not nested:
         raise ConflictError(
             f"run {parent.id} is already active; end it first, or pass nested=True to "
@@ -188,24 +211,48 @@ def start_run(
     else:
         exp = experiment or (parent.experiment if parent else DEFAULT_EXPERIMENT)
         new_id = service.create_run(
-            exp, name, parent_run_id=parent.id if parent else None, tags=tags, seed=_seed
+            exp, name, parent_run_id=parent.id if parent else None, tags=tags, seed=_seed.get()
         )
         active = ActiveRun(service, new_id, exp)
-    with _stack_lock:
-        _stack.append(active)
+    _stack.set((*_stack.get(), active))
+    with _open_lock:
+        _open_runs[id(active)] = active
     return active
 
 
 def active_run() -> ActiveRun | None:
-    with _stack_lock:
-        return _stack[-1] if _stack else None
+    """The run this thread or task logs to, or None."""
+    stack = _stack.get()
+    if stack and stack[-1].is_ended:  # ended from another thread it was attached to
+        stack = tuple(r for r in stack if not r.is_ended)
+        _stack.set(stack)
+    return stack[-1] if stack else None
+
+
+@contextmanager
+def attach_run(run: ActiveRun) -> Iterator[ActiveRun]:
+    """Make ``run`` the active run of this thread or task for the block (it is not ended).
+
+    The way to let a data-loader or callback thread log to a run another thread started.
+
+    Example::
+
+        with dl.start_run() as run:
+            def work():
+                with dl.attach_run(run):
+                    dl.log_metric("batch_loss", 0.3)
+            threading.Thread(target=work).start()
+    """
+    token = _stack.set((*_stack.get(), run))
+    try:
+        yield run
+    finally:
+        _stack.reset(token)
 
 
 def _current() -> ActiveRun:
-    # Fast path for log_metric in a training loop: no lock for a read of the top.
-    if _stack:
-        return _stack[-1]
-    return start_run()  # like MLflow: logging outside a run starts one
+    run = active_run()
+    return run if run is not None else start_run()  # like MLflow: logging outside a run starts one
 
 
 def end_run(status: RunStatus | str = RunStatus.FINISHED) -> None:
@@ -218,7 +265,9 @@ def log_metric(
     key: str, value: float, step: int | None = None, timestamp: float | None = None
 ) -> None:
     """Log one metric value to the active run (buffered; durable when the run ends)."""
-    (_stack[-1] if _stack else _current()).log_metric(key, value, step, timestamp)
+    stack = _stack.get()  # the hot path of a training loop: one context read
+    run = stack[-1] if stack and not stack[-1].is_ended else _current()
+    run.log_metric(key, value, step, timestamp)
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
@@ -290,13 +339,8 @@ def search_runs(
         dl.search_runs("churn", filter="metrics.auc > 0.8 and params.model = 'rf'",
                        order_by=["metrics.auc desc"])
     """
-    from driftloop.tracking._search import search_runs as _search
-
-    service = _service()
-    service.writer.flush()
     experiments = [experiment] if isinstance(experiment, str) else experiment
-    with service.store.read() as session:
-        return _search(session, experiments, filter, order_by or [], max_results)
+    return _service().search_runs(experiments, filter, order_by or (), max_results)
 
 
 def download_artifacts(run_id: str, path: str = "", destination: str | Path = ".") -> Path:
@@ -305,8 +349,11 @@ def download_artifacts(run_id: str, path: str = "", destination: str | Path = ".
 
 
 def seed_everything(seed: int) -> int:
-    """Seed Python, NumPy (and PyTorch if imported) and record the seed on runs."""
-    global _seed
+    """Seed Python, NumPy (and PyTorch if imported) and record the seed on runs.
+
+    The seed is recorded on the active run and on runs started later in this thread
+    or task (the random generators themselves are process-wide).
+    """
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise InvalidInputError(f"seed must be a non-negative integer, got {seed!r}")
     random.seed(seed)
@@ -316,7 +363,7 @@ def seed_everything(seed: int) -> int:
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.manual_seed(seed)
-    _seed = seed
+    _seed.set(seed)
     run = active_run()
     if run is not None:
         run._service.set_seed(run.id, seed)
@@ -326,6 +373,8 @@ def seed_everything(seed: int) -> int:
 @atexit.register
 def _end_runs_at_exit() -> None:
     # A script that never closed its run (or logged outside one) still gets every
-    # value written and the run marked finished, as in MLflow.
-    while _stack:
-        _stack[-1].end(RunStatus.FINISHED)
+    # value written and the run marked finished, as in MLflow; newest first.
+    with _open_lock:
+        runs = list(_open_runs.values())[::-1]
+    for run in runs:
+        run.end(RunStatus.FINISHED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
@@ -24,9 +24,13 @@ from driftloop.store._tracking_rows import (
     TagRow,
 )
 from driftloop.tracking import _rows
+from driftloop.tracking._compare import RunComparison, compare_runs
 from driftloop.tracking._environment import capture_environment, environment_digest
 from driftloop.tracking._models import Experiment, Metric, Run, RunStatus
 from driftloop.tracking._writer import MetricTuple, MetricWriter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_KEY_LENGTH = 250
 
@@ -40,18 +44,36 @@ def check_key(kind: str, key: str) -> str:
     return key
 
 
-class TrackingService:
-    """Experiments and runs over a :class:`MetadataStore` and a blob store."""
+def open_metric_writer(store: MetadataStore) -> MetricWriter:
+    """The background writer of metric values into ``store``: one per process and store."""
 
-    def __init__(self, store: MetadataStore, blobs: FsspecBlobStore, user: str) -> None:
+    def write(batch: Sequence[MetricTuple]) -> None:
+        with store.connect() as conn:
+            _rows.insert_metrics(conn, batch)
+
+    return MetricWriter(write)
+
+
+class TrackingService:
+    """Experiments and runs over a :class:`MetadataStore` and a blob store, for one user.
+
+    Stateless apart from its collaborators, so one instance serves any number of
+    threads; ``writer`` is the process's shared metric writer (a private one is made
+    when none is given, for a service used on its own).
+    """
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        blobs: FsspecBlobStore,
+        user: str,
+        *,
+        writer: MetricWriter | None = None,
+    ) -> None:
         self.store = store
         self.blobs = blobs
         self.user = user
-        self.writer = MetricWriter(self._write_metrics)
-
-    def _write_metrics(self, batch: Sequence[MetricTuple]) -> None:
-        with self.store.connect() as conn:
-            _rows.insert_metrics(conn, batch)
+        self.writer = writer if writer is not None else open_metric_writer(store)
 
     # experiments -----------------------------------------------------------------
 
@@ -279,6 +301,36 @@ class TrackingService:
         return destination
 
     # queries ---------------------------------------------------------------------
+
+    def search_runs(
+        self,
+        experiments: Sequence[str] | None = None,
+        filter: str | None = None,
+        order_by: Sequence[str] = (),
+        max_results: int | None = None,
+    ) -> pd.DataFrame:
+        """Runs as a DataFrame: one column per param, metric (latest value) and tag.
+
+        The filter is translated into SQL (see ``driftloop.tracking._filter``); values
+        still buffered in the writer are stored first, so the result includes them.
+        """
+        from driftloop.tracking._search import search_runs
+
+        self.writer.flush()
+        with self.store.read() as session:
+            return search_runs(
+                session,
+                list(experiments) if experiments else None,
+                filter,
+                list(order_by),
+                max_results,
+            )
+
+    def compare_runs(self, run_ids: Sequence[str]) -> RunComparison:
+        """The params that differ between runs, and each metric with its delta to the first."""
+        if len(run_ids) < 2:
+            raise InvalidInputError(f"give at least two runs to compare, got {len(run_ids)}")
+        return compare_runs(self.get_runs([self.resolve_run_id(r) for r in run_ids]))
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         self.writer.flush()
