@@ -122,6 +122,6 @@ def test_concurrent_applies_from_separate_processes_never_lose_a_change(
         )
     outputs = [p.communicate(timeout=120) for p in processes]
     assert all(p.returncode == 0 for p in processes), [err[-2000:] for _, err in outputs]
-    versions = workspace.features.registry.versions("weather")
+    versions = workspace.features.catalog.versions("weather")
     assert [v.version for v in versions] == [1, 2, 3]
     assert sorted(v.view.ttl.total_seconds() / 3600 for v in versions) == [4, 5, 6]

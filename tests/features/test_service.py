@@ -117,13 +117,13 @@ def test_unknown_view_and_feature_and_missing_columns_are_explained(store) -> No
 
 def test_apply_versions_changes_and_warns_on_removed_or_retyped_features(store) -> None:
     assert [c.action for c in dl.apply_features([weather_view()])] == ["unchanged"]
-    change = store.registry.plan([weather_view(features=[dl.Feature("temp", "BIGINT")])])[0]
+    change = store.catalog.plan([weather_view(features=[dl.Feature("temp", "BIGINT")])])[0]
     assert change.action == "updated" and change.version == 2
     assert any("'wind' is removed" in w for w in change.warnings)
     assert any("'temp' changes type DOUBLE -> BIGINT" in w for w in change.warnings)
     applied = dl.apply_features([weather_view(ttl=timedelta(hours=3))])[0]
     assert (applied.action, applied.version, applied.warnings) == ("updated", 2, ())
-    assert [v.version for v in store.registry.versions("weather")] == [1, 2]
+    assert [v.version for v in store.catalog.versions("weather")] == [1, 2]
 
 
 def test_concurrent_applies_never_lose_a_change(store) -> None:
@@ -141,7 +141,7 @@ def test_concurrent_applies_never_lose_a_change(store) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    versions = store.registry.versions("weather")
+    versions = store.catalog.versions("weather")
     assert sorted(v.view.description for v in versions[1:]) == [f"change {i}" for i in range(4)]
     assert [v.version for v in versions] == [1, 2, 3, 4, 5]
 

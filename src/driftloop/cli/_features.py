@@ -48,7 +48,7 @@ def apply(
 
     service = _features()
     entities, views = load_definitions(path)
-    plan = service.registry.plan(views)
+    plan = service.catalog.plan(views)
     warnings = [w for change in plan for w in change.warnings]
     for warning in warnings:
         err_console.print(f"warning: {escape(warning)}")
@@ -70,7 +70,7 @@ def _render_changes(changes: list[Any], verb: str) -> None:
 def list_views(as_json: bool = JsonOption) -> None:
     """Every view with its version, freshness and whether it is stale beyond its TTL."""
     service = _features()
-    views = {v.name: v for v in service.registry.latest()}
+    views = {v.name: v for v in service.catalog.latest()}
     records: list[dict[str, Any]] = []
     for state in service.freshness():
         view = views[state.name].view
@@ -122,8 +122,8 @@ def show(
 ) -> None:
     """A view's definition and its versions."""
     service = _features()
-    found = service.registry.get(view, version)
-    history = service.registry.versions(view)
+    found = service.catalog.get(view, version)
+    history = service.catalog.versions(view)
     data = {
         **found.view.to_spec(),
         "version": found.version,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from driftloop.errors import InvalidInputError
+from driftloop.features._catalog import FeatureCatalog
 from driftloop.features._lookup import Selected, lookup
 from driftloop.features._materialize import MaterializeResult, materialize_view
 from driftloop.features._models import (
@@ -24,7 +25,6 @@ from driftloop.features._models import (
 )
 from driftloop.features._offline import DatasetResolver
 from driftloop.features._protocols import OnlineStore
-from driftloop.features._registry import FeatureRegistry
 from driftloop.features._training import TrainingSet, build_training_table, select_features
 from driftloop.store import MetadataStore
 from driftloop.store._features_rows import FeatureViewStateRow
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from driftloop.tracking import TrackingService
 
 Clock = Callable[[], datetime]
-# Online lookups reuse view definitions for this long before re-reading the registry, so a
+# Online lookups reuse view definitions for this long before re-reading the catalog, so a
 # lookup costs one key read, and an apply from another process is seen within seconds.
 _DEFINITIONS_TTL_S = 5.0
 
@@ -90,7 +90,7 @@ class FeatureService:
         tracking: TrackingService,
         definitions: ViewDefinitionCache | None = None,
     ) -> None:
-        self.registry = FeatureRegistry(store, user)
+        self.catalog = FeatureCatalog(store, user)
         self.datasets = datasets
         self.tracking = tracking
         self.store = store
@@ -107,15 +107,15 @@ class FeatureService:
     def apply(
         self, views: Sequence[FeatureView], entities: Sequence[Entity] = ()
     ) -> list[ApplyChange]:
-        """Register views (changed ones get a new version); see :meth:`FeatureRegistry.apply`."""
+        """Register views (changed ones get a new version); see :meth:`FeatureCatalog.apply`."""
         self._definitions.clear()
-        return self.registry.apply(views, entities)
+        return self.catalog.apply(views, entities)
 
     def _version(self, name: str, cached: bool) -> FeatureViewVersion:
         hit = self._definitions.get(name) if cached else None
         if hit is not None:
             return hit
-        version = self.registry.get(name)
+        version = self.catalog.get(name)
         self._definitions.put(version)
         return version
 
@@ -178,14 +178,14 @@ class FeatureService:
         ``incremental`` writes only what changed since the last run, late rows included;
         ``end`` defaults to now.
         """
-        names = list(views) if views else [v.name for v in self.registry.latest()]
+        names = list(views) if views else [v.name for v in self.catalog.latest()]
         now = self.clock()
         end = end or now
         if start is not None and start > end:
             raise InvalidInputError(f"materialize start {start} is after end {end}")
         results = []
         for name in names:
-            version = self.registry.get(name)
+            version = self.catalog.get(name)
             result = materialize_view(
                 version,
                 self.online,
@@ -242,7 +242,7 @@ class FeatureService:
         with self.store.read() as session:
             states = {s.name: s for s in session.scalars(select(FeatureViewStateRow))}
         result = []
-        for version in self.registry.latest():
+        for version in self.catalog.latest():
             state = states.get(version.name)
             until = state.materialized_until if state else None
             ttl = version.view.ttl
@@ -275,5 +275,5 @@ class FeatureService:
                 f"feature view {view!r} was never materialized; "
                 "run `driftloop features materialize`"
             )
-        version = self.registry.get(view)
+        version = self.catalog.get(view)
         return check_skew(self, version, state.materialized_until, sample, seed)

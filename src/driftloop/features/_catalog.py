@@ -1,4 +1,4 @@
-"""Registered entities and feature views, versioned in the metadata store.
+"""The feature catalog: registered entities and feature views, versioned in the metadata store.
 
 A view's version is a row keyed by (name, version). ``apply`` inserts the next
 version only when the definition's digest changed; two concurrent applies that
@@ -52,8 +52,8 @@ def breaking_changes(old: FeatureView | None, new: FeatureView) -> list[str]:
     return found
 
 
-class FeatureRegistry:
-    """Entities and versioned feature views of one workspace."""
+class FeatureCatalog:
+    """Entities and versioned feature views of one workspace (the feature definitions)."""
 
     def __init__(self, store: MetadataStore, user: str) -> None:
         self.store = store
