@@ -93,8 +93,12 @@ def test_unknown_references_say_what_exists(workspace: dl.Workspace, frame: pd.D
         dl.get_dataset("flights@7")
     with pytest.raises(NotFoundError, match="no dataset 'nope'"):
         dl.get_dataset("nope")
-    with pytest.raises(InvalidInputError, match="version 'x'"):
+    with pytest.raises(NotFoundError, match=r"no alias 'x'.*only the alias 'latest'"):
         dl.get_dataset("flights@x")
+    for bad in ("flights@", "@1", "flights@0", "flights@-1", "flights@1@2", ""):
+        with pytest.raises(InvalidInputError, match=r"NAME@VERSION"):
+            dl.get_dataset(bad)
+    assert dl.get_dataset("flights@latest").version.ref == "flights@1"
 
 
 def test_parquet_paths_refuse_changed_blob(

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import driftloop as dl
-from driftloop.errors import InvalidInputError, UserCodeError
+from driftloop._refs import Ref
+from driftloop.errors import InvalidInputError, NotFoundError, UserCodeError
 from driftloop.features import load_definitions, open_online_store
 from driftloop.features._models import parse_feature_refs
 
@@ -35,9 +36,28 @@ def test_spec_round_trips_and_digest_tracks_changes() -> None:
 
 
 def test_feature_references_are_parsed_in_order() -> None:
-    assert parse_feature_refs(["w:a", "p:*", "w:b", "w:a"]) == {"w": ["a", "b"], "p": ["*"]}
+    assert parse_feature_refs(["w:a", "p:*", "w:b", "w:a"]) == {
+        Ref("w"): ["a", "b"],
+        Ref("p"): ["*"],
+    }
     with pytest.raises(InvalidInputError, match="is not 'view:feature'"):
         parse_feature_refs(["temp"])
+
+
+def test_feature_references_take_a_view_version() -> None:
+    assert parse_feature_refs(["w@3:a", "w@3:b", "p@latest:*"]) == {
+        Ref("w", 3): ["a", "b"],
+        Ref("p"): ["*"],
+    }
+    for bad in ("w@:a", "@3:a", "w@0:a", "w@-1:a", "w@1@2:a", "bad name:a"):
+        with pytest.raises(InvalidInputError, match=repr(bad.partition(":")[0])):
+            parse_feature_refs([bad])
+    with pytest.raises(InvalidInputError, match=r"version the view instead, e.g. 'w@2:a'"):
+        parse_feature_refs(["w:a@2"])
+    with pytest.raises(InvalidInputError, match=r"more than one version \(w@1, w@2\)"):
+        parse_feature_refs(["w@1:a", "w@2:b"])
+    with pytest.raises(NotFoundError, match=r"no alias 'prod'.*only the alias 'latest'"):
+        parse_feature_refs(["w@prod:a"])
 
 
 def test_loader_collects_definitions_and_wraps_user_errors(tmp_path: Path) -> None:

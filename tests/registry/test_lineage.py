@@ -84,6 +84,6 @@ def test_downstream_providers_extend_the_graph_forward(
         ]
 
     workspace.resources.downstream.append(deployments)
-    graph = dl.lineage("churn/1")
-    assert graph.of_kind("deployment")[0].label == "endpoint web serves churn/1"
+    graph = dl.lineage("churn@1")
+    assert graph.of_kind("deployment")[0].label == "endpoint web serves churn@1"
     assert graph.children(graph.root)[-1][0].relation == "deployed_as"

@@ -116,14 +116,22 @@ def _short(value: datetime | None) -> str:
 
 @app.command("show")
 def show(
-    view: str = typer.Argument(..., help="Feature view name."),
+    view: str = typer.Argument(..., help="VIEW (the latest) or VIEW@VERSION."),
     version: int | None = typer.Option(None, "--version", help="A given version (default latest)."),
     as_json: bool = JsonOption,
 ) -> None:
     """A view's definition and its versions."""
+    from driftloop.errors import InvalidInputError
+    from driftloop.features._models import parse_view_ref
+
+    ref = parse_view_ref(view)
+    if version is not None and ref.version not in (None, version):
+        raise InvalidInputError(
+            f"{view!r} and --version {version} name different versions; give one of them"
+        )
     service = _features()
-    found = service.catalog.get(view, version)
-    history = service.catalog.versions(view)
+    found = service.catalog.get(ref.name, ref.version or version)
+    history = service.catalog.versions(ref.name)
     data = {
         **found.view.to_spec(),
         "version": found.version,

@@ -10,6 +10,7 @@ from rich.markup import escape
 from driftloop.cli._output import JsonOption, console, emit, format_value, table
 from driftloop.registry._models import ModelVersion
 from driftloop.registry._service import RegistryService
+from driftloop.registry._uri import RunModelRef, parse_model_uri
 
 app = typer.Typer(
     help="Registered models: versions, aliases, cards and lineage.", no_args_is_help=True
@@ -26,6 +27,7 @@ def _version_summary(v: ModelVersion) -> dict[str, Any]:
     return {
         "name": v.name,
         "version": v.version,
+        "ref": v.ref,
         "uri": v.uri,
         "status": v.status.value,
         "status_message": v.status_message,
@@ -99,7 +101,7 @@ def versions(
 
 @app.command("show")
 def show(
-    ref: str = typer.Argument(..., help="NAME/VERSION, NAME@ALIAS or a models:/ URI."),
+    ref: str = typer.Argument(..., help="NAME@VERSION, NAME@ALIAS, NAME (latest) or models:/ URI."),
     as_json: bool = JsonOption,
 ) -> None:
     """One version: status, lineage links, signature and requirements."""
@@ -116,7 +118,7 @@ def show(
 
     def render() -> None:
         console.print(
-            f"[bold]{escape(version.uri)}[/bold]  ({version.status.value})  {version.flavor}"
+            f"[bold]{escape(version.ref)}[/bold]  ({version.status.value})  {version.flavor}"
         )
         if version.status_message:
             console.print(f"status: {escape(version.status_message)}")
@@ -143,12 +145,15 @@ def show(
 
 
 def _split(ref: str) -> tuple[str, int]:
-    name, _, number = ref.removeprefix("models:/").partition("/")
-    if not number.isdigit():
-        from driftloop.errors import InvalidInputError
+    """NAME@VERSION (or a models:/ URI, or the deprecated NAME/VERSION) -> (name, version)."""
+    from driftloop.errors import InvalidInputError
 
-        raise InvalidInputError(f"{ref!r} names no version; use NAME/VERSION, e.g. churn/3")
-    return name, int(number)
+    parsed = parse_model_uri(ref)
+    if isinstance(parsed, RunModelRef) or parsed.version is None:
+        raise InvalidInputError(
+            f"{ref!r} names no version; use NAME@VERSION, e.g. {getattr(parsed, 'name', 'churn')}@3"
+        )
+    return parsed.name, parsed.version
 
 
 @app.command("alias")
@@ -209,32 +214,36 @@ def history(
 
 @app.command("archive")
 def archive(
-    ref: str = typer.Argument(..., help="NAME/VERSION"), as_json: bool = JsonOption
+    ref: str = typer.Argument(..., help="NAME@VERSION"), as_json: bool = JsonOption
 ) -> None:
     """Archive a version (refused while an alias points at it)."""
     version = _registry().archive(*_split(ref))
     emit(
-        _version_summary(version), as_json, lambda: console.print(f"archived {escape(version.uri)}")
+        _version_summary(version), as_json, lambda: console.print(f"archived {escape(version.ref)}")
     )
 
 
 @app.command("card")
 def card(
-    ref: str = typer.Argument(..., help="NAME/VERSION or NAME@ALIAS"), as_json: bool = JsonOption
+    ref: str = typer.Argument(..., help="NAME@VERSION, NAME@ALIAS or NAME"),
+    as_json: bool = JsonOption,
 ) -> None:
     """The model card in Markdown."""
     text = _registry().model_card(ref)
-    emit({"ref": ref, "markdown": text}, as_json, lambda: typer.echo(text, nl=False))
+    emit(
+        {"ref": str(parse_model_uri(ref)), "markdown": text},
+        as_json,
+        lambda: typer.echo(text, nl=False),
+    )
 
 
 @app.command("lineage")
 def lineage(
-    ref: str = typer.Argument(..., help="NAME/VERSION, NAME@ALIAS or a URI"),
+    ref: str = typer.Argument(..., help="NAME@VERSION, NAME@ALIAS, NAME or a URI"),
     as_json: bool = JsonOption,
 ) -> None:
     """Where a version came from (run, code, params, datasets) and where it went, as a tree."""
     from driftloop.registry._lineage import lineage_json, lineage_tree
 
-    uri = ref if ref.startswith(("models:/", "runs:/")) else f"models:/{ref}"
-    graph = _registry().lineage(uri)
+    graph = _registry().lineage(ref)
     emit(lineage_json(graph), as_json, lambda: typer.echo("\n".join(lineage_tree(graph))))

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from driftloop._refs import Ref, without_alias
+from driftloop._refs import parse_ref as _parse_ref
 from driftloop.errors import InvalidInputError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,255}$")
@@ -47,17 +49,16 @@ def check_name(name: str) -> str:
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:
-    """``"name@3"`` -> ("name", 3); ``"name@latest"`` and ``"name"`` -> ("name", None)."""
-    if not isinstance(ref, str) or not ref:
-        raise InvalidInputError(
-            f"dataset reference {ref!r} is not valid; use 'name@3' or 'name@latest'"
-        )
-    name, _, version = ref.partition("@")
-    check_name(name)
-    if version in ("", "latest"):
-        return name, None
-    if not version.isdigit() or int(version) < 1:
-        raise InvalidInputError(
-            f"dataset reference {ref!r} has version {version!r}; use a number from 1 or 'latest'"
-        )
-    return name, int(version)
+    """``"name@3"`` -> ("name", 3); ``"name@latest"`` and ``"name"`` -> ("name", None).
+
+    The grammar is :func:`driftloop._refs.parse_ref`'s; datasets have no alias but
+    ``latest``, so any other alias is a :class:`NotFoundError`.
+    """
+    parsed = parse_dataset_ref(ref)
+    return parsed.name, parsed.version
+
+
+def parse_dataset_ref(ref: str) -> Ref:
+    """``ref`` as a :class:`Ref` whose ``alias`` is always ``None``."""
+    parsed = _parse_ref(ref, "dataset", check_name)
+    return without_alias(parsed, "dataset", "datasets", "driftloop data versions")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from driftloop._refs import Ref, parse_ref, without_alias
 from driftloop.errors import InvalidInputError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -201,19 +202,48 @@ class ApplyChange:
     warnings: tuple[str, ...] = ()
 
 
-def parse_feature_refs(refs: list[str] | tuple[str, ...]) -> dict[str, list[str]]:
-    """``["weather:temp", "planes:*"]`` -> ``{"weather": ["temp"], "planes": ["*"]}``, in order."""
-    grouped: dict[str, list[str]] = {}
+def parse_view_ref(text: str) -> Ref:
+    """``"weather"``, ``"weather@3"`` or ``"weather@latest"`` as a :class:`Ref` (no alias).
+
+    The grammar is :func:`driftloop._refs.parse_ref`'s; feature views have no alias but
+    ``latest``, so any other alias is a :class:`NotFoundError`.
+    """
+    parsed = parse_ref(text, "feature view", lambda name: _check_name("feature view", name))
+    return without_alias(parsed, "feature view", "feature views", "driftloop features show")
+
+
+def parse_feature_refs(refs: list[str] | tuple[str, ...]) -> dict[Ref, list[str]]:
+    """Group ``["weather@2:temp", "planes:*"]`` by view: ``{Ref("weather", 2): ["temp"], ...}``.
+
+    Each reference is ``VIEW:FEATURE`` where VIEW is a view reference (``weather``,
+    ``weather@2``); views and features keep their order. One view asked for at two
+    versions is refused: their columns would collide.
+    """
+    grouped: dict[Ref, list[str]] = {}
     for ref in refs:
-        view, sep, feature = ref.partition(":")
+        view, sep, feature = ref.partition(":") if isinstance(ref, str) else ("", "", "")
         if not sep or not view or not feature:
             raise InvalidInputError(
                 f"feature reference {ref!r} is not 'view:feature' "
-                "(e.g. 'weather:temp' or 'weather:*')"
+                "(e.g. 'weather:temp', 'weather@2:temp' or 'weather:*')"
             )
-        grouped.setdefault(view, [])
-        if feature not in grouped[view]:
-            grouped[view].append(feature)
+        if "@" in feature:
+            raise InvalidInputError(
+                f"feature reference {ref!r} puts a version on the feature; version the view "
+                f"instead, e.g. '{view}@{feature.partition('@')[2]}:{feature.partition('@')[0]}'"
+            )
+        key = parse_view_ref(view)
+        grouped.setdefault(key, [])
+        if feature not in grouped[key]:
+            grouped[key].append(feature)
+    names = [key.name for key in grouped]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        asked = ", ".join(str(k) for k in grouped if k.name in twice)
+        raise InvalidInputError(
+            f"feature view(s) {twice} asked for at more than one version ({asked}); "
+            "pick one version per view"
+        )
     if not grouped:
         raise InvalidInputError("no features asked for; pass e.g. features=['weather:temp']")
     return grouped

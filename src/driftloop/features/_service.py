@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from driftloop._refs import Ref
 from driftloop.errors import InvalidInputError
 from driftloop.features._catalog import FeatureCatalog
 from driftloop.features._lookup import Selected, lookup
@@ -111,20 +112,31 @@ class FeatureService:
         self._definitions.clear()
         return self.catalog.apply(views, entities)
 
-    def _version(self, name: str, cached: bool) -> FeatureViewVersion:
-        hit = self._definitions.get(name) if cached else None
+    def _version(self, ref: Ref, cached: bool) -> FeatureViewVersion:
+        if ref.version is not None:  # a pinned version: the cache holds only the latest
+            return self.catalog.get(ref.name, ref.version)
+        hit = self._definitions.get(ref.name) if cached else None
         if hit is not None:
             return hit
-        version = self.catalog.get(name)
+        version = self.catalog.get(ref.name)
         self._definitions.put(version)
         return version
+
+    def _check_online_version(self, version: FeatureViewVersion) -> None:
+        """The online store holds the latest version only; an older one asked for is refused."""
+        latest = self._version(Ref(version.name), cached=True)
+        if version.version != latest.version:
+            raise InvalidInputError(
+                f"the online store holds {latest.ref}, not {version.ref}: only the latest "
+                f"version is materialized; ask for {version.name}:FEATURE or {latest.ref}:FEATURE"
+            )
 
     def _select(
         self, features: Sequence[str], full_names: bool, cached: bool = False
     ) -> list[Selected]:
         selected = []
-        for name, wanted in parse_feature_refs(list(features)).items():
-            version = self._version(name, cached)
+        for ref, wanted in parse_feature_refs(list(features)).items():
+            version = self._version(ref, cached)
             chosen, outputs = select_features(version, wanted, full_names)
             selected.append((version, chosen, outputs))
         return selected
@@ -234,6 +246,8 @@ class FeatureService:
     ) -> dict[str, list[Any]]:
         """Latest online values as a dict of columns; unknown entities and expired values: None."""
         selected = self._select(features, full_feature_names, cached=True)
+        for version, _, _ in selected:
+            self._check_online_version(version)
         return lookup(self.online, selected, entity_rows, as_of or self.clock())
 
     def freshness(self) -> list[Freshness]:

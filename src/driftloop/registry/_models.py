@@ -58,7 +58,7 @@ class ModelVersion:
 
     @property
     def ref(self) -> str:
-        return f"{self.name}/{self.version}"
+        return f"{self.name}@{self.version}"
 
 
 @dataclass(frozen=True, slots=True)
