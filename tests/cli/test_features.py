@@ -125,3 +125,49 @@ def test_concurrent_applies_from_separate_processes_never_lose_a_change(
     versions = workspace.features.catalog.versions("weather")
     assert [v.version for v in versions] == [1, 2, 3]
     assert sorted(v.view.ttl.total_seconds() / 3600 for v in versions) == [4, 5, 6]
+
+
+def test_show_and_selections_take_view_versions(features_file: Path, tmp_path: Path) -> None:
+    assert _run("apply", str(features_file)).exit_code == 0
+    _write(features_file, ttl=4)
+    assert _run("apply", str(features_file), "--json").exit_code == 0
+    assert json.loads(_run("show", "weather@1", "--json").stdout)["ttl_seconds"] == 3 * 3600
+    assert json.loads(_run("show", "weather", "--json").stdout)["version"] == 2
+    assert json.loads(_run("show", "weather", "--version", "1", "--json").stdout)["version"] == 1
+    assert _run("show", "weather@1").stdout.startswith("weather@1 ")
+    clash = _run("show", "weather@1", "--version", "2")
+    assert clash.exit_code != 0 and "name different versions" in str(clash.exception)
+    entities = tmp_path / "entities.parquet"
+    pd.DataFrame({"origin": ["JFK"], "event_timestamp": [datetime(2013, 1, 1, 0, 30)]}).to_parquet(
+        entities
+    )
+    built = _run("training-set", str(entities), "-f", "weather@1:temp", "--json")
+    assert built.exit_code == 0, built.output
+    assert json.loads(built.stdout)["feature_views"] == ["weather@1"]
+
+
+def test_malformed_refs_get_one_message_and_no_traceback(workspace, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DRIFTLOOP_HOME": str(workspace.root),
+        "DRIFTLOOP_DB_URL": workspace.settings.db_url,
+    }
+    for args in (
+        ["models", "show", "churn@0"],
+        ["data", "show", "a@b@c"],
+        ["features", "show", "w@"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "driftloop", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1, done.stderr
+        assert "Traceback" not in done.stderr and repr(args[2]) in done.stderr
+        assert "NAME@VERSION" in done.stderr

@@ -79,3 +79,13 @@ def test_suggest_then_validate_is_a_ci_gate(
     assert [v["success"] for v in shown["validations"]] == [False, False]
     assert shown["validations"][0]["failed"] >= 1 and shown["used_by_runs"] == [run.id]
     assert "FAILED" in _run("data", "show", "flights@2")
+
+
+def test_show_takes_the_one_grammar(sqlite_workspace: dl.Workspace, frame: pd.DataFrame) -> None:
+    dl.log_dataset("flights", frame)
+    dl.log_dataset("flights", frame.head(5))
+    for ref, version in (("flights@1", 1), ("flights", 2), ("flights@latest", 2)):
+        assert json.loads(_run("data", "show", ref, "--json"))["version"] == version
+    assert "flights@2" in _run("data", "show", "flights")
+    bad = runner.invoke(app, ["data", "show", "flights@0"])
+    assert bad.exit_code != 0 and "NAME@VERSION" in str(bad.exception)

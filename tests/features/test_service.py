@@ -229,3 +229,23 @@ def test_redis_online_store_selected_by_url(store, workspace, monkeypatch) -> No
     finally:
         ws.features.online.delete_view("weather")
         ws.close()
+
+
+def test_selections_pin_a_view_version_offline_and_refuse_a_stale_one_online(store) -> None:
+    tenfold = "select origin, time_hour, temp * 10 as temp, wind from source"
+    assert dl.apply_features([weather_view(transformation=tenfold)])[0].version == 2
+    entity = pd.DataFrame({"origin": ["JFK"], "event_timestamp": [hours(1)]})
+    pinned = dl.get_training_set(entity, ["weather@1:temp"])
+    assert pinned.feature_views == ("weather@1",) and pinned.to_pandas()["temp"].tolist() == [2.0]
+    latest = dl.get_training_set(entity, ["weather:temp"])
+    assert latest.feature_views == ("weather@2",) and latest.to_pandas()["temp"].tolist() == [20.0]
+    assert dl.get_training_set(entity, ["weather@latest:temp"]).feature_views == ("weather@2",)
+    with pytest.raises(NotFoundError, match="no version 7"):
+        dl.get_training_set(entity, ["weather@7:temp"])
+    dl.materialize_features(end=hours(6))
+    row = [{"origin": "JFK"}]
+    assert dl.get_online_features(["weather@2:temp"], row, to="dict", as_of=hours(6))["temp"] == [
+        30.0
+    ]
+    with pytest.raises(InvalidInputError, match=r"holds weather@2, not weather@1"):
+        dl.get_online_features(["weather@1:temp"], row, as_of=hours(6))

@@ -68,3 +68,23 @@ def test_card_and_lineage(registered: dl.Workspace) -> None:
     graph = _json("models", "lineage", "churn/1")
     assert {n["kind"] for n in graph["nodes"]} >= {"model_version", "run", "params"}
     assert all({"source", "target", "relation"} == set(e) for e in graph["edges"])
+
+
+def test_every_command_takes_the_one_grammar(registered: dl.Workspace) -> None:
+    assert _json("models", "alias", "churn", "1", "champion")["action"] == "set"
+    shown = _json("models", "show", "churn@2")
+    assert (shown["version"], shown["ref"], shown["uri"]) == (2, "churn@2", "models:/churn/2")
+    assert _json("models", "show", "churn")["version"] == 2
+    assert _json("models", "show", "churn@latest")["version"] == 2
+    assert _json("models", "show", "models:/churn@champion")["version"] == 1
+    text = CliRunner().invoke(app, ["models", "show", "churn@2"])
+    assert text.exit_code == 0 and text.output.startswith("churn@2 ")
+    card = _json("models", "card", "churn@champion")
+    assert card["ref"] == "churn@champion" and card["markdown"].startswith("# churn version 1")
+    assert _json("models", "card", "churn/1")["ref"] == "churn@1"  # old form, printed canonically
+    graph = _json("models", "lineage", "churn@champion")
+    assert {n["kind"] for n in graph["nodes"]} >= {"model_version", "run"}
+    archived = CliRunner().invoke(app, ["models", "archive", "churn@2"])
+    assert archived.exit_code == 0 and "archived churn@2" in archived.output
+    no_version = CliRunner().invoke(app, ["models", "archive", "churn@champion"])
+    assert no_version.exit_code != 0 and "use NAME@VERSION" in str(no_version.exception)
