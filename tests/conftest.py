@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 import driftloop as dl
-from driftloop.testing import temporary_postgres_database, temporary_workspace
+from driftloop.testing import (
+    copy_sqlite_template,
+    postgres_template,
+    sqlite_template,
+    temporary_postgres_database,
+    temporary_workspace,
+)
 
 POSTGRES_URL = os.environ.get("DRIFTLOOP_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("DRIFTLOOP_TEST_REDIS_URL")
@@ -38,31 +44,48 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     dl.set_workspace(None)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A SQLite metadata file migrated once per session (per xdist worker), copied per test."""
+    with sqlite_template(tmp_path_factory.mktemp("sqlite-template")) as path:
+        yield path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[str]:
+    """A migrated PostgreSQL template, one per session (so one per xdist worker)."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL run needs DRIFTLOOP_TEST_POSTGRES_URL (set by .ci/run)")
+    with postgres_template(POSTGRES_URL) as name:
+        yield name
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh metadata database URL on each backend."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path) -> Iterator[str]:
+    """A fresh, migrated metadata database URL on each backend (cloned, not migrated)."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'meta.db'}"
+        yield copy_sqlite_template(migrated_sqlite, tmp_path / "meta.db")
         return
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL run needs DRIFTLOOP_TEST_POSTGRES_URL (set by .ci/run)")
-    with temporary_postgres_database(POSTGRES_URL) as url:
+    template = request.getfixturevalue("migrated_postgres")
+    with temporary_postgres_database(POSTGRES_URL, template=template) as url:
         yield url
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, db_url: str) -> Iterator[dl.Workspace]:
+def workspace(tmp_path: Path, db_url: str, migrated_sqlite: Path) -> Iterator[dl.Workspace]:
     """A new workspace, set as the default, on each metadata backend."""
-    with temporary_workspace(tmp_path / "ws", db_url=db_url) as ws:
+    with temporary_workspace(tmp_path / "ws", db_url=db_url, template=migrated_sqlite) as ws:
         dl.set_workspace(ws)
         yield ws
         dl.set_workspace(None)
 
 
 @pytest.fixture
-def sqlite_workspace(tmp_path: Path) -> Iterator[dl.Workspace]:
+def sqlite_workspace(tmp_path: Path, migrated_sqlite: Path) -> Iterator[dl.Workspace]:
     """A new default-configured workspace (SQLite, local files), set as the default."""
-    with temporary_workspace(tmp_path / "ws") as ws:
+    with temporary_workspace(tmp_path / "ws", template=migrated_sqlite) as ws:
         dl.set_workspace(ws)
         yield ws
         dl.set_workspace(None)
