@@ -8,13 +8,23 @@ Writes are atomic; reads verify the hash and refuse changed bytes.
 from driftloop.artifacts._fsspec import FsspecBlobStore
 from driftloop.artifacts._hashing import hash_bytes, hash_file
 from driftloop.artifacts._models import Blob
-from driftloop.artifacts._protocols import BlobStore
+from driftloop.artifacts._protocols import BlobReader, BlobStore, BlobWriter, DeletableBlobStore
 
-__all__ = ["Blob", "BlobStore", "FsspecBlobStore", "hash_bytes", "hash_file", "open_blob_store"]
+__all__ = [
+    "Blob",
+    "BlobReader",
+    "BlobStore",
+    "BlobWriter",
+    "DeletableBlobStore",
+    "FsspecBlobStore",
+    "hash_bytes",
+    "hash_file",
+    "open_blob_store",
+]
 
 
 def open_blob_store(url: str) -> FsspecBlobStore:
-    """The blob store for ``url`` (``file://...`` or ``s3://...``)."""
+    """The blob store for ``url`` (``file://...``, ``s3://...``, or ``memory://...`` for tests)."""
     from driftloop.errors import InvalidInputError, require_extra
 
     scheme = url.split("://", 1)[0] if "://" in url else "file"

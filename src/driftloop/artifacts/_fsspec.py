@@ -53,6 +53,12 @@ class FsspecBlobStore:
     def exists(self, digest: str) -> bool:
         return bool(self.fs.exists(self._blob_path(digest)))
 
+    def size(self, digest: str) -> int:
+        try:
+            return int(self.fs.size(self._blob_path(digest)))
+        except FileNotFoundError:
+            raise self._missing(digest) from None
+
     def put_file(self, path: Path) -> Blob:
         """Store a local file. Hashing happens first, so known content is never copied."""
         path = Path(path)

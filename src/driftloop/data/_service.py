@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
-from driftloop.artifacts import FsspecBlobStore, hash_bytes
+from driftloop.artifacts import BlobStore, hash_bytes
 from driftloop.data._dataset import Dataset
 from driftloop.data._ingest import StagedData, stage
 from driftloop.data._models import DatasetVersion, check_name, parse_ref
@@ -28,7 +28,7 @@ class DatasetService:
     """Datasets of one workspace: metadata rows in the store, Parquet bytes in the blobs."""
 
     def __init__(
-        self, store: MetadataStore, blobs: FsspecBlobStore, user: str, cache_dir: Path
+        self, store: MetadataStore, blobs: BlobStore, user: str, cache_dir: Path
     ) -> None:
         self.store = store
         self.blobs = blobs

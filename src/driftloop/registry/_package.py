@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftloop.artifacts import FsspecBlobStore
+from driftloop.artifacts import BlobStore
 from driftloop.errors import (
     IntegrityError,
     InvalidInputError,
@@ -60,7 +60,7 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     return json.dumps(manifest, indent=2, sort_keys=True, default=str).encode("utf-8")
 
 
-def read_manifest(blobs: FsspecBlobStore, digest: str, where: str) -> dict[str, Any]:
+def read_manifest(blobs: BlobStore, digest: str, where: str) -> dict[str, Any]:
     """The manifest behind ``digest``, refused if its bytes changed."""
     try:
         data = blobs.read_bytes(digest)
@@ -73,7 +73,7 @@ def read_manifest(blobs: FsspecBlobStore, digest: str, where: str) -> dict[str, 
     return manifest
 
 
-def fetch_files(blobs: FsspecBlobStore, manifest: dict[str, Any], folder: Path, where: str) -> None:
+def fetch_files(blobs: BlobStore, manifest: dict[str, Any], folder: Path, where: str) -> None:
     """Copy every file of the model into ``folder``, each verified before it appears there."""
     for name, entry in manifest["files"].items():
         try:
@@ -124,7 +124,7 @@ class LoadedModel:
 
 
 def load_package(
-    blobs: FsspecBlobStore, digest: str, uri: str, *, onnx: bool = False
+    blobs: BlobStore, digest: str, uri: str, *, onnx: bool = False
 ) -> LoadedModel:
     """Verify every byte of the model at ``digest``, then read it with its flavor."""
     manifest = read_manifest(blobs, digest, uri)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session
 
-from driftloop.artifacts import FsspecBlobStore
+from driftloop.artifacts import BlobStore
 from driftloop.errors import (
     AlreadyExistsError,
     ConflictError,
@@ -65,7 +65,7 @@ class RegistryService:
     def __init__(
         self,
         store: MetadataStore,
-        blobs: FsspecBlobStore,
+        blobs: BlobStore,
         tracking: TrackingService,
         user: str,
         *,

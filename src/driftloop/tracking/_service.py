@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
-from driftloop.artifacts import FsspecBlobStore
+from driftloop.artifacts import BlobStore
 from driftloop.errors import ConflictError, InvalidInputError, NotFoundError
 from driftloop.store import MetadataStore, utcnow
 from driftloop.store._tracking_rows import (
@@ -65,7 +65,7 @@ class TrackingService:
     def __init__(
         self,
         store: MetadataStore,
-        blobs: FsspecBlobStore,
+        blobs: BlobStore,
         user: str,
         *,
         writer: MetricWriter | None = None,
