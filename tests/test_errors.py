@@ -20,11 +20,9 @@ def test_categories_have_stable_codes_and_invalid_input_is_a_value_error() -> No
 
 
 def test_user_code_error_names_where_and_keeps_the_cause() -> None:
-    try:
-        try:
-            raise ZeroDivisionError("division by zero")
-        except ZeroDivisionError as cause:
-            raise UserCodeError("step 'train'", cause) from cause
-    except UserCodeError as err:
-        assert str(err) == "step 'train' raised ZeroDivisionError: division by zero"
-        assert isinstance(err.__cause__, ZeroDivisionError)
+    cause = ZeroDivisionError("division by zero")
+    err = UserCodeError("step 'train'", cause)  # no `raise ... from`: the error keeps it
+    assert str(err) == "step 'train' raised ZeroDivisionError: division by zero"
+    assert err.where == "step 'train'"
+    assert err.__cause__ is cause
+    assert err.code == "USER_CODE_ERROR" and isinstance(err, DriftloopError)

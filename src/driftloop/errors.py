@@ -121,6 +121,8 @@ class UserCodeError(DriftloopError):
     def __init__(self, where: str, cause: BaseException) -> None:
         super().__init__(f"{where} raised {type(cause).__name__}: {cause}")
         self.where = where
+        # Kept even when the caller forgets `raise ... from cause`.
+        self.__cause__ = cause
 
 
 class DriftloopWarning(UserWarning):

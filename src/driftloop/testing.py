@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
+import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -28,7 +31,9 @@ from driftloop.errors import InvalidInputError
 from driftloop.store import MetadataStore
 
 __all__ = [
+    "CliResult",
     "copy_sqlite_template",
+    "invoke_cli",
     "postgres_template",
     "sqlite_template",
     "temporary_postgres_database",
@@ -124,3 +129,41 @@ def temporary_workspace(
         yield workspace
     finally:
         workspace.close()
+
+
+@dataclass(frozen=True, slots=True)
+class CliResult:
+    """What a user of the ``driftloop`` command sees: exit code, stdout and stderr."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def invoke_cli(*args: str, input: str | None = None) -> CliResult:
+    """Run the ``driftloop`` console entry point in this process, as a shell would.
+
+    Unlike invoking the Typer app, this goes through the entry point's error handling,
+    so a test sees the printed message and exit code a user gets; an exception that
+    escapes it is printed as the interpreter would (a traceback, exit code 1).
+    """
+    from typer.testing import CliRunner
+
+    from driftloop.cli import main
+
+    argv = sys.argv
+    with CliRunner().isolation(input=input) as (stdout, stderr, _):
+        sys.argv = ["driftloop", *args]
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except Exception:
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.argv = argv
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return CliResult(code, stdout.getvalue().decode(), stderr.getvalue().decode())

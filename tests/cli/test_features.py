@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import driftloop as dl
 from driftloop.cli import app
+from driftloop.testing import CliResult, invoke_cli
 
 DEFINITIONS = """
 from datetime import timedelta
@@ -76,9 +77,19 @@ def test_materialize_get_online_training_set_and_skew(features_file: Path, tmp_p
     done = _run("materialize", "--end", "2013-01-01T02:00:00Z", "--json")
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)[0]["rows_written"] == 2
-    online = _run("get-online", "weather:temp", "weather:humid", "-e", "origin=JFK", "--json")
+    then = ("--as-of", "2013-01-01T02:00:00Z")
+    online = _run(
+        "get-online", "weather:temp", "weather:humid", "-e", "origin=JFK", *then, "--json"
+    )
     assert online.exit_code == 0, online.output
-    assert json.loads(online.stdout) == {"origin": "JFK", "temp": None, "humid": None}  # past TTL
+    assert json.loads(online.stdout) == {"origin": "JFK", "temp": 2.0, "humid": 60.0}
+    shown = _run("get-online", "weather:temp", "-e", "origin=LGA", *then)
+    assert shown.exit_code == 0 and "│ temp   │ 5     │" in shown.stdout
+    now = _run("get-online", "weather:temp", "weather:humid", "-e", "origin=JFK", "--json")
+    assert json.loads(now.stdout) == {"origin": "JFK", "temp": None, "humid": None}  # past TTL
+    later = ("--as-of", "2013-01-01T04:30:00")  # naive: UTC; 3.5 h after the last value
+    expired = _run("get-online", "weather:temp", "-e", "origin=JFK", *later, "--json")
+    assert json.loads(expired.stdout) == {"origin": "JFK", "temp": None}
     entities = tmp_path / "entities.parquet"
     pd.DataFrame({"origin": ["JFK"], "event_timestamp": [datetime(2013, 1, 1, 0, 30)]}).to_parquet(
         entities
@@ -93,10 +104,27 @@ def test_materialize_get_online_training_set_and_skew(features_file: Path, tmp_p
     assert "mismatches" in _run("check-skew", "weather").stdout
 
 
+def _refused(result: CliResult, message: str) -> None:
+    """A failure the user is told about: non-zero exit, the message, no traceback."""
+    assert result.exit_code != 0, result.stdout
+    # The console wraps long lines (temp paths) at any character: compare without whitespace.
+    assert "".join(message.split()) in "".join(result.stderr.split()), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
 def test_errors_name_the_problem(workspace, tmp_path: Path) -> None:
-    missing = _run("apply", str(tmp_path / "nope.py"))
-    assert missing.exit_code != 0
-    assert "no feature definitions" in str(missing.exception)
+    _refused(
+        invoke_cli("features", "apply", str(tmp_path / "nope.py")),
+        "no feature definitions",
+    )
+    _refused(
+        invoke_cli("features", "get-online", "weather:temp", "-e", "origin"),
+        "--entity 'origin' is not key=value",
+    )
+    _refused(
+        invoke_cli("features", "get-online", "weather:temp", "-e", "origin=JFK", "--as-of", "soon"),
+        "'soon' is not an ISO time",
+    )
 
 
 def test_concurrent_applies_from_separate_processes_never_lose_a_change(
@@ -171,3 +199,21 @@ def test_malformed_refs_get_one_message_and_no_traceback(workspace, tmp_path: Pa
         assert done.returncode == 1, done.stderr
         assert "Traceback" not in done.stderr and repr(args[2]) in done.stderr
         assert "NAME@VERSION" in done.stderr
+
+
+def test_a_definitions_file_that_raises_names_the_file_and_the_cause(
+    workspace, tmp_path: Path
+) -> None:
+    from driftloop.errors import UserCodeError
+    from driftloop.features._loader import load_definitions
+
+    broken = tmp_path / "broken.py"
+    broken.write_text("ratio = 1 / 0\n", encoding="utf-8")
+    with pytest.raises(UserCodeError) as info:
+        load_definitions(broken)
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    assert info.value.where == str(broken)
+    _refused(
+        invoke_cli("features", "apply", str(broken)),
+        f"{broken} raised ZeroDivisionError: division by zero",
+    )

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import driftloop as dl
 from driftloop.cli import app
+from driftloop.testing import invoke_cli
 
 
 @pytest.fixture
@@ -53,8 +54,10 @@ def test_alias_unalias_history_archive(registered: dl.Workspace) -> None:
     assert _json("models", "show", "churn@champion")["version"] == 2
     history = _json("models", "history", "churn", "champion")
     assert [e["action"] for e in history] == ["set", "move"]
-    refused = CliRunner().invoke(app, ["models", "archive", "churn/2"])
-    assert refused.exit_code != 0 and "holds alias 'champion'" in str(refused.exception)
+    refused = invoke_cli("models", "archive", "churn/2")
+    assert refused.exit_code != 0 and "holds alias 'champion'" in refused.stderr
+    assert "Traceback" not in refused.stderr + refused.stdout
+    assert _json("models", "show", "churn/2")["status"] == "ready"  # refused: nothing changed
     assert _json("models", "unalias", "churn", "champion")["action"] == "remove"
     assert _json("models", "archive", "churn/2")["status"] == "archived"
 

@@ -192,9 +192,18 @@ def _parse_value(text: str) -> Any:
 def get_online(
     features: list[str] = typer.Argument(..., help="view:feature references."),
     entity: list[str] = typer.Option(..., "--entity", "-e", help="key=value (repeat per key)."),
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="Look up as of this ISO time (default now); values older than the TTL are empty.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Look up online features of one entity, e.g. `get-online weather:temp -e origin=JFK`."""
+    """Look up online features of one entity, e.g. `get-online weather:temp -e origin=JFK`.
+
+    `--as-of` answers as the online store would have at that time, so historical data
+    (the demo's 2013 weather) can be looked up within its TTL.
+    """
     from driftloop.errors import InvalidInputError
 
     row: dict[str, Any] = {}
@@ -203,7 +212,7 @@ def get_online(
         if not sep:
             raise InvalidInputError(f"--entity {item!r} is not key=value")
         row[key] = _parse_value(value)
-    values = _features().get_online_features(features, [row])
+    values = _features().get_online_features(features, [row], as_of=_time(as_of))
     record = {k: v[0] for k, v in values.items()}
     emit(
         record,
