@@ -78,9 +78,8 @@ def test_materialize_get_online_training_set_and_skew(features_file: Path, tmp_p
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)[0]["rows_written"] == 2
     then = ("--as-of", "2013-01-01T02:00:00Z")
-    online = _run(
-        "get-online", "weather:temp", "weather:humid", "-e", "origin=JFK", *then, "--json"
-    )
+    both = ("weather:temp", "weather:humid")
+    online = _run("get-online", *both, "-e", "origin=JFK", *then, "--json")
     assert online.exit_code == 0, online.output
     assert json.loads(online.stdout) == {"origin": "JFK", "temp": 2.0, "humid": 60.0}
     shown = _run("get-online", "weather:temp", "-e", "origin=LGA", *then)

@@ -148,6 +148,26 @@ def test_environment_is_captured_without_asking(workspace: dl.Workspace) -> None
     assert stored.start_time <= stored.end_time  # type: ignore[operator]
 
 
+def test_seed_everything_makes_draws_repeat_and_is_recorded(workspace: dl.Workspace) -> None:
+    import random
+
+    import numpy as np
+
+    def draws() -> tuple[list[float], list[float]]:
+        return [random.random() for _ in range(3)], np.random.rand(3).tolist()
+
+    assert dl.seed_everything(7) == 7
+    first = draws()
+    assert draws() != first  # unseeded, the next draws differ
+    dl.seed_everything(7)
+    assert draws() == first
+    with dl.start_run() as run:
+        dl.seed_everything(11)  # inside a run: recorded on it
+    assert dl.get_run(run.id).seed == 11
+    with pytest.raises(dl.InvalidInputError, match="seed must be a non-negative integer"):
+        dl.seed_everything(-1)
+
+
 def test_git_commit_dirty_flag_and_diff_hash(tmp_path, sqlite_workspace) -> None:  # type: ignore[no-untyped-def]
     import subprocess
 

@@ -27,9 +27,7 @@ if TYPE_CHECKING:
 class DatasetService:
     """Datasets of one workspace: metadata rows in the store, Parquet bytes in the blobs."""
 
-    def __init__(
-        self, store: MetadataStore, blobs: BlobStore, user: str, cache_dir: Path
-    ) -> None:
+    def __init__(self, store: MetadataStore, blobs: BlobStore, user: str, cache_dir: Path) -> None:
         self.store = store
         self.blobs = blobs
         self.user = user

@@ -123,9 +123,7 @@ class LoadedModel:
         return f"LoadedModel({self.uri!r}, flavor={self.flavor!r})"
 
 
-def load_package(
-    blobs: BlobStore, digest: str, uri: str, *, onnx: bool = False
-) -> LoadedModel:
+def load_package(blobs: BlobStore, digest: str, uri: str, *, onnx: bool = False) -> LoadedModel:
     """Verify every byte of the model at ``digest``, then read it with its flavor."""
     manifest = read_manifest(blobs, digest, uri)
     differences = requirement_differences(manifest.get("requirements", {}))
