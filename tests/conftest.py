@@ -73,6 +73,18 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path
         yield url
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database with no tables on each backend, for tests of migrating itself."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL run needs DRIFTLOOP_TEST_POSTGRES_URL (set by .ci/run)")
+    with temporary_postgres_database(POSTGRES_URL) as url:
+        yield url
+
+
 @pytest.fixture
 def workspace(tmp_path: Path, db_url: str, migrated_sqlite: Path) -> Iterator[dl.Workspace]:
     """A new workspace, set as the default, on each metadata backend."""

@@ -126,6 +126,7 @@ def test_errors_name_the_problem(workspace, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_concurrent_applies_from_separate_processes_never_lose_a_change(
     workspace, tmp_path: Path
 ) -> None:

@@ -72,6 +72,7 @@ def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_init_and_errors_print_a_message_not_a_traceback(tmp_path: Path) -> None:
     assert _cli(["init", "--json"], tmp_path).returncode == 0
     assert (tmp_path / "driftloop.toml").exists()

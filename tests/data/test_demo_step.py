@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.console import Console
 
 import driftloop as dl
@@ -11,6 +12,7 @@ from driftloop._demo._features_step import define_features
 from driftloop._demo._load_step import load_data
 
 
+@pytest.mark.slow
 def test_demo_logs_and_validates_training_and_summer_data(sqlite_workspace: dl.Workspace) -> None:
     ctx = DemoContext(workspace=sqlite_workspace, console=Console(quiet=True))
     load_data(ctx)

@@ -83,6 +83,7 @@ def test_onnx_model_flavor_runs_in_onnx_runtime(
     np.testing.assert_allclose(loaded.predict(frame), native.predict(frame), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_pyfunc_model_with_code_files_loads_without_the_caller_having_them(
     workspace: dl.Workspace, tmp_path: Path
 ) -> None:

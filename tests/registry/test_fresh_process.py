@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import driftloop as dl
 
@@ -28,6 +29,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_champions_load_in_a_fresh_process_with_identical_predictions(
     workspace: dl.Workspace,
     churn: tuple[pd.DataFrame, pd.Series],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from rich.console import Console
 
 import driftloop as dl
@@ -21,6 +22,7 @@ def _flights(rows: int, seed: int) -> pd.DataFrame:
     return frame
 
 
+@pytest.mark.slow
 def test_registry_step_crowns_the_best_run_and_predicts_identically_in_a_new_process(
     workspace: dl.Workspace,
 ) -> None:

@@ -12,8 +12,10 @@ from driftloop.store import MetadataStore
 from driftloop.store._migrate import head_revision
 
 
-def test_open_migrates_a_new_database_to_head(db_url: str) -> None:
-    store = MetadataStore(db_url).open()
+def test_open_migrates_a_new_database_to_head(empty_db_url: str) -> None:
+    store = MetadataStore(empty_db_url)
+    assert inspect(store.engine).get_table_names() == []  # really new, not a migrated clone
+    store.open()
     with store.engine.connect() as conn:
         assert (
             conn.execute(text("select version_num from alembic_version")).scalar()
@@ -57,6 +59,7 @@ def _open(url: str) -> None:
     MetadataStore(url).open().dispose()
 
 
+@pytest.mark.slow
 def test_many_processes_opening_a_new_workspace_at_once_all_succeed(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     ctx = multiprocessing.get_context("spawn")

@@ -153,6 +153,7 @@ _FORGETFUL = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_values_buffered_at_a_normal_exit_are_written(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     dl.init_workspace(root).close()
