@@ -59,11 +59,10 @@ def test_postgres_clones_are_migrated_copies_and_dropped_after() -> None:
 
 
 def test_unsafe_template_names_are_refused_before_any_sql() -> None:
-    with pytest.raises(dl.InvalidInputError, match="database name 'x\"; drop' is not allowed"):
-        with temporary_postgres_database(
-            "postgresql+psycopg://nobody@127.0.0.1:1/none", template='x"; drop'
-        ):
-            pass
+    unreachable = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    refused = pytest.raises(dl.InvalidInputError, match="database name 'x\"; drop' is not allowed")
+    with refused, temporary_postgres_database(unreachable, template='x"; drop'):
+        pass
 
 
 def test_invoke_cli_shows_what_a_user_sees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
