@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, is_dataclass
 from datetime import datetime
-from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from driftloop._serialization import dumps, to_jsonable
+
+__all__ = [
+    "JsonOption",
+    "console",
+    "emit",
+    "err_console",
+    "format_value",
+    "print_json",
+    "table",
+    "to_jsonable",
+]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -21,28 +30,9 @@ err_console = Console(stderr=True, highlight=False)
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
 
 
-def to_jsonable(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable(asdict(value))
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, float) and value != value:
-        return None
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return value.item()
-    return value
-
-
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, default=str) + "\n")
+    """Strict JSON on stdout (see :mod:`driftloop._serialization` for the conventions)."""
+    sys.stdout.write(dumps(value) + "\n")
 
 
 def emit(value: Any, as_json: bool, render: Callable[[], None]) -> None:
