@@ -108,7 +108,7 @@ def test_suite_file_errors_are_clear(tmp_path: Path) -> None:
     path.write_text("name: s\nexpectations:\n  - {kind: between, colum: x}\n")
     with pytest.raises(
         InvalidInputError,
-        match=r"s\.yaml: expectation 1: .*missing \['column'\].*unknown \['colum'\]",
+        match=r"s\.yaml: item 1 of 'expectations': .*'column' is missing.*unknown .*'colum'",
     ):
         Suite.from_yaml(path)
     path.write_text("name: s\nexpectations:\n  - {kind: shiny}\n")

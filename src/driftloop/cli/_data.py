@@ -9,10 +9,12 @@ import typer
 from rich.markup import escape
 
 from driftloop.cli._output import (
+    EXIT_FAILED,
     JsonOption,
     console,
     emit,
     format_value,
+    gate,
     print_json,
     table,
     to_jsonable,
@@ -211,11 +213,17 @@ def validate(
     suite: Path = typer.Option(..., "--suite", "-s", help="Suite YAML file."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Evaluate a suite; exit 1 if any expectation fails (a CI gate for data)."""
+    """Evaluate a suite: exit 0 if it passes, 1 if an expectation fails, 2 on misuse.
+
+    Misuse is anything that stops the check from running (a missing or broken suite
+    file, an unknown kind, parameter or dataset, a bad regex), so a CI gate can tell
+    bad data from a broken gate.
+    """
     from driftloop.data._fluent import validate_dataset
     from driftloop.data._validate import result_dict
 
-    result = validate_dataset(ref, str(suite))
+    with gate():
+        result = validate_dataset(ref, str(suite))
     if as_json:
         print_json(
             {
@@ -228,7 +236,7 @@ def validate(
     else:
         _render_validation(result)
     if not result.success:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _render_validation(result: Any) -> None:

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from driftloop._serialization import dumps, to_jsonable
+from driftloop.errors import DriftloopError
 
 __all__ = [
+    "EXIT_FAILED",
+    "EXIT_MISUSE",
+    "EXIT_OK",
     "JsonOption",
     "console",
     "emit",
     "err_console",
     "format_value",
+    "gate",
     "print_json",
     "table",
     "to_jsonable",
@@ -28,6 +36,29 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+
+
+# Exit codes of every command that gates (a CI step): a failed check is not a broken gate.
+EXIT_OK = 0
+EXIT_FAILED = 1  # the check ran and found a problem (failed expectations)
+EXIT_MISUSE = 2  # the check could not run: missing or broken file, unknown name, bad parameter
+
+
+@contextmanager
+def gate() -> Iterator[None]:
+    """Run a gating command's setup and check: driftloop errors exit :data:`EXIT_MISUSE`.
+
+    The message is printed as the CLI prints every error (headline and message, no
+    traceback unless ``--debug`` or ``DRIFTLOOP_DEBUG``).
+    """
+    try:
+        yield
+    except DriftloopError as exc:
+        if "--debug" in sys.argv or os.environ.get("DRIFTLOOP_DEBUG"):
+            raise
+        # One unwrapped line: CI logs are read and grepped line by line.
+        err_console.print(f"error: {escape(exc.headline)}: {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(EXIT_MISUSE) from None
 
 
 def print_json(value: Any) -> None:

@@ -17,21 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from driftloop.data._suite_schema import PARAMS, check_params, check_suite_file
 from driftloop.errors import InvalidInputError
 
-# kind -> (required params, optional params)
-KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "column_exists": (("column",), ("type",)),
-    "not_null": (("column",), ("max_fraction",)),
-    "unique": (("column",), ()),
-    "between": (("column",), ("min", "max")),
-    "in_set": (("column", "values"), ()),
-    "matches": (("column", "regex"), ()),
-    "row_count_between": ((), ("min", "max")),
-    "mean_between": (("column",), ("min", "max")),
-    "quantile_between": (("column", "q"), ("min", "max")),
-    "no_drift": (("column", "reference"), ("max_psi", "max_ks")),
-}
+KINDS = tuple(sorted(PARAMS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +31,8 @@ class Expectation:
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise InvalidInputError(
-                f"unknown expectation kind {self.kind!r}; use one of {sorted(KINDS)}"
-            )
-        required, optional = KINDS[self.kind]
-        missing = [p for p in required if p not in self.params]
-        unknown = [p for p in self.params if p not in required + optional]
-        if missing or unknown:
-            raise InvalidInputError(
-                f"expectation {self.kind!r} has missing {missing} or unknown {unknown} "
-                f"parameters; it takes {list(required)} and optionally {list(optional)}"
-            )
+        # Validated here so YAML and the Python builders share one set of rules.
+        object.__setattr__(self, "params", check_params(self.kind, dict(self.params)))
 
     @property
     def column(self) -> str | None:
@@ -100,7 +79,7 @@ class Suite:
         return self.expect("between", column=column, min=min, max=max)
 
     def in_set(self, column: str, values: list[Any]) -> Suite:
-        return self.expect("in_set", column=column, values=list(values))
+        return self.expect("in_set", column=column, values=values)
 
     def matches(self, column: str, regex: str) -> Suite:
         return self.expect("matches", column=column, regex=regex)
@@ -135,25 +114,25 @@ class Suite:
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "suite") -> Suite:
-        if not isinstance(data, dict) or not isinstance(data.get("expectations"), list):
-            raise InvalidInputError(
-                f"{where}: expected a mapping with 'name' and a list 'expectations'"
-            )
-        extra = set(data) - {"name", "expectations"}
-        if extra:
-            raise InvalidInputError(
-                f"{where}: unknown keys {sorted(extra)}; use 'name' and 'expectations'"
-            )
+        """A suite from its dict form (as read from YAML), every key and value checked.
+
+        Raises:
+            InvalidInputError: naming the file, the expectation, the key and the value.
+        """
+        checked = check_suite_file(data, where)
         items = []
-        for i, item in enumerate(data["expectations"], start=1):
-            if not isinstance(item, dict) or "kind" not in item:
-                raise InvalidInputError(f"{where}: expectation {i} needs a 'kind', got {item!r}")
+        for i, item in enumerate(checked.expectations, start=1):
+            if "kind" not in item:
+                raise InvalidInputError(
+                    f"{where}: expectation {i} needs a 'kind' (one of {', '.join(KINDS)}), "
+                    f"got {item!r}"
+                )
             params = {k: v for k, v in item.items() if k != "kind"}
             try:
                 items.append(Expectation(str(item["kind"]), params))
             except InvalidInputError as exc:
-                raise InvalidInputError(f"{where}: expectation {i}: {exc}") from None
-        return cls(str(data.get("name") or Path(where).stem), items)
+                raise InvalidInputError(f"{where}: item {i} of 'expectations': {exc}") from None
+        return cls(checked.name or Path(where).stem, items)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Suite:
