@@ -125,7 +125,7 @@ def bench_driftloop(args: argparse.Namespace, data_path: Path, tmp: Path) -> dic
                 ),
                 "load_native_s": load_native,
                 "load_onnx_s": load_onnx,
-                "onnx_check_at_log": logged.onnx,
+                "onnx_check_at_log": logged.onnx.to_dict() if logged.onnx else None,
                 "onnx_max_abs_diff_1000_rows": diff,
             }
     finally:

@@ -114,7 +114,7 @@ def test_pyfunc_model_with_code_files_loads_without_the_caller_having_them(
     loaded = dl.load_model("models:/doubler/1")
     assert loaded.flavor == "pyfunc"
     np.testing.assert_array_equal(loaded.predict(pd.DataFrame({"x": [1.0, 2.5]})), [2.0, 5.0])
-    assert f"code/{name}/__init__.py" in workspace.registry.manifest("models:/doubler/1")["files"]
+    assert f"code/{name}/__init__.py" in workspace.registry.manifest("models:/doubler/1").files
 
 
 def test_object_without_predict_is_refused(workspace: dl.Workspace) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -9,7 +11,7 @@ import pytest
 
 import driftloop as dl
 from driftloop.errors import RequirementsMismatchWarning
-from driftloop.registry._package import MANIFEST, manifest_bytes
+from driftloop.registry._package import MANIFEST
 
 
 class Tripwire:
@@ -46,7 +48,7 @@ def test_one_changed_byte_is_refused_and_never_unpickled(
         )
     assert dl.load_model("models:/trip/1").predict(pd.DataFrame({"x": [1, 2]})) == [1, 1]
     marker.unlink()
-    digest = workspace.registry.manifest("models:/trip/1")["files"]["model.pkl"]["digest"]
+    digest = workspace.registry.manifest("models:/trip/1").files["model.pkl"].digest
     blob = _blob_file(workspace, digest)
     data = bytearray(blob.read_bytes())
     data[data.index(b"aaaaaaaaaaaaaaaa")] = ord("b")  # still a valid pickle, just different
@@ -78,9 +80,10 @@ def test_different_installed_versions_warn_with_the_differences(workspace: dl.Wo
     with dl.start_run() as run:
         logged = dl.log_model(Tripwire("unused"))
         manifest = workspace.registry.manifest(logged.uri)
-        manifest["requirements"] = {**manifest["requirements"], "numpy": "1.0.0", "left-pad": "0.1"}
+        requirements = {**manifest.requirements, "numpy": "1.0.0", "left-pad": "0.1"}
+        manifest = replace(manifest, requirements=requirements)
         # A model logged elsewhere: same files, a manifest with other versions.
-        workspace.tracking.log_artifact_bytes(run.id, manifest_bytes(manifest), f"model/{MANIFEST}")
+        workspace.tracking.log_artifact_bytes(run.id, manifest.to_json(), f"model/{MANIFEST}")
     with pytest.warns(RequirementsMismatchWarning) as caught:
         dl.load_model(f"runs:/{run.id}/model")
     message = str(caught[0].message)
@@ -90,6 +93,7 @@ def test_different_installed_versions_warn_with_the_differences(workspace: dl.Wo
     with pytest.warns(RequirementsMismatchWarning):
         model = dl.load_model(f"runs:/{run.id}/model")
     assert model.predict(pd.DataFrame({"x": [1, 2, 3]})) == [1, 1, 1]
+    assert json.loads(manifest.to_json())["requirements"]["numpy"] == "1.0.0"
 
 
 def test_registering_changed_bytes_marks_the_version_failed(
@@ -99,7 +103,7 @@ def test_registering_changed_bytes_marks_the_version_failed(
     with dl.start_run():
         logged = dl.log_model(Tripwire(str(marker)))
     manifest = workspace.registry.manifest(logged.uri)
-    blob = _blob_file(workspace, manifest["files"]["model.pkl"]["digest"])
+    blob = _blob_file(workspace, manifest.files["model.pkl"].digest)
     blob.chmod(0o644)
     blob.write_bytes(blob.read_bytes() + b"\0")
     with pytest.raises(dl.IntegrityError):

@@ -28,8 +28,8 @@ def test_onnx_form_matches_native_within_tolerance(
         logged = dl.log_model(
             model, name="m", input_example=frame.head(20), register=True, onnx=True
         )
-    assert logged.onnx is not None and logged.onnx["file"] == "model.onnx", logged.onnx
-    assert logged.onnx["max_abs_diff"] <= ONNX_ATOL
+    assert logged.onnx is not None and logged.onnx.file == "model.onnx", logged.onnx
+    assert logged.onnx.max_abs_diff is not None and logged.onnx.max_abs_diff <= ONNX_ATOL
     assert "onnxruntime" in logged.requirements
     exported = dl.load_model("models:/m/1", onnx=True)
     native = dl.load_model("models:/m/1")
@@ -60,7 +60,7 @@ def test_unconvertible_model_is_stored_without_onnx_and_the_user_is_told_why(
         logged = dl.log_model(
             model, name="m", input_example=frame.head(5), register=True, onnx=True
         )
-    assert logged.onnx is not None and logged.onnx["file"] is None
+    assert logged.onnx is not None and logged.onnx.file is None
     with pytest.raises(dl.InvalidInputError, match="has no ONNX form"):
         dl.load_model("models:/m/1", onnx=True)
     np.testing.assert_array_equal(dl.load_model("models:/m/1").predict(frame), model.predict(frame))

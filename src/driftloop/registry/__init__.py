@@ -33,6 +33,7 @@ from driftloop.registry._fluent import (
     register_model,
     set_model_alias,
 )
+from driftloop.registry._manifest import ManifestFile, ModelManifest, OnnxInfo
 from driftloop.registry._models import (
     AliasEvent,
     Lineage,
@@ -61,10 +62,13 @@ __all__ = [
     "LineageNode",
     "LoadedModel",
     "LoggedModel",
+    "ManifestFile",
+    "ModelManifest",
     "ModelRef",
     "ModelSignature",
     "ModelStatus",
     "ModelVersion",
+    "OnnxInfo",
     "OnnxModel",
     "RegisteredModel",
     "RegistryService",

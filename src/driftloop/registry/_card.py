@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from driftloop.registry._manifest import ModelManifest
 from driftloop.registry._models import Lineage, ModelVersion
 from driftloop.registry._signature import ModelSignature
 
@@ -41,7 +42,7 @@ def _signature_lines(signature: ModelSignature | None) -> list[str]:
 
 
 def render_card(
-    version: ModelVersion, lineage: Lineage, manifest: dict[str, Any], description: str = ""
+    version: ModelVersion, lineage: Lineage, manifest: ModelManifest, description: str = ""
 ) -> str:
     """The Markdown card of one version."""
     lines = [f"# {version.name} version {version.version}", ""]
@@ -90,16 +91,16 @@ def render_card(
             lines += ["", f"## {title}", "", "| name | value |", "|---|---|"]
             lines += [f"| {k} | {_cell(v)} |" for k, v in sorted(found[0].attributes.items())]
     lines += ["", "## Signature", "", *_signature_lines(version.signature)]
-    onnx = manifest.get("onnx")
+    onnx = manifest.onnx
     if onnx:
         lines += ["", "## ONNX", ""]
-        if onnx.get("file"):
+        if onnx.file:
             lines.append(
-                f"Stored; predictions match the native model within rtol={onnx['rtol']}, "
-                f"atol={onnx['atol']} (largest difference {_cell(onnx['max_abs_diff'])})."
+                f"Stored; predictions match the native model within rtol={onnx.rtol}, "
+                f"atol={onnx.atol} (largest difference {_cell(onnx.max_abs_diff)})."
             )
         else:
-            lines.append(f"Not stored: {onnx['reason']}")
+            lines.append(f"Not stored: {onnx.reason}")
     lines += ["", "## Requirements", "", "| package | version |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in sorted(version.requirements.items())]
     return "\n".join(lines) + "\n"

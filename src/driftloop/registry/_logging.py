@@ -11,14 +11,10 @@ from typing import Any
 
 from driftloop.errors import DriftloopWarning, InvalidInputError, UserCodeError, warn
 from driftloop.registry._flavors import FLAVORS, Flavor, pick_flavor, top_level_package
+from driftloop.registry._manifest import ManifestFile, ModelManifest, OnnxInfo
 from driftloop.registry._models import LoggedModel
 from driftloop.registry._onnx import export_and_check
-from driftloop.registry._package import (
-    FORMAT_VERSION,
-    MANIFEST,
-    manifest_bytes,
-    write_input_example,
-)
+from driftloop.registry._package import MANIFEST, write_input_example
 from driftloop.registry._requirements import capture_requirements, requirements_txt
 from driftloop.registry._signature import ModelSignature, infer_signature, to_pandas
 from driftloop.tracking import TrackingService
@@ -52,7 +48,7 @@ def _copy_code(code_paths: Sequence[str | Path], folder: Path) -> None:
 
 def _check_onnx(
     flavor: Flavor, model: Any, signature: ModelSignature | None, example: Any, folder: Path
-) -> dict[str, Any]:
+) -> OnnxInfo:
     if flavor.name not in ONNX_FLAVORS:
         raise InvalidInputError(
             "onnx=True is for scikit-learn, XGBoost and LightGBM models; "
@@ -67,20 +63,20 @@ def _check_onnx(
             f"the ONNX form of this model was not stored: {check.reason}",
             stacklevel=4,
         )
-        return {"file": None, **check.to_dict()}
-    return {"file": "model.onnx", **check.to_dict()}
+    file = "model.onnx" if check.ok else None
+    return OnnxInfo(file, check.ok, check.reason, check.max_abs_diff, check.rtol, check.atol)
 
 
 def _store_files(
     tracking: TrackingService, run_id: str, folder: Path, artifact_path: str
-) -> dict[str, Any]:
-    files: dict[str, Any] = {}
+) -> dict[str, ManifestFile]:
+    files: dict[str, ManifestFile] = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
         blob = tracking.blobs.put_file(path)
         parent = "/".join([artifact_path, *relative.split("/")[:-1]])
         tracking.log_artifact(run_id, path, parent)
-        files[relative] = {"digest": blob.digest, "size": blob.size}
+        files[relative] = ManifestFile(blob.digest, blob.size)
     return files
 
 
@@ -114,24 +110,23 @@ def log_model_files(
         packages = [*chosen.packages, *extra_requirements]
         if chosen.name == "pyfunc" and (package := top_level_package(model)):
             packages.append(package)
-        if onnx_info and onnx_info["file"]:
+        if onnx_info and onnx_info.file:
             packages += FLAVORS["onnx"].packages
         requirements = capture_requirements(packages)
         (folder / "requirements.txt").write_text(requirements_txt(requirements), encoding="utf-8")
         files = _store_files(tracking, run_id, folder, artifact_path)
-    manifest = {
-        "format": FORMAT_VERSION,
-        "flavor": chosen.name,
-        "flavor_meta": meta,
-        "files": files,
-        "signature": signature.to_dict() if signature else None,
-        "requirements": requirements,
-        "onnx": onnx_info,
-        "run_id": run_id,
-        "artifact_path": artifact_path,
-        "created_at": datetime.now(UTC).isoformat(),
-    }
-    data = manifest_bytes(manifest)
+    manifest = ModelManifest(
+        flavor=chosen.name,
+        flavor_meta=meta,
+        files=files,
+        signature=signature,
+        requirements=requirements,
+        onnx=onnx_info,
+        run_id=run_id,
+        artifact_path=artifact_path,
+        created_at=datetime.now(UTC),
+    )
+    data = manifest.to_json()
     digest = tracking.blobs.put_bytes(data).digest
     tracking.log_artifact_bytes(run_id, data, f"{artifact_path}/{MANIFEST}")
     return LoggedModel(

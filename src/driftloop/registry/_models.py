@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from driftloop.registry._manifest import OnnxInfo
 from driftloop.registry._signature import ModelSignature
 
 
@@ -94,7 +95,7 @@ class LoggedModel:
     flavor: str
     signature: ModelSignature | None
     requirements: dict[str, str]
-    onnx: dict[str, Any] | None = None
+    onnx: OnnxInfo | None = None
     version: ModelVersion | None = None
 
     @property

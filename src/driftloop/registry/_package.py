@@ -14,6 +14,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,12 @@ from driftloop.errors import (
     warn,
 )
 from driftloop.registry._flavors import FLAVORS, OnnxModel
+from driftloop.registry._manifest import MANIFEST_FORMAT, ModelManifest
 from driftloop.registry._requirements import requirement_differences
 from driftloop.registry._signature import ModelSignature, enforce_signature, to_pandas
 
 MANIFEST = "driftloop-model.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = MANIFEST_FORMAT
 
 
 def write_input_example(example: Any, folder: Path) -> str | None:
@@ -56,12 +58,8 @@ def read_input_example(path: Path) -> pd.DataFrame | np.ndarray:
     return pd.DataFrame(data["data"], columns=data["columns"])
 
 
-def manifest_bytes(manifest: dict[str, Any]) -> bytes:
-    return json.dumps(manifest, indent=2, sort_keys=True, default=str).encode("utf-8")
-
-
-def read_manifest(blobs: BlobStore, digest: str, where: str) -> dict[str, Any]:
-    """The manifest behind ``digest``, refused if its bytes changed."""
+def read_manifest(blobs: BlobStore, digest: str, where: str) -> ModelManifest:
+    """The manifest behind ``digest``, refused if its bytes changed or it is not a manifest."""
     try:
         data = blobs.read_bytes(digest)
     except IntegrityError:
@@ -69,21 +67,30 @@ def read_manifest(blobs: BlobStore, digest: str, where: str) -> dict[str, Any]:
             f"{where}: its manifest ({digest}) was changed after it was logged; refusing to "
             "load it. Restore the artifact store from a backup or log the model again."
         ) from None
-    manifest: dict[str, Any] = json.loads(data)
-    return manifest
+    return ModelManifest.from_json(data, where)
 
 
-def fetch_files(blobs: BlobStore, manifest: dict[str, Any], folder: Path, where: str) -> None:
+def fetch_files(blobs: BlobStore, manifest: ModelManifest, folder: Path, where: str) -> None:
     """Copy every file of the model into ``folder``, each verified before it appears there."""
-    for name, entry in manifest["files"].items():
+    for name, entry in manifest.files.items():
         try:
-            blobs.get_file(entry["digest"], folder / name)
+            blobs.get_file(entry.digest, folder / name)
         except IntegrityError:
             raise IntegrityError(
                 f"{where}: file {name!r} was changed after it was logged (it no longer hashes "
-                f"to {entry['digest']}); refusing to load it, and nothing was unpickled. Restore "
+                f"to {entry.digest}); refusing to load it, and nothing was unpickled. Restore "
                 "the artifact store from a backup or log the model again."
             ) from None
+
+
+def _flavor(manifest: ModelManifest, uri: str) -> Any:
+    flavor = FLAVORS.get(manifest.flavor)
+    if flavor is None:
+        raise InvalidInputError(
+            f"{uri} is a {manifest.flavor!r} model, a flavor this driftloop does not know "
+            f"(it knows {', '.join(sorted(FLAVORS))}); upgrade driftloop to load it"
+        )
+    return flavor
 
 
 class LoadedModel:
@@ -93,14 +100,15 @@ class LoadedModel:
     an ONNX Runtime wrapper, or your pyfunc object).
     """
 
-    def __init__(self, native: Any, manifest: dict[str, Any], uri: str, digest: str) -> None:
+    def __init__(self, native: Any, manifest: ModelManifest, uri: str, digest: str) -> None:
         self.native = native
         self.uri = uri
         self.model_digest = digest
-        self.flavor: str = manifest["flavor"]
-        self.signature = ModelSignature.from_dict(manifest.get("signature"))
-        self.requirements: dict[str, str] = manifest.get("requirements", {})
-        self.run_id: str | None = manifest.get("run_id")
+        self.manifest = manifest
+        self.flavor: str = manifest.flavor
+        self.signature: ModelSignature | None = manifest.signature
+        self.requirements: dict[str, str] = manifest.requirements
+        self.run_id: str | None = manifest.run_id
 
     def _call(self, method: Callable[[Any], Any], data: Any) -> Any:
         prepared = enforce_signature(self.signature, data, self.uri)
@@ -126,26 +134,28 @@ class LoadedModel:
 def load_package(blobs: BlobStore, digest: str, uri: str, *, onnx: bool = False) -> LoadedModel:
     """Verify every byte of the model at ``digest``, then read it with its flavor."""
     manifest = read_manifest(blobs, digest, uri)
-    differences = requirement_differences(manifest.get("requirements", {}))
+    differences = requirement_differences(manifest.requirements)
     if differences:
         warn(
             RequirementsMismatchWarning,
             f"{uri} was logged with other package versions: {'; '.join(differences)}",
         )
-    if onnx and not manifest.get("onnx", {}).get("file"):
+    onnx_file = manifest.onnx.file if manifest.onnx else None
+    if onnx and onnx_file is None:
+        reason = manifest.onnx.reason if manifest.onnx else ""
         raise InvalidInputError(
             f"{uri} has no ONNX form; log it with dl.log_model(..., onnx=True) (scikit-learn, "
-            f"XGBoost and LightGBM models). {manifest.get('onnx', {}).get('reason', '')}".strip()
+            f"XGBoost and LightGBM models). {reason}".strip()
         )
-    keep = any(name.startswith("code/") for name in manifest["files"])
+    keep = any(name.startswith("code/") for name in manifest.files)
     folder = Path(tempfile.mkdtemp(prefix="driftloop-model-"))
     try:
         fetch_files(blobs, manifest, folder, uri)
-        if onnx:
-            native = OnnxModel.from_file(folder / manifest["onnx"]["file"])
-            manifest = {**manifest, "flavor": "onnx"}
+        if onnx_file is not None and onnx:
+            native = OnnxModel.from_file(folder / onnx_file)
+            manifest = replace(manifest, flavor="onnx")
         else:
-            native = FLAVORS[manifest["flavor"]].load(folder, manifest["flavor_meta"])
+            native = _flavor(manifest, uri).load(folder, manifest.flavor_meta)
     except (IntegrityError, InvalidInputError):
         raise
     except Exception as exc:

@@ -23,6 +23,7 @@ from driftloop.registry import _rows
 from driftloop.registry._aliases import alias_events, drop_alias, point_alias
 from driftloop.registry._card import render_card
 from driftloop.registry._logging import log_model_files
+from driftloop.registry._manifest import ModelManifest
 from driftloop.registry._models import (
     AliasEvent,
     Lineage,
@@ -224,16 +225,16 @@ class RegistryService:
             "run_id": run_id,
             "artifact_path": path,
             "model_digest": digest,
-            "flavor": manifest["flavor"],
-            "signature": manifest.get("signature"),
-            "requirements": manifest.get("requirements", {}),
+            "flavor": manifest.flavor,
+            "signature": manifest.signature.to_dict() if manifest.signature else None,
+            "requirements": manifest.requirements,
             "description": description,
             "tags": {k: str(v) for k, v in (tags or {}).items()},
         }
         version = self._insert_version(name, values)
         try:
-            for entry in manifest["files"].values():
-                self.blobs.verify(entry["digest"])
+            for entry in manifest.files.values():
+                self.blobs.verify(entry.digest)
         except DriftloopError as exc:
             self._set_status(name, version, ModelStatus.FAILED, str(exc))
             raise
@@ -433,7 +434,8 @@ class RegistryService:
         version = self.resolve(ref)
         return version.uri, version.model_digest, version
 
-    def manifest(self, uri: str) -> dict[str, Any]:
+    def manifest(self, uri: str) -> ModelManifest:
+        """The manifest of the model at ``uri``: its files, flavor, signature, requirements."""
         where, digest, _ = self.locate(uri)
         return read_manifest(self.blobs, digest, where)
 
