@@ -60,7 +60,7 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, Enum):
         return to_jsonable(value.value)
     if isinstance(value, datetime):
-        return _datetime(value)
+        return None if value != value else _datetime(value)  # pandas' NaT is a datetime
     if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, timedelta):
