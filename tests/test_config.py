@@ -67,6 +67,23 @@ def test_bad_toml_and_unknown_keys_are_named(tmp_path: Path) -> None:
         load_settings(tmp_path)
 
 
+def test_settings_file_names_the_file_the_key_and_the_value(tmp_path: Path) -> None:
+    config = tmp_path / "driftloop.toml"
+    config.write_text('[workspace]\ndb_url = 5\nartifact_url = "file:///a"\ncolour = "red"\n')
+    with pytest.raises(dl.InvalidInputError) as info:
+        load_settings(tmp_path)
+    message = str(info.value)
+    assert str(config) in message
+    assert "unknown setting(s) ['colour'] in [workspace]" in message
+    assert "db_url = 5 (must be a string)" in message
+    assert "allowed: ['artifact_url', 'db_url', 'online_url', 'user']" in message
+    config.write_text('workspace = "sqlite:///x.db"\n')
+    with pytest.raises(dl.InvalidInputError, match=r"'workspace' must be a table"):
+        load_settings(tmp_path)
+    config.write_text('[workspace]\nuser = "ana"\n\n[other]\nkept = 1\n')
+    assert load_settings(tmp_path).user == "ana"
+
+
 def test_no_workspace_error_says_to_run_init(tmp_path: Path) -> None:
     with pytest.raises(dl.NotFoundError, match="driftloop init"):
         load_settings()

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, StrictStr
+from pydantic import ValidationError as PydanticValidationError
+
 from driftloop.errors import InvalidInputError, NotFoundError
 
 __all__ = ["CONFIG_FILE", "STATE_DIR", "Settings", "find_workspace_root", "load_settings"]
@@ -86,12 +89,40 @@ def _read_file(root: Path) -> dict[str, str]:
             f"{path} is not valid TOML ({exc}); fix the file or delete it and run `driftloop init`"
         ) from exc
     table = data.get("workspace", {})
-    unknown = sorted(set(table) - set(_KEYS))
-    if unknown:
+    if not isinstance(table, dict):
         raise InvalidInputError(
-            f"{path}: unknown setting(s) {unknown} in [workspace]; allowed: {sorted(_KEYS)}"
+            f"{path}: 'workspace' must be a table ([workspace]), got {table!r}; "
+            f"its keys are {', '.join(sorted(_KEYS))}"
         )
-    return {k: str(v) for k, v in table.items()}
+    return _check_table(table, str(path))
+
+
+class _WorkspaceTable(BaseModel):
+    """The ``[workspace]`` table of ``driftloop.toml``: known keys only, each a string."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    db_url: StrictStr | None = None
+    artifact_url: StrictStr | None = None
+    online_url: StrictStr | None = None
+    user: StrictStr | None = None
+
+
+def _check_table(table: dict[str, Any], where: str) -> dict[str, str]:
+    try:
+        checked = _WorkspaceTable.model_validate(table)
+    except PydanticValidationError as exc:
+        unknown = sorted(str(e["loc"][0]) for e in exc.errors() if e["type"] == "extra_forbidden")
+        wrong = [
+            f"{e['loc'][0]} = {e['input']!r} (must be a string)"
+            for e in exc.errors()
+            if e["type"] != "extra_forbidden"
+        ]
+        problems = ([f"unknown setting(s) {unknown} in [workspace]"] if unknown else []) + wrong
+        raise InvalidInputError(
+            f"{where}: {'; '.join(problems)}; allowed: {sorted(_KEYS)}"
+        ) from None
+    return {k: v for k, v in checked.model_dump().items() if v is not None}
 
 
 def load_settings(root: Path | str | None = None, **overrides: str | None) -> Settings:
