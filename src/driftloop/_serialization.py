@@ -106,10 +106,11 @@ def to_jsonable(value: Any) -> Any:
     plain = _scalar(value)
     if plain is not NotImplemented:
         return plain
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
+    # Mappings first: a record that is a mapping (a Profile) prints as its entries.
     if isinstance(value, Mapping):
         return {_key(k): to_jsonable(v) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
         return [to_jsonable(v) for v in items]

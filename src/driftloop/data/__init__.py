@@ -18,18 +18,20 @@ from driftloop.data._fluent import (
     log_input,
     validate_dataset,
 )
-from driftloop.data._models import DatasetVersion, parse_ref
+from driftloop.data._models import ColumnProfile, DatasetVersion, Profile, parse_ref
 from driftloop.data._service import DatasetService
 from driftloop.data._suite import Expectation, ExpectationResult, Suite, ValidationResult
 
 __all__ = [
     "ColumnDiff",
+    "ColumnProfile",
     "Dataset",
     "DatasetDiff",
     "DatasetService",
     "DatasetVersion",
     "Expectation",
     "ExpectationResult",
+    "Profile",
     "Suite",
     "ValidationResult",
     "diff_datasets",

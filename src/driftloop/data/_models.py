@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from driftloop._refs import Ref, without_alias
 from driftloop._refs import parse_ref as _parse_ref
-from driftloop.errors import InvalidInputError
+from driftloop.errors import InvalidInputError, NotFoundError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,255}$")
 
@@ -62,3 +64,80 @@ def parse_dataset_ref(ref: str) -> Ref:
     """``ref`` as a :class:`Ref` whose ``alias`` is always ``None``."""
     parsed = _parse_ref(ref, "dataset", check_name)
     return without_alias(parsed, "dataset", "datasets", "driftloop data versions")
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnProfile:
+    """The statistics of one column in a :class:`Profile` (``None`` where not computed)."""
+
+    name: str
+    kind: str  # numeric, categorical, temporal, boolean, other
+    type: str
+    count: int | None
+    null_fraction: float
+    distinct: int | None
+    minimum: Any
+    maximum: Any
+    mean: float | None
+    std: float | None
+
+
+# eq=False: equality is Mapping's, so a Profile equals the stored dict it wraps.
+@dataclass(frozen=True, slots=True, eq=False)
+class Profile(Mapping[str, Any]):
+    """A version's profile: typed access over the stored JSON, which keeps its shape.
+
+    It is also a read-only mapping of that JSON (``profile["columns"]``), so code and
+    scripts written against the stored form keep working; ``--json`` prints it as is.
+    """
+
+    data: Mapping[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.data.get("num_rows", 0))
+
+    @property
+    def num_columns(self) -> int:
+        return int(self.data.get("num_columns", len(self.data.get("columns", {}))))
+
+    @property
+    def null_fraction(self) -> float:
+        return float(self.data.get("null_fraction", 0.0))
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self.data.get("columns", {}))
+
+    def column(self, name: str) -> ColumnProfile:
+        """One column's statistics.
+
+        Raises:
+            NotFoundError: the profile has no column ``name``; the message lists them.
+        """
+        stats = self.data.get("columns", {}).get(name)
+        if stats is None:
+            raise NotFoundError(
+                f"the profile has no column {name!r}; it has {', '.join(self.column_names)}"
+            )
+        return ColumnProfile(
+            name=name,
+            kind=str(stats.get("kind", "other")),
+            type=str(stats.get("type", "")),
+            count=stats.get("count"),
+            null_fraction=float(stats.get("null_fraction", 0.0)),
+            distinct=stats.get("distinct"),
+            minimum=stats.get("min"),
+            maximum=stats.get("max"),
+            mean=stats.get("mean"),
+            std=stats.get("std"),
+        )

@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import itertools
+from collections.abc import Mapping
 from typing import Any
 
 _STYLE = """
@@ -61,7 +62,7 @@ def _plot(stats: dict[str, Any]) -> str:
     return f'<img alt="distribution" src="data:image/png;base64,{data}">'
 
 
-def render_profile_html(ref: str, profile: dict[str, Any]) -> str:
+def render_profile_html(ref: str, profile: Mapping[str, Any]) -> str:
     """The whole report for dataset version ``ref`` as one HTML string."""
     head = "".join(
         f"<tr><th>{k}</th><td>{_fmt(profile.get(k))}</td></tr>"

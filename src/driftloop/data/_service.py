@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from driftloop.artifacts import BlobStore, hash_bytes
 from driftloop.data._dataset import Dataset
 from driftloop.data._ingest import StagedData, stage
-from driftloop.data._models import DatasetVersion, check_name, parse_ref
+from driftloop.data._models import DatasetVersion, Profile, check_name, parse_ref
 from driftloop.data._profile import compute_profile
 from driftloop.errors import DataQualityWarning, InvalidInputError, NotFoundError, warn
 from driftloop.store import MetadataStore
@@ -222,18 +222,18 @@ class DatasetService:
                 raise NotFoundError(f"there is no dataset {name!r}; see `driftloop data list`")
             return [to_version(r) for r in rows]
 
-    def profile(self, ref: str | DatasetVersion) -> dict[str, Any]:
+    def profile(self, ref: str | DatasetVersion) -> Profile:
         """The version's profile: computed when it was logged, or now (and stored) if skipped."""
         row = self._row(ref)
         if row.profile is not None:
-            return row.profile
+            return Profile(row.profile)
         files = [str(f["digest"]) for f in row.files]
         stats = compute_profile(self._local_paths(files), f"{row.name}@{row.version}")
         with self.store.session() as session:
             stored = session.get(DatasetVersionRow, row.id)
             assert stored is not None
             stored.profile = stats
-        return stats
+        return Profile(stats)
 
     def diff(self, old: str | DatasetVersion, new: str | DatasetVersion) -> DatasetDiff:
         """Schema, row count, statistic and drift (PSI, KS) changes from ``old`` to ``new``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from driftloop.data._models import DatasetVersion
@@ -10,7 +11,7 @@ from driftloop.data._suite import Suite
 MAX_SET = 20  # a column with more distinct values is not suggested as a set
 
 
-def suggest_suite(version: DatasetVersion, profile: dict[str, Any]) -> Suite:
+def suggest_suite(version: DatasetVersion, profile: Mapping[str, Any]) -> Suite:
     """Column types, null limits, ranges, small value sets and drift against this version.
 
     The result is meant to be read and edited before it becomes a CI gate.
