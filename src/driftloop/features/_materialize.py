@@ -18,8 +18,8 @@ import duckdb
 
 from driftloop.features._models import FeatureViewVersion
 from driftloop.features._offline import DatasetResolver, connect, register_source, to_pit_view
-from driftloop.features._pit import build_latest_query, quote
 from driftloop.features._online import KEY_TYPES, key_sql
+from driftloop.features._pit import build_latest_query, quote
 from driftloop.features._protocols import OnlineStore
 
 _BATCH_ROWS = 100_000
