@@ -17,6 +17,7 @@ def distribution_name(package: str) -> str:
     """The installed distribution that provides import name ``package`` (``xgboost`` may come
     from ``xgboost-cpu``); the usual PyPI name when none is installed."""
     name = _DISTRIBUTIONS.get(package, package)
+    candidate: str
     for candidate in (*_EQUIVALENT.get(name, (name,)), *_providers().get(package, ())):
         if installed_version(candidate) is not None:
             return candidate
