@@ -25,11 +25,24 @@ def to_frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
     assemble = getattr(pd.DataFrame, "_from_arrays", None)
     if count == 0 or assemble is None:  # empty frames: pandas' own rules; no fast path
         return pd.DataFrame(columns)
-    arrays = [_array(values) for values in columns.values()]
+    lists = list(columns.values())
+    arrays = [_FLOAT if _all_floats(values) else _array(values) for values in lists]
+    floats = [i for i, a in enumerate(arrays) if a is _FLOAT]
+    if floats:  # one conversion for all the float columns (usually every feature)
+        block = np.array([lists[i] for i in floats], dtype=np.float64)
+        for row, i in enumerate(floats):
+            arrays[i] = block[row]
     frame: pd.DataFrame = assemble(
         arrays, columns=_labels(tuple(columns)), index=pd.RangeIndex(count), verify_integrity=False
     )
     return frame
+
+
+_FLOAT = object()  # marks the float columns until their one shared conversion
+
+
+def _all_floats(values: list[Any]) -> bool:
+    return all(type(v) is float for v in values)
 
 
 @functools.lru_cache(maxsize=256)
@@ -40,8 +53,6 @@ def _labels(names: tuple[str, ...]) -> pd.Index:
 
 def _array(values: list[Any]) -> Any:
     kinds = {type(v) for v in values}
-    if kinds == {float}:
-        return np.array(values, dtype=np.float64)
     if kinds == {bool}:
         return np.array(values, dtype=np.bool_)
     if kinds == {int} and _INT64[0] <= min(values) and max(values) <= _INT64[1]:
