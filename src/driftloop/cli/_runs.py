@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import typer
@@ -55,10 +54,6 @@ def list_runs(
         render(records, every if wide else extra, wide=wide)
 
     emit(records, as_json, draw)
-
-
-def _nan_none(value: Any) -> Any:
-    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 @app.command("show")
