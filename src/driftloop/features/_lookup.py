@@ -61,12 +61,19 @@ def lookup(
                 f"they have {list(columns)}"
             )
         keys = _encoded_keys(online, view.name, view.join_keys, columns, count)
-        values = online.read(view.name, keys) if keys else []
+        values = _read(online, view.name, keys)
         oldest = None if view.ttl is None else stamp - view.ttl.total_seconds()
         decoded = [_decode(v, oldest) for v in values]
         for feature, output in zip(features, outputs, strict=True):
             result[output] = [None if d is None else d.get(feature) for d in decoded]
     return result
+
+
+def _read(online: OnlineStore, view: str, keys: list[str | None]) -> list[Any]:
+    # A row with a missing (None) key matches no entity, as in the offline join.
+    present = [k for k in keys if k is not None]
+    found = iter(online.read(view, present) if present else [])
+    return [None if k is None else next(found) for k in keys]
 
 
 def _encoded_keys(
@@ -75,13 +82,17 @@ def _encoded_keys(
     join_keys: tuple[str, ...],
     columns: dict[str, list[Any]],
     count: int,
-) -> list[str]:
-    """Canonical key texts, one per entity row; NaN keys and fractions for integer keys are
-    refused, since no stored entity can match them and a silent null would hide the mistake."""
+) -> list[str | None]:
+    """Canonical key texts, one per entity row (None where a key is None, which matches
+    nothing). NaN keys and fractions for integer keys are refused: no stored entity can
+    match them, and a silent null would hide the mistake."""
     stored_types: dict[str, str] | None = None
-    keys = []
+    keys: list[str | None] = []
     for row in range(count):
         parts = [key_part(columns[k][row]) for k in join_keys]
+        if any(p is None for p in parts):
+            keys.append(None)
+            continue
         for name, value in zip(join_keys, parts, strict=True):
             if not isinstance(value, float):
                 continue  # whole-number floats are ints by now: the common path stops here

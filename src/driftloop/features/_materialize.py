@@ -78,7 +78,10 @@ def materialize_view(
         pit = to_pit_view(view, relation, view.feature_names, view.feature_names)
         latest = build_latest_query(pit, _literal(start), _literal(end))
         key_types = _key_types(con, latest, view.join_keys)
-        con.execute(f"CREATE TEMP TABLE __dl_out AS {_encoded_latest(version, latest, key_types)}")
+        encoded = _encoded_latest(version, latest, key_types)
+        con.execute(
+            f"CREATE TEMP TABLE __dl_out AS SELECT * FROM ({encoded}) WHERE key IS NOT NULL"
+        )
         snapshot = snapshot_dir / f"{version.name}@{version.version}.parquet"
         changed = "SELECT * FROM __dl_out"
         if incremental and snapshot.exists():

@@ -71,16 +71,17 @@ def key_sql(keys: Sequence[tuple[str, str]]) -> str:
     """DuckDB SQL writing the key text :func:`encode_key` makes, for quoted ``(column, type)``.
 
     Each value is encoded on its own, so keys of mixed types need no common list type, and
-    whole-number floats are written as ints.
+    whole-number floats are written as ints. A key with a NULL, NaN or infinite part is
+    NULL: no lookup can match it (as no offline join does), so it is not written.
     """
     parts = []
     for column, dtype in keys:
         encoded = f"to_json({column})"
         if dtype.upper() in _FLOAT_TYPES:
             encoded = (
-                f"CASE WHEN isfinite({column}) AND {column} = trunc({column}) "
-                f"AND abs({column}) < {_EXACT!r} THEN to_json({column}::BIGINT) "
-                f"ELSE {encoded} END"
+                f"CASE WHEN NOT isfinite({column}) THEN NULL "
+                f"WHEN {column} = trunc({column}) AND abs({column}) < {_EXACT!r} "
+                f"THEN to_json({column}::BIGINT) ELSE {encoded} END"
             )
-        parts.append(f"coalesce({encoded}, 'null')")
+        parts.append(encoded)
     return "'[' || " + " || ',' || ".join(parts) + " || ']'"
