@@ -261,6 +261,7 @@ def print_table(dl: dict[str, Any], ml: dict[str, Any] | None, summary: dict[str
         ("seconds, incl. run end (durable)", lambda r: f"{r['log_total_seconds']:.3f}"),
         ("values/s, incl. run end", lambda r: f"{r['values_per_s']:,.0f}"),
         ("values/s, calls only", lambda r: f"{r['values_per_s_calls_only']:,.0f}"),
+        ("µs a call, calls only", lambda r: f"{1e6 / r['values_per_s_calls_only']:.1f}"),
         ("all values stored (read back)", lambda r: str(r["all_values_stored"])),
         ("runs x 10 params x 10 metrics", lambda r: f"{r['runs']:,}"),
         ("seconds to log those runs", lambda r: f"{r['populate_seconds']:.2f}"),

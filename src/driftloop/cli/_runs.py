@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import typer
@@ -29,30 +28,32 @@ def list_runs(
     filter_: str | None = typer.Option(None, "--filter", "-f", help='e.g. "metrics.auc > 0.8"'),
     order_by: list[str] = typer.Option(None, "--order-by", "-o", help='e.g. "metrics.auc desc"'),
     max_results: int = typer.Option(50, "--max", help="At most this many runs."),
+    columns: str | None = typer.Option(
+        None, "--columns", "-c", help='Params and metrics to show, e.g. "metrics.auc,params.model".'
+    ),
+    wide: bool = typer.Option(False, "--wide", help="Every param and metric, untruncated."),
     as_json: bool = JsonOption,
 ) -> None:
-    """List runs, newest first, with their params and latest metrics."""
+    """List runs, newest first: id, name, status, start, duration and the metrics that matter.
+
+    The metrics shown are those in --filter/--order-by, else the first three by name;
+    --columns picks others, --wide shows every param and metric, --json every value.
+    """
+    from driftloop.cli._runs_list import chosen_columns, referenced_columns, render
+
     frame = _tracking().search_runs(experiment or None, filter_, order_by or (), max_results)
-    records = frame.to_dict(orient="records")
+    records: list[dict[str, Any]] = [
+        {str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")
+    ]
+    available = [str(c) for c in frame.columns]
+    mentioned = referenced_columns([filter_, *(order_by or [])], available)
+    extra = chosen_columns(available, columns, mentioned) if records else []
 
-    def render() -> None:
-        metric_cols = [c for c in frame.columns if c.startswith("metrics.")][:6]
-        param_cols = [c for c in frame.columns if c.startswith("params.")][:4]
-        cols = ["run_id", "run_name", "experiment", "status", *param_cols, *metric_cols]
-        rows = [
-            [r["run_id"][:12], *(format_value(_nan_none(r[c])) for c in cols[1:])] for r in records
-        ]
-        table(
-            f"{len(records)} run(s)",
-            [c.removeprefix("params.").removeprefix("metrics.") for c in cols],
-            rows,
-        )
+    def draw() -> None:
+        every = [c for c in available if c.startswith(("params.", "metrics."))]
+        render(records, every if wide else extra, wide=wide)
 
-    emit(records, as_json, render)
-
-
-def _nan_none(value: Any) -> Any:
-    return None if isinstance(value, float) and math.isnan(value) else value
+    emit(records, as_json, draw)
 
 
 @app.command("show")

@@ -102,9 +102,9 @@ def get_online_features(
     )
     if to == "dict":
         return columns
-    import pandas as pd
+    from driftloop.features._frame import to_frame
 
-    return pd.DataFrame(columns)
+    return to_frame(columns)
 
 
 def materialize_features(

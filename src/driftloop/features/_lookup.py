@@ -9,7 +9,13 @@ from typing import Any
 
 from driftloop.errors import InvalidInputError
 from driftloop.features._models import FeatureViewVersion
-from driftloop.features._online import encode_key
+from driftloop.features._online import (
+    INTEGER_TYPES,
+    KEY_TYPES,
+    encode_key,
+    is_missing_number,
+    key_part,
+)
 from driftloop.features._protocols import OnlineStore
 
 Selected = tuple[FeatureViewVersion, list[str], list[str]]
@@ -54,13 +60,63 @@ def lookup(
                 f"entity rows lack join key(s) {missing} of feature view {view.name!r}; "
                 f"they have {list(columns)}"
             )
-        keys = [encode_key([columns[k][i] for k in view.join_keys]) for i in range(count)]
-        values = online.read(view.name, keys) if keys else []
+        keys = _encoded_keys(online, view.name, view.join_keys, columns, count)
+        values = _read(online, view.name, keys)
         oldest = None if view.ttl is None else stamp - view.ttl.total_seconds()
         decoded = [_decode(v, oldest) for v in values]
         for feature, output in zip(features, outputs, strict=True):
             result[output] = [None if d is None else d.get(feature) for d in decoded]
     return result
+
+
+def _read(online: OnlineStore, view: str, keys: list[str | None]) -> list[Any]:
+    # A row with a missing (None) key matches no entity, as in the offline join.
+    present = [k for k in keys if k is not None]
+    found = iter(online.read(view, present) if present else [])
+    return [None if k is None else next(found) for k in keys]
+
+
+def _encoded_keys(
+    online: OnlineStore,
+    view: str,
+    join_keys: tuple[str, ...],
+    columns: dict[str, list[Any]],
+    count: int,
+) -> list[str | None]:
+    """Canonical key texts, one per entity row (None where a key is None, which matches
+    nothing). NaN keys and fractions for integer keys are refused: no stored entity can
+    match them, and a silent null would hide the mistake."""
+    stored_types: dict[str, str] | None = None
+    keys: list[str | None] = []
+    for row in range(count):
+        parts = [key_part(columns[k][row]) for k in join_keys]
+        if any(p is None for p in parts):
+            keys.append(None)
+            continue
+        for name, value in zip(join_keys, parts, strict=True):
+            if not isinstance(value, float):
+                continue  # whole-number floats are ints by now: the common path stops here
+            if is_missing_number(value):
+                raise InvalidInputError(
+                    f"entity row {row} has join key {name!r} = {value} for feature view "
+                    f"{view!r}; drop the rows whose keys are missing (e.g. df.dropna())"
+                )
+            if stored_types is None:
+                stored_types = _key_types(online, view)
+            if stored_types.get(name) in INTEGER_TYPES:
+                raise InvalidInputError(
+                    f"entity row {row} has join key {name!r} = {value!r} for feature view "
+                    f"{view!r}, whose {name!r} keys are {stored_types[name]}; "
+                    "pass whole numbers"
+                )
+        keys.append(encode_key(parts))
+    return keys
+
+
+def _key_types(online: OnlineStore, view: str) -> dict[str, str]:
+    found = online.read(view, [KEY_TYPES])[0]
+    types: dict[str, str] = {} if found is None else json.loads(found[1])
+    return types
 
 
 def _decode(value: tuple[float | None, str] | None, oldest: float | None) -> dict[str, Any] | None:

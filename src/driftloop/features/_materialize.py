@@ -9,6 +9,7 @@ period already materialized.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ import duckdb
 
 from driftloop.features._models import FeatureViewVersion
 from driftloop.features._offline import DatasetResolver, connect, register_source, to_pit_view
+from driftloop.features._online import KEY_TYPES, key_sql
 from driftloop.features._pit import build_latest_query, quote
 from driftloop.features._protocols import OnlineStore
 
@@ -39,18 +41,22 @@ def _literal(value: datetime | None) -> str | None:
     return None if value is None else f"TIMESTAMPTZ '{value.isoformat()}'"
 
 
-def _encoded_latest(
-    version: FeatureViewVersion, relation: str, start: datetime | None, end: datetime | None
-) -> str:
+def _encoded_latest(version: FeatureViewVersion, latest: str, key_types: dict[str, str]) -> str:
     view = version.view
-    pit = to_pit_view(view, relation, view.feature_names, view.feature_names)
-    latest = build_latest_query(pit, _literal(start), _literal(end))
-    key = "to_json([" + ", ".join(quote(k) for k in view.join_keys) + "])"
+    key = key_sql([(quote(k), key_types[k]) for k in view.join_keys])
     pairs = ", ".join(f"'{f.name}', CAST({quote(f.name)} AS {f.dtype})" for f in view.features)
     return (
         f"SELECT {key} AS key, epoch_us(__dl_ts) / 1e6 AS t, "
         f"json_object({pairs})::VARCHAR AS payload FROM ({latest})"
     )
+
+
+def _key_types(
+    con: duckdb.DuckDBPyConnection, latest: str, join_keys: tuple[str, ...]
+) -> dict[str, str]:
+    columns = ", ".join(quote(k) for k in join_keys)
+    relation = con.sql(f"SELECT {columns} FROM ({latest}) LIMIT 0")
+    return {k: str(t) for k, t in zip(join_keys, relation.types, strict=True)}
 
 
 def materialize_view(
@@ -68,8 +74,13 @@ def materialize_view(
     con = connect(temp_dir)
     try:
         relation = register_source(con, version.view, resolve)
+        view = version.view
+        pit = to_pit_view(view, relation, view.feature_names, view.feature_names)
+        latest = build_latest_query(pit, _literal(start), _literal(end))
+        key_types = _key_types(con, latest, view.join_keys)
+        encoded = _encoded_latest(version, latest, key_types)
         con.execute(
-            f"CREATE TEMP TABLE __dl_out AS {_encoded_latest(version, relation, start, end)}"
+            f"CREATE TEMP TABLE __dl_out AS SELECT * FROM ({encoded}) WHERE key IS NOT NULL"
         )
         snapshot = snapshot_dir / f"{version.name}@{version.version}.parquet"
         changed = "SELECT * FROM __dl_out"
@@ -80,6 +91,8 @@ def materialize_view(
             )
         # Key order makes SQLite's B-tree inserts appends: about 4x faster than random order.
         written = _write(con, f"{changed} ORDER BY key", online, version.name)
+        # Lookups check keys against these types (e.g. refuse 32.5 for an integer key).
+        online.write(version.name, [(KEY_TYPES, None, json.dumps(key_types))])
         _save_snapshot(con, snapshot)
         watermark = _watermark(con, relation, version)
     finally:

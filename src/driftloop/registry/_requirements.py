@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 from collections.abc import Iterable
 from importlib import metadata
 
 # Import names that differ from the distribution name on PyPI.
 _DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "google": "protobuf"}
+# Distributions that install the same module: a model logged with one loads with the other.
+_EQUIVALENT = {"xgboost": ("xgboost", "xgboost-cpu"), "xgboost-cpu": ("xgboost-cpu", "xgboost")}
 
 
 def distribution_name(package: str) -> str:
-    return _DISTRIBUTIONS.get(package, package)
+    """The installed distribution that provides import name ``package`` (``xgboost`` may come
+    from ``xgboost-cpu``); the usual PyPI name when none is installed."""
+    name = _DISTRIBUTIONS.get(package, package)
+    candidate: str
+    for candidate in (*_EQUIVALENT.get(name, (name,)), *_providers().get(package, ())):
+        if installed_version(candidate) is not None:
+            return candidate
+    return name
+
+
+@functools.cache
+def _providers() -> dict[str, tuple[str, ...]]:
+    # Scanning every installed distribution takes tens of ms: once per process is enough.
+    return {k: tuple(v) for k, v in metadata.packages_distributions().items()}
 
 
 def installed_version(distribution: str) -> str | None:
@@ -41,7 +57,9 @@ def requirement_differences(captured: dict[str, str]) -> list[str]:
             # Patch releases of the interpreter do not change pickles or native formats.
             logged, now = _minor(logged), _minor(platform.python_version())
         else:
-            now = installed_version(name)
+            now = next(
+                (v for d in _EQUIVALENT.get(name, (name,)) if (v := installed_version(d))), None
+            )
         if now != logged:
             differences.append(f"{name}: logged {logged}, installed {now or 'not installed'}")
     return differences
