@@ -52,7 +52,7 @@ def test_cursors_share_one_database_and_a_closed_one_refuses_new_cursors(tmp_pat
 
 
 def test_scans_read_paths_with_quotes_without_putting_them_in_sql(tmp_path: Path) -> None:
-    folder = tmp_path / "o'brien \"x\""
+    folder = tmp_path / 'o\'brien "x"'
     folder.mkdir()
     pq.write_table(pa.table({"a": [1, 2]}), folder / "part-0.parquet")
     (folder / "rows.csv").write_text("a,b\n3,x\n", encoding="utf-8")
@@ -67,7 +67,9 @@ def test_scans_read_paths_with_quotes_without_putting_them_in_sql(tmp_path: Path
 def test_a_missing_file_or_no_files_is_a_clear_invalid_input(tmp_path: Path) -> None:
     duck = DuckDB()
     with duck.cursor() as con:
-        with pytest.raises(InvalidInputError, match=r"entity rows: file '.*nope\.parquet' does not"):
+        with pytest.raises(
+            InvalidInputError, match=r"entity rows: file '.*nope\.parquet' does not"
+        ):
             file_relation(con, tmp_path / "nope.parquet", "the entity rows")
         with pytest.raises(InvalidInputError, match="resolved to no Parquet files"):
             parquet_relation(con, [], "dataset 'x'")
@@ -91,13 +93,14 @@ def test_literal_round_trips_constants(value: object) -> None:
 
 def test_translate_errors_maps_duckdb_errors_and_keeps_the_cause() -> None:
     con = duckdb.connect()
-    with pytest.raises(InvalidInputError, match="the join: .*Catalog Error") as info:
-        with translate_errors("the join"):
-            con.sql("select * from no_such_table")
+    with (
+        pytest.raises(InvalidInputError, match=r"the join: .*Catalog Error") as info,
+        translate_errors("the join"),
+    ):
+        con.sql("select * from no_such_table")
     assert isinstance(info.value.__cause__, duckdb.CatalogException)
-    with pytest.raises(InvalidInputError, match="casting"):
-        with translate_errors("casting"):
-            con.sql("select 'abc'::INTEGER").fetchall()
+    with pytest.raises(InvalidInputError, match="casting"), translate_errors("casting"):
+        con.sql("select 'abc'::INTEGER").fetchall()
 
 
 def test_workspace_builds_one_duckdb_for_its_services_and_closes_it(tmp_path: Path) -> None:
