@@ -26,6 +26,7 @@ def test_a_retyped_column_is_reported_not_a_crash(workspace: dl.Workspace) -> No
         **os.environ,
         "DRIFTLOOP_HOME": str(workspace.root),
         "DRIFTLOOP_DB_URL": workspace.settings.db_url,
+        "COLUMNS": "400",
     }
     for extra in ([], ["--json"]):
         result = subprocess.run(

@@ -24,6 +24,7 @@ END = (T0 + timedelta(hours=3)).isoformat()
 def cli(ws: dl.Workspace, *args: str) -> subprocess.CompletedProcess[str]:
     """The real `driftloop` command in a subprocess, on ``ws``."""
     env = {**os.environ, "DRIFTLOOP_HOME": str(ws.root), "DRIFTLOOP_DB_URL": ws.settings.db_url}
+    env["COLUMNS"] = "400"  # rich wraps long messages at the terminal width
     return subprocess.run(
         [sys.executable, "-m", "driftloop", *args],
         capture_output=True,

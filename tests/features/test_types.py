@@ -92,7 +92,7 @@ def test_features_apply_refuses_an_unknown_type_with_the_accepted_names(
         "v = FeatureView('v', [Entity('e', ['k'])], 'd', features=[Feature('f0', 'float65')])\n",
         encoding="utf-8",
     )
-    env = {**os.environ, "DRIFTLOOP_HOME": str(workspace.root)}
+    env = {**os.environ, "DRIFTLOOP_HOME": str(workspace.root), "COLUMNS": "400"}
     env["DRIFTLOOP_DB_URL"] = workspace.settings.db_url
     result = subprocess.run(
         [sys.executable, "-m", "driftloop", "features", "apply", str(path)],
