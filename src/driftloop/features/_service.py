@@ -215,7 +215,7 @@ class FeatureService:
                     incremental=incremental,
                     duck=self.duck,
                 )
-            except DriftloopError as exc:
+            except (DriftloopError, OSError) as exc:  # OSError: a snapshot file, a full disk
                 results.append(
                     MaterializeResult(version.name, version.version, 0, start, end, None, str(exc))
                 )
