@@ -29,6 +29,7 @@ _TABLE_REF = re.compile(r"\b(?:from|join)\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)"
 _ENTITY = "__dl_entity"
 EVENT_TIME = "__dl_event_ts"  # the entity's event time as TIMESTAMPTZ, for the join only
 _TEMPORAL = ("TIMESTAMP", "DATE")
+_UTC_TYPE = "TIMESTAMP WITH TIME ZONE"  # how DuckDB names TIMESTAMPTZ (microseconds)
 
 
 def _is_path(source: str) -> bool:
@@ -77,27 +78,34 @@ def timestamps_as_utc(con: Cursor, relation: str, columns: Sequence[str], what: 
 
     Timestamps of any resolution, naive (taken as UTC) or aware, dates, and text that
     parses as a timestamp are accepted; anything else is refused naming the column.
+    Columns already TIMESTAMPTZ (microseconds) are left alone: a cast would cost the join.
     """
     rel = quote_identifier(relation)
-    if not columns:
-        return f"SELECT * FROM {rel}"
-    with translate_errors(what):
-        types = dict(zip(*_columns_and_types(con, rel), strict=True))
-    for column in columns:
-        kind = str(types[column]).upper()
-        if kind.startswith(_TEMPORAL):
-            continue
-        if kind != "VARCHAR":
-            raise InvalidInputError(
-                f"{what}: time column {column!r} has type {kind}; it needs timestamps "
-                "(any resolution, naive meaning UTC, or with a zone), dates or ISO text"
-            )
-        _check_timestamp_text(con, rel, column, what)
     casts = ", ".join(
         f"CAST({quote_identifier(c)} AS TIMESTAMPTZ) AS {quote_identifier(c)}"
         for c in dict.fromkeys(columns)
+        if needs_utc_cast(con, relation, c, what)
     )
-    return f"SELECT * REPLACE ({casts}) FROM {rel}"
+    return f"SELECT * REPLACE ({casts}) FROM {rel}" if casts else f"SELECT * FROM {rel}"
+
+
+def needs_utc_cast(con: Cursor, relation: str, column: str, what: str) -> bool:
+    """Whether ``column`` must be cast to be a TIMESTAMPTZ; InvalidInputError if it cannot."""
+    rel = quote_identifier(relation)
+    with translate_errors(what):
+        types = dict(zip(*_columns_and_types(con, rel), strict=True))
+    kind = str(types[column]).upper()
+    if kind == _UTC_TYPE:
+        return False
+    if kind.startswith(_TEMPORAL):
+        return True
+    if kind != "VARCHAR":
+        raise InvalidInputError(
+            f"{what}: time column {column!r} has type {kind}; it needs timestamps "
+            "(any resolution, naive meaning UTC, or with a zone), dates or ISO text"
+        )
+    _check_timestamp_text(con, rel, column, what)
+    return True
 
 
 def _columns_and_types(con: Cursor, rel: str) -> tuple[list[str], list[Any]]:
@@ -156,8 +164,9 @@ def register_entity(
 
     Accepts pandas, Polars, Arrow, a Parquet/CSV path, or SQL the connection can run.
     In-memory rows get a row number column (the returned row id) to restore their order.
-    When ``event_timestamp`` is a column, the relation also has it as TIMESTAMPTZ in
-    ``EVENT_TIME`` (checked as in :func:`timestamps_as_utc`), for the join.
+    When ``event_timestamp`` is a column that is not TIMESTAMPTZ already, the relation
+    also has it cast to TIMESTAMPTZ in ``EVENT_TIME`` (checked as in
+    :func:`timestamps_as_utc`), for the join.
     """
     raw = "__dl_entity_raw"
     row_id = None
@@ -181,9 +190,10 @@ def register_entity(
     if event_timestamp is not None and event_timestamp in columns:
         if EVENT_TIME in columns:
             raise InvalidInputError(f"the entity rows may not have a column named {EVENT_TIME!r}")
-        timestamps_as_utc(con, raw, [event_timestamp], "the entity rows")  # checks it
         ts = quote_identifier(event_timestamp)
-        body = f"SELECT *, CAST({ts} AS TIMESTAMPTZ) AS {EVENT_TIME} FROM {raw}"
+        # Already TIMESTAMPTZ: the join uses the column itself (an extra column costs).
+        if needs_utc_cast(con, raw, event_timestamp, "the entity rows"):
+            body = f"SELECT *, CAST({ts} AS TIMESTAMPTZ) AS {EVENT_TIME} FROM {raw}"
     with translate_errors("the entity rows"):
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_ENTITY} AS {body}")
     return columns, row_id

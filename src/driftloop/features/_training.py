@@ -91,11 +91,15 @@ def build_training_table(
             relation = register_source(con, version.view, resolve)
             pits.append(to_pit_view(version.view, relation, features, outputs))
         names = columns if row_id is None else [*columns, row_id]
-        event = EVENT_TIME if event_timestamp in columns else event_timestamp
+        event = EVENT_TIME if _has_column(con, EVENT_TIME) else event_timestamp
         sql = build_pit_query(ENTITY_RELATION, names, event, pits, row_id=row_id)
         with translate_errors("building the training set", "check the entity rows' key types"):
             table = con.sql(sql).to_arrow_table()
         return table if row_id is None else restore_order(table, row_id)
+
+
+def _has_column(con: Any, column: str) -> bool:
+    return column in con.sql(f"SELECT * FROM {ENTITY_RELATION} LIMIT 0").columns
 
 
 def _check_entity(
