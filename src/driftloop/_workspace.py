@@ -29,6 +29,7 @@ from driftloop.tracking._service import TrackingService, open_metric_writer
 from driftloop.tracking._writer import MetricWriter
 
 if TYPE_CHECKING:
+    from driftloop._duckdb import DuckDB
     from driftloop.data._service import DatasetService
     from driftloop.features._offline import DatasetResolver
     from driftloop.features._protocols import OnlineStore
@@ -93,6 +94,14 @@ class WorkspaceResources:
 
         return self._lazy(
             "online_store", lambda: open_online_store(self.settings.online_url), lambda s: s.close()
+        )
+
+    @property
+    def duck(self) -> DuckDB:
+        from driftloop._duckdb import DuckDB
+
+        return self._lazy(
+            "duck", lambda: DuckDB(self.settings.state_dir / "duckdb-tmp"), DuckDB.close
         )
 
     @property
@@ -189,6 +198,11 @@ class Workspace:
     def user(self) -> str:
         return self._user
 
+    @property
+    def duck(self) -> DuckDB:
+        """The process's DuckDB database for this workspace (built on first use)."""
+        return self._resources.duck
+
     @cached_property
     def tracking(self) -> TrackingService:
         r = self._resources
@@ -199,7 +213,9 @@ class Workspace:
         from driftloop.data._service import DatasetService
 
         r = self._resources
-        return DatasetService(r.store, r.blobs, self._user, self.settings.state_dir / "cache")
+        return DatasetService(
+            r.store, r.blobs, self._user, self.settings.state_dir / "cache", duck=r.duck
+        )
 
     @cached_property
     def registry(self) -> RegistryService:
@@ -222,6 +238,7 @@ class Workspace:
             datasets=self.datasets,
             tracking=self.tracking,
             definitions=r.view_definitions,
+            duck=r.duck,
         )
 
     def close(self) -> None:

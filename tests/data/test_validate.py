@@ -156,3 +156,36 @@ def test_diff_reports_schema_rows_stats_and_drift(
     assert by_column["distance"].psi > 1 and by_column["distance"].ks > 0.5
     assert by_column["origin"].psi < 0.1 and by_column["origin"].ks is None
     assert by_column["distance"].changes["mean"][1] > by_column["distance"].changes["mean"][0]
+
+
+def test_profile_and_validate_columns_named_with_quotes_spaces_semicolons_and_keywords(
+    workspace,
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "it's": ["o'brien", "o'brien", "x"],
+            "two words": [1.0, None, 3.0],
+            "a;b": ["N1234", "N2", "N3456"],
+            "select": [1, 2, 3],
+            'q"x': [1, 1, 2],
+        }
+    )
+    version = dl.log_dataset("odd", frame)
+    profile = workspace.datasets.profile(version)["columns"]
+    assert profile["it's"]["top"][0] == ["o'brien", 2]
+    assert profile["select"]["max"] == 3 and profile["two words"]["nulls"] == 1
+    suite = Suite.from_dict(
+        {
+            "name": "odd",
+            "expectations": [
+                {"kind": "in_set", "column": "it's", "values": ["o'brien", "x"]},
+                {"kind": "not_null", "column": "two words"},
+                {"kind": "matches", "column": "a;b", "regex": "^N[0-9]{4}$"},
+                {"kind": "between", "column": "select", "min": 1, "max": 2},
+                {"kind": "unique", "column": 'q"x'},
+            ],
+        }
+    )
+    result = dl.validate_dataset("odd", suite)
+    assert [r.success for r in result.results] == [True, False, False, False, False]
+    assert [r.failing_count for r in result.results] == [0, 1, 1, 1, 1]

@@ -8,7 +8,7 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from driftloop.features._offline import connect
+from driftloop._duckdb import cursor_of
 from driftloop.features._pit import PitView, build_pit_query
 from driftloop.features._pit_reference import reference_pit_join
 
@@ -58,11 +58,12 @@ def cases(draw: st.DrawFn) -> tuple[list[dict], list[dict], timedelta | None, bo
 
 
 def _run(entity: list[dict], view: list[dict], pit: PitView) -> list[dict]:
-    con = connect()
-    con.register("entity", _frame(entity, ENTITY_SCHEMA))
-    con.register("view_rows", _frame(view, VIEW_SCHEMA))
-    sql = build_pit_query("entity", ["k", "ts", "i"], "ts", [pit])
-    return con.sql(sql).to_arrow_table().to_pylist()
+    with cursor_of(None) as con:
+        con.register("entity", _frame(entity, ENTITY_SCHEMA))
+        con.register("view_rows", _frame(view, VIEW_SCHEMA))
+        sql = build_pit_query("entity", ["k", "ts", "i"], "ts", [pit])
+        rows: list[dict] = con.sql(sql).to_arrow_table().to_pylist()
+        return rows
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

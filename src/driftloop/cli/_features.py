@@ -169,16 +169,35 @@ def materialize(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Write the latest value per entity of each view to the online store."""
+    """Write the latest value per entity of each view to the online store.
+
+    Each view is materialized on its own; the exit code is 1 if any view failed.
+    """
     results = _features().materialize(
         views or None, start=_time(start), end=_time(end), incremental=incremental
     )
-    rows = [(r.view, r.version, r.rows_written, format_value(r.source_watermark)) for r in results]
-    emit(
-        results,
-        as_json,
-        lambda: table("materialized", ["view", "version", "rows", "watermark"], rows),
-    )
+    rows = [
+        (
+            r.view,
+            r.version,
+            "ok" if r.ok else "FAILED",
+            r.rows_written,
+            format_value(r.source_watermark),
+        )
+        for r in results
+    ]
+
+    def render() -> None:
+        table("materialized", ["view", "version", "outcome", "rows", "watermark"], rows)
+        for r in results:
+            if r.error is not None:
+                err_console.print(f"[red]{escape(r.view)}[/red]: {escape(r.error)}")
+
+    emit(results, as_json, render)
+    failed = [r.view for r in results if not r.ok]
+    if failed:
+        err_console.print(f"{len(failed)} of {len(results)} view(s) failed: {', '.join(failed)}")
+        raise typer.Exit(1)
 
 
 def _parse_value(text: str) -> Any:

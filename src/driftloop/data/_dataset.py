@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from driftloop._duckdb import DuckDB, parquet_relation, translate_errors
 from driftloop.data._models import DatasetVersion
 
 if TYPE_CHECKING:
@@ -13,12 +14,6 @@ if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
     import pyarrow as pa
-
-
-def parquet_source(paths: list[Path]) -> str:
-    """A DuckDB ``read_parquet([...])`` expression over ``paths``."""
-    quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
-    return f"read_parquet([{quoted}])"
 
 
 class Dataset:
@@ -30,9 +25,15 @@ class Dataset:
         ds.sql("select origin, avg(dep_delay) from data group by origin").df()
     """
 
-    def __init__(self, version: DatasetVersion, resolve_paths: Callable[[], list[Path]]) -> None:
+    def __init__(
+        self,
+        version: DatasetVersion,
+        resolve_paths: Callable[[], list[Path]],
+        duck: DuckDB | None = None,
+    ) -> None:
         self.version = version
         self._resolve_paths = resolve_paths
+        self._duck = duck
         self._paths: list[Path] | None = None
         self._con: duckdb.DuckDBPyConnection | None = None
 
@@ -45,16 +46,20 @@ class Dataset:
 
     def relation(self, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyRelation:
         """A lazy DuckDB relation over the version's Parquet files (nothing is read yet)."""
-        return self._connection(con).sql(f"select * from {parquet_source(self.parquet_paths)}")
+        return parquet_relation(self._connection(con), self.parquet_paths, self.version.ref)
 
     def sql(
         self, query: str, con: duckdb.DuckDBPyConnection | None = None
     ) -> duckdb.DuckDBPyRelation:
-        """Run DuckDB SQL where the version is the view ``data``; returns a lazy relation."""
+        """Run DuckDB SQL where the version is the view ``data``; returns a lazy relation.
+
+        ``query`` is the caller's own SQL, run as given; errors binding it raise
+        InvalidInputError. The files are registered through the relation API.
+        """
         connection = self._connection(con)
-        source = parquet_source(self.parquet_paths)
-        connection.execute(f"create or replace temp view data as select * from {source}")
-        return connection.sql(query)
+        connection.register("data", self.relation(connection))
+        with translate_errors(f"SQL over {self.version.ref}", "check the query"):
+            return connection.sql(query)
 
     def to_arrow(self) -> pa.Table:
         import pyarrow.parquet as pq
@@ -77,9 +82,10 @@ class Dataset:
             connection: duckdb.DuckDBPyConnection = con
             return connection
         if self._con is None:
-            from driftloop.data._profile import connect
-
-            self._con = connect()
+            # The workspace's database; without one, a private one lives with this object.
+            if self._duck is None:
+                self._duck = DuckDB()
+            self._con = self._duck.cursor()
         return self._con
 
     def __len__(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from driftloop._duckdb import translate_errors
 from driftloop.data._dataset import Dataset
 from driftloop.data._drift_check import binned_sql
 from driftloop.errors import InvalidInputError
@@ -48,7 +49,11 @@ def diff_versions(service: DatasetService, old: Dataset, new: Dataset) -> Datase
     old_profile = service.profile(old.version)["columns"]
     new_profile = service.profile(new.version)["columns"]
     common = [c for c in a if c in b]
-    drift = _drift(new, {c: old_profile[c] for c in common if c in old_profile})
+    retyped = {c: (a[c], b[c]) for c in common if a[c] != b[c]}
+    # A retyped column is reported as a schema change; the old bins do not apply to it.
+    drift = _drift(
+        new, {c: old_profile[c] for c in common if c in old_profile and c not in retyped}
+    )
     columns = []
     for column in common:
         before, after = old_profile.get(column, {}), new_profile.get(column, {})
@@ -60,7 +65,7 @@ def diff_versions(service: DatasetService, old: Dataset, new: Dataset) -> Datase
         new=new.version.ref,
         added={c: t for c, t in b.items() if c not in a},
         removed={c: t for c, t in a.items() if c not in b},
-        retyped={c: (a[c], b[c]) for c in common if a[c] != b[c]},
+        retyped=retyped,
         rows=(old.version.num_rows, new.version.num_rows),
         columns=columns,
     )
@@ -80,7 +85,8 @@ def _drift(
     if not plans:
         return {}
     select = ", ".join(a for _, aggs, _, _ in plans for a in aggs)
-    row = new.sql(f"select {select} from data").fetchall()[0]
+    with translate_errors(f"comparing the distributions of {new.version.ref}"):
+        row = new.sql(f"select {select} from data").fetchall()[0]
     out, position = {}, 0
     for column, aggs, ref_counts, numeric in plans:
         counts = [float(v) for v in row[position : position + len(aggs)]]

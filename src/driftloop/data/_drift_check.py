@@ -10,9 +10,10 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from driftloop.data._profile import quote
+from driftloop._duckdb import literal as _literal
+from driftloop._duckdb import quote_identifier as quote
 from driftloop.data._suite import Expectation
-from driftloop.data._validate import Check, Verdict, _literal
+from driftloop.data._validate import Check, Verdict
 from driftloop.errors import InvalidInputError
 from driftloop.monitoring import ks_from_counts, psi
 
@@ -30,13 +31,13 @@ def binned_sql(column: str, reference: dict[str, Any]) -> tuple[list[str], list[
     if "histogram" in reference:
         edges = reference["histogram"]["edges"]
         inner = edges[1:-1]
-        conditions = [f"{c}::double <= {inner[0]!r}"] if inner else ["true"]
+        conditions = [f"{c}::double <= {_literal(float(inner[0]))}"] if inner else ["true"]
         conditions += [
-            f"{c}::double > {lo!r} and {c}::double <= {hi!r}"
+            f"{c}::double > {_literal(float(lo))} and {c}::double <= {_literal(float(hi))}"
             for lo, hi in itertools.pairwise(inner)
         ]
         if inner:
-            conditions.append(f"{c}::double > {inner[-1]!r}")
+            conditions.append(f"{c}::double > {_literal(float(inner[-1]))}")
         aggs = [f"count(*) filter (where {cond})" for cond in conditions]
         return aggs, [float(x) for x in reference["histogram"]["counts"]]
     if reference.get("top"):

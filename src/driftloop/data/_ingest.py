@@ -126,23 +126,18 @@ def _schema_text(schema: pa.Schema) -> str:
 def _csv_to_parquet(path: Path, out: Path) -> Path:
     import duckdb
 
-    from driftloop.data._profile import connect
+    from driftloop._duckdb import cursor_of
 
-    con = connect()
-    try:
-        # The delimiter and header are fixed: left to the sniffer, ragged rows make it
-        # fall back to one text column and the data is silently misread.
-        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-        literal = "'" + str(path).replace("'", "''") + "'"
-        relation = con.sql(
-            f"select * from read_csv({literal}, delim = '{delimiter}', header = true, skip = 0)"
-        )
-        _check_mixed_types(con, relation, path)
-        relation.write_parquet(str(out), compression="zstd")
-    except duckdb.Error as exc:
-        raise InvalidInputError(f"{path}: cannot read it as CSV: {_headline(exc)}") from exc
-    finally:
-        con.close()
+    with cursor_of(None) as con:
+        try:
+            # The delimiter and header are fixed: left to the sniffer, ragged rows make it
+            # fall back to one text column and the data is silently misread.
+            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+            relation = con.read_csv(str(path), delimiter=delimiter, header=True, skiprows=0)
+            _check_mixed_types(con, relation, path)
+            relation.write_parquet(str(out), compression="zstd")
+        except duckdb.Error as exc:
+            raise InvalidInputError(f"{path}: cannot read it as CSV: {_headline(exc)}") from exc
     return out
 
 

@@ -20,8 +20,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from driftloop.data._dataset import parquet_source
-from driftloop.errors import InvalidInputError
+from driftloop._duckdb import (
+    Cursor,
+    DuckDB,
+    cursor_of,
+    literal,
+    parquet_relation,
+    quote_identifier,
+    translate,
+)
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 BINS = 20
@@ -49,44 +56,34 @@ def column_kind(arrow_type: pa.DataType) -> str:
     return "other"
 
 
-def connect() -> Any:
-    """A DuckDB connection for background work: no progress bar on stdout (it breaks --json)."""
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("set enable_progress_bar = false")
-    return con
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+quote = quote_identifier
+_FILES = "__dl_profiled"  # the files being profiled, registered on the cursor
 
 
 def compute_profile(
-    files: list[Path], source: str | None = None, con: Any = None
+    files: list[Path], source: str | None = None, duck: DuckDB | None = None
 ) -> dict[str, Any]:
-    """Profile the Parquet ``files`` (one schema). Raises InvalidInputError naming a bad file."""
+    """Profile the Parquet ``files`` (one schema). Raises InvalidInputError naming a bad file.
+
+    ``duck`` is the workspace's DuckDB; without one a short-lived database is used.
+    """
     import duckdb
 
     schema = pq.read_schema(files[0]).remove_metadata()
     kinds = {f.name: column_kind(f.type) for f in schema}
-    connection = con or connect()
     where = source or ", ".join(str(f) for f in files)
-    try:
-        ranges = parquet_ranges(files, [c for c, k in kinds.items() if k == "numeric"])
-        missing = [c for c, k in kinds.items() if k == "numeric" and c not in ranges]
-        if missing:
-            ranges.update(_scan_ranges(connection, files, missing))
-        integers = {f.name for f in schema if pa.types.is_integer(f.type)}
-        columns = _scan_columns(connection, files, kinds, ranges, integers)
-        _count_top_values(connection, files, columns)
-    except duckdb.Error as exc:
-        raise InvalidInputError(
-            f"{where}: the data cannot be read: {str(exc).splitlines()[0]}"
-        ) from exc
-    finally:
-        if con is None:
-            connection.close()
+    with cursor_of(duck) as con:
+        try:
+            con.register(_FILES, parquet_relation(con, files, where))
+            ranges = parquet_ranges(files, [c for c, k in kinds.items() if k == "numeric"])
+            missing = [c for c, k in kinds.items() if k == "numeric" and c not in ranges]
+            if missing:
+                ranges.update(_scan_ranges(con, missing))
+            integers = {f.name for f in schema if pa.types.is_integer(f.type)}
+            columns = _scan_columns(con, kinds, ranges, integers)
+            _count_top_values(con, columns)
+        except duckdb.Error as exc:
+            raise translate(exc, f"{where}: the data cannot be profiled") from exc
     for name, field in zip(schema.names, schema, strict=True):
         columns[name]["type"] = str(field.type)
     num_rows = sum(pq.read_metadata(f).num_rows for f in files)
@@ -140,9 +137,10 @@ def _as_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _scan_ranges(con: Any, files: list[Path], columns: list[str]) -> dict[str, tuple[float, float]]:
+def _scan_ranges(con: Cursor, columns: list[str]) -> dict[str, tuple[float, float]]:
     parts = ", ".join(f"min({quote(c)})::double, max({quote(c)})::double" for c in columns)
-    row = con.execute(f"select {parts} from {parquet_source(files)}").fetchone()
+    row = con.execute(f"select {parts} from {_FILES}").fetchone()
+    assert row is not None
     out = {}
     for i, c in enumerate(columns):
         lo, hi = _as_float(row[2 * i]), _as_float(row[2 * i + 1])
@@ -173,13 +171,13 @@ def _aggregates(
         # costs half of DuckDB's avg + stddev_samp. Quantiles come from a reservoir sample:
         # t-digest (approx_quantile) took 5x longer on 10M rows.
         shift = (bounds[0] + bounds[1]) / 2 if bounds else 0.0
-        x = f"({c}::double - {shift!r})"
+        x = f"({c}::double - {literal(shift)})"
         qs = ", ".join(str(q) for q in QUANTILES)
         parts += [
             f"sum({x})",
             f"sum({x} * {x})",
             f"reservoir_quantile({c}::double, [{qs}], {RESERVOIR})",
-            f"histogram({c}::double, [{', '.join(repr(e) for e in edges[1:])}])"
+            f"histogram({c}::double, [{', '.join(literal(e) for e in edges[1:])}])"
             if edges
             else "null",
         ]
@@ -194,8 +192,7 @@ def _aggregates(
 
 
 def _scan_columns(
-    con: Any,
-    files: list[Path],
+    con: Cursor,
     kinds: dict[str, str],
     ranges: dict[str, tuple[float, float]],
     integers: set[str],
@@ -203,7 +200,8 @@ def _scan_columns(
     edges = {c: bin_edges(*r, integer=c in integers) for c, r in ranges.items()}
     layout = [(c, k, _aggregates(c, k, edges.get(c), ranges.get(c))) for c, k in kinds.items()]
     select = ", ".join(["count(*)"] + [p for _, _, parts in layout for p in parts])
-    row = con.execute(f"select {select} from {parquet_source(files)}").fetchone()
+    row = con.execute(f"select {select} from {_FILES}").fetchone()
+    assert row is not None
     total, position, out = row[0], 1, {}
     for name, kind, parts in layout:
         values = row[position : position + len(parts)]
@@ -264,7 +262,7 @@ def _moments(
     }
 
 
-def _count_top_values(con: Any, files: list[Path], columns: dict[str, dict[str, Any]]) -> None:
+def _count_top_values(con: Cursor, columns: dict[str, dict[str, Any]]) -> None:
     """Exact counts of each categorical column's frequent values, in one narrow scan."""
     cells = [(name, i) for name, s in columns.items() for i in range(len(s.get("top", [])))]
     if not cells:
@@ -273,9 +271,9 @@ def _count_top_values(con: Any, files: list[Path], columns: dict[str, dict[str, 
     for name, i in cells:
         value = columns[name]["top"][i][0]
         text = str(value).lower() if isinstance(value, bool) else str(value)
-        literal = "'" + text.replace("'", "''") + "'"
-        parts.append(f"count(*) filter (where {quote(name)}::varchar = {literal})")
-    row = con.execute(f"select {', '.join(parts)} from {parquet_source(files)}").fetchone()
+        parts.append(f"count(*) filter (where {quote(name)}::varchar = {literal(text)})")
+    row = con.execute(f"select {', '.join(parts)} from {_FILES}").fetchone()
+    assert row is not None
     for (name, i), count in zip(cells, row, strict=True):
         columns[name]["top"][i][1] = int(count)
     for stats in columns.values():

@@ -20,6 +20,7 @@ from driftloop.store._base import utcnow
 from driftloop.store._data_rows import DatasetRow, DatasetVersionRow
 
 if TYPE_CHECKING:
+    from driftloop._duckdb import DuckDB
     from driftloop.data._diff import DatasetDiff
     from driftloop.data._suite import Suite, ValidationResult
 
@@ -27,8 +28,16 @@ if TYPE_CHECKING:
 class DatasetService:
     """Datasets of one workspace: metadata rows in the store, Parquet bytes in the blobs."""
 
-    def __init__(self, store: MetadataStore, blobs: BlobStore, user: str, cache_dir: Path) -> None:
+    def __init__(
+        self,
+        store: MetadataStore,
+        blobs: BlobStore,
+        user: str,
+        cache_dir: Path,
+        duck: DuckDB | None = None,
+    ) -> None:
         self.store = store
+        self.duck = duck  # the workspace's DuckDB; None: a short-lived one per use
         self.blobs = blobs
         self.user = user
         self.cache_dir = cache_dir
@@ -66,7 +75,7 @@ class DatasetService:
             existing = self._find_by_digest(name, digest)
             if existing is not None:
                 return existing
-            stats = compute_profile(staged.files, staged.source) if profile else None
+            stats = compute_profile(staged.files, staged.source, self.duck) if profile else None
         return self._insert(name, digest, staged, files, stats, source, description, run_id)
 
     def _insert(
@@ -174,7 +183,7 @@ class DatasetService:
         """The version ``ref`` names, opened for reading."""
         row = self._row(ref)
         files = [str(f["digest"]) for f in row.files]
-        return Dataset(to_version(row), lambda: self._local_paths(files))
+        return Dataset(to_version(row), lambda: self._local_paths(files), self.duck)
 
     def _local_paths(self, digests: list[str]) -> list[Path]:
         paths = []
@@ -228,7 +237,7 @@ class DatasetService:
         if row.profile is not None:
             return Profile(row.profile)
         files = [str(f["digest"]) for f in row.files]
-        stats = compute_profile(self._local_paths(files), f"{row.name}@{row.version}")
+        stats = compute_profile(self._local_paths(files), f"{row.name}@{row.version}", self.duck)
         with self.store.session() as session:
             stored = session.get(DatasetVersionRow, row.id)
             assert stored is not None

@@ -12,10 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
+from driftloop._duckdb import literal as _literal
+from driftloop._duckdb import quote_identifier as quote
+from driftloop._duckdb import translate
 from driftloop.data._dataset import Dataset
-from driftloop.data._profile import quote
 from driftloop.data._suite import Expectation, ExpectationResult, Suite, ValidationResult
-from driftloop.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from driftloop.data._service import DatasetService
@@ -53,14 +56,6 @@ def type_matches(actual: str, expected: str) -> bool:
     if prefixes is None:
         return actual == expected
     return any(actual == p or re.match(rf"^{p}\d*(\[|$)", actual) for p in prefixes)
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _bounds(x: str, lo: Any, hi: Any) -> str:
@@ -157,15 +152,9 @@ def evaluate_suite(
             results[i] = ExpectationResult(
                 check.expectation, bool(ok), _plain(observed), failing, examples
             )
-    except Exception as exc:
-        import duckdb
-
-        if not isinstance(exc, duckdb.Error):
-            raise
-        problem = str(exc).splitlines()[0]
-        raise InvalidInputError(
-            f"suite {suite.name!r} cannot be evaluated on {dataset.version.ref}: {problem}"
-        ) from exc
+    except duckdb.Error as exc:
+        what = f"suite {suite.name!r} cannot be evaluated on {dataset.version.ref}"
+        raise translate(exc, what, "check the suite's columns and values") from exc
     ordered = [results[i] for i in range(len(suite.expectations))]
     return ValidationResult(
         dataset.version.ref, suite.name, all(r.success for r in ordered), ordered

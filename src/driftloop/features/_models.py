@@ -11,6 +11,7 @@ from typing import Any
 
 from driftloop._refs import Ref, parse_ref, without_alias
 from driftloop.errors import InvalidInputError
+from driftloop.features._types import normalize_dtype
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -45,14 +46,22 @@ class Entity:
 
 @dataclass(frozen=True, slots=True)
 class Feature:
-    """One feature column of a view; ``dtype`` is a DuckDB type name (DOUBLE, BIGINT, VARCHAR)."""
+    """One feature column of a view and its type.
+
+    ``dtype`` is written as in pandas/NumPy (``"float64"``, ``"int64"``, ``"bool"``,
+    ``"string"``, ``"datetime64[ns, UTC]"``), Arrow (``"double"``, ``"large_string"``),
+    Feast (``"Float64"``, ``"Int64"``, ``"String"``, ``"UnixTimestamp"``) or SQL
+    (``"DOUBLE"``, ``"BIGINT"``, ``"VARCHAR"``, ``"TIMESTAMPTZ"``); it is stored as one
+    internal (DuckDB) type name. Raises InvalidInputError for any other name, listing
+    the accepted ones.
+    """
 
     name: str
     dtype: str = "DOUBLE"
 
     def __post_init__(self) -> None:
         _check_name("feature", self.name)
-        object.__setattr__(self, "dtype", self.dtype.strip().upper())
+        object.__setattr__(self, "dtype", normalize_dtype(self.dtype, self.name))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
+from driftloop._duckdb import (
+    Cursor,
+    file_relation,
+    parquet_relation,
+    quote_identifier,
+    translate_errors,
+)
 from driftloop.errors import InvalidInputError
 from driftloop.features._models import FeatureView
-from driftloop.features._pit import ROW_ID, PitView, quote
+from driftloop.features._pit import ROW_ID, PitView
 
 # Resolves a dataset reference ("weather", "weather@3") to local Parquet files.
 DatasetResolver = Callable[[str], list[Path]]
@@ -22,80 +27,109 @@ DatasetResolver = Callable[[str], list[Path]]
 _SQL_START = re.compile(r"^\s*(select|with|from)\b", re.IGNORECASE)
 _TABLE_REF = re.compile(r"\b(?:from|join)\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 _ENTITY = "__dl_entity"
-
-
-# One in-memory DuckDB database per spill folder, shared by the process: opening and
-# tearing down a database costs more than a small join; each use gets its own cursor.
-_databases: dict[str, duckdb.DuckDBPyConnection] = {}
-_databases_lock = threading.Lock()
-
-
-def connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection in UTC that spills to ``temp_dir`` when data outgrows memory.
-
-    Close it after use; the database behind it stays open for the next caller.
-    """
-    key = str(temp_dir or "")
-    with _databases_lock:
-        database = _databases.get(key)
-        if database is None:
-            database = duckdb.connect()
-            if temp_dir is not None:
-                temp_dir.mkdir(parents=True, exist_ok=True)
-                database.execute(f"SET temp_directory = '{temp_dir}'")
-            _databases[key] = database
-        con = database.cursor()
-    con.execute("SET TimeZone = 'UTC'")
-    return con
-
-
-def _parquet_scan(paths: Sequence[Path | str]) -> str:
-    if not paths:
-        raise InvalidInputError("a feature source resolved to no Parquet files")
-    listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
-    return f"read_parquet([{listed}])"
-
-
-def _file_scan(source: str) -> str:
-    literal = "'" + source.replace("'", "''") + "'"
-    if source.endswith(".csv"):
-        return f"read_csv_auto({literal})"
-    if Path(source).is_dir():
-        literal = "'" + str(Path(source) / "**" / "*.parquet").replace("'", "''") + "'"
-    return f"read_parquet({literal})"
+EVENT_TIME = "__dl_event_ts"  # the entity's event time as TIMESTAMPTZ, for the join only
+_TEMPORAL = ("TIMESTAMP", "DATE")
+_UTC_TYPE = "TIMESTAMP WITH TIME ZONE"  # how DuckDB names TIMESTAMPTZ (microseconds)
 
 
 def _is_path(source: str) -> bool:
     return "/" in source or source.endswith((".parquet", ".csv")) or "*" in source
 
 
-def register_source(
-    con: duckdb.DuckDBPyConnection, view: FeatureView, resolve: DatasetResolver
-) -> str:
-    """Create a DuckDB view of ``view``'s rows (source, then transformation); return its name."""
-    name = f"__dl_src_{view.name}"
+def register_source(con: Cursor, view: FeatureView, resolve: DatasetResolver) -> str:
+    """Create a DuckDB view of ``view``'s rows (source, then transformation); return its name.
+
+    Files are read through the relation API (no path in SQL text); the view's timestamp
+    columns come out as TIMESTAMPTZ whatever their resolution or zone (naive means UTC).
+    """
+    what = f"feature view {view.name!r}"
+    raw = f"__dl_raw_{view.name}"
     if _SQL_START.match(view.source):
         for ref in {m.strip('"') for m in _TABLE_REF.findall(view.source)}:
             if ref.startswith("__dl_") or ref == "source":
                 continue
-            paths = resolve(ref)
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {quote(ref)} AS SELECT * FROM {_parquet_scan(paths)}"
-            )
+            con.register(ref, parquet_relation(con, resolve(ref), f"dataset {ref!r} of {what}"))
         body = view.source
-    elif _is_path(view.source):
-        body = f"SELECT * FROM {_file_scan(view.source)}"
     else:
-        body = f"SELECT * FROM {_parquet_scan(resolve(view.source))}"
+        if _is_path(view.source):
+            relation = file_relation(con, view.source, f"the source of {what}")
+        else:
+            paths = resolve(view.source)
+            relation = parquet_relation(con, paths, f"dataset {view.source!r} of {what}")
+        con.register(raw, relation)
+        body = f"SELECT * FROM {quote_identifier(raw)}"
     if view.transformation:
         body = f"WITH source AS ({body}) {view.transformation}"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote(name)} AS {body}")
-    _check_columns(con, view, name)
-    return quote(name)
+    staged = f"__dl_staged_{view.name}"
+    with translate_errors(f"{what}: its source or transformation SQL"):
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(staged)} AS {body}")
+    _check_columns(con, view, staged)
+    # Only the event time is compared across relations; created_timestamp only orders.
+    times = [view.timestamp] if view.timestamp else []
+    name = f"__dl_src_{view.name}"
+    select = timestamps_as_utc(con, staged, times, what)
+    with translate_errors(what):
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS {select}")
+    return quote_identifier(name)
 
 
-def _check_columns(con: duckdb.DuckDBPyConnection, view: FeatureView, relation: str) -> None:
-    columns = set(con.sql(f"SELECT * FROM {quote(relation)}").columns)  # binds, reads nothing
+def timestamps_as_utc(con: Cursor, relation: str, columns: Sequence[str], what: str) -> str:
+    """``SELECT`` of ``relation`` with ``columns`` cast to TIMESTAMPTZ, each checked first.
+
+    Timestamps of any resolution, naive (taken as UTC) or aware, dates, and text that
+    parses as a timestamp are accepted; anything else is refused naming the column.
+    Columns already TIMESTAMPTZ (microseconds) are left alone: a cast would cost the join.
+    """
+    rel = quote_identifier(relation)
+    casts = ", ".join(
+        f"CAST({quote_identifier(c)} AS TIMESTAMPTZ) AS {quote_identifier(c)}"
+        for c in dict.fromkeys(columns)
+        if needs_utc_cast(con, relation, c, what)
+    )
+    return f"SELECT * REPLACE ({casts}) FROM {rel}" if casts else f"SELECT * FROM {rel}"
+
+
+def needs_utc_cast(con: Cursor, relation: str, column: str, what: str) -> bool:
+    """Whether ``column`` must be cast to be a TIMESTAMPTZ; InvalidInputError if it cannot."""
+    rel = quote_identifier(relation)
+    with translate_errors(what):
+        types = dict(zip(*_columns_and_types(con, rel), strict=True))
+    kind = str(types[column]).upper()
+    if kind == _UTC_TYPE:
+        return False
+    if kind.startswith(_TEMPORAL):
+        return True
+    if kind != "VARCHAR":
+        raise InvalidInputError(
+            f"{what}: time column {column!r} has type {kind}; it needs timestamps "
+            "(any resolution, naive meaning UTC, or with a zone), dates or ISO text"
+        )
+    _check_timestamp_text(con, rel, column, what)
+    return True
+
+
+def _columns_and_types(con: Cursor, rel: str) -> tuple[list[str], list[Any]]:
+    probe = con.sql(f"SELECT * FROM {rel} LIMIT 0")  # binds, reads nothing
+    return list(probe.columns), list(probe.types)
+
+
+def _check_timestamp_text(con: Cursor, rel: str, column: str, what: str) -> None:
+    c = quote_identifier(column)
+    with translate_errors(what):
+        bad = con.execute(
+            f"SELECT any_value({c}) FROM {rel} "
+            f"WHERE {c} IS NOT NULL AND try_cast({c} AS TIMESTAMPTZ) IS NULL"
+        ).fetchone()
+    if bad is not None and bad[0] is not None:
+        raise InvalidInputError(
+            f"{what}: time column {column!r} holds text that is not a timestamp "
+            f"(e.g. {bad[0]!r}); use ISO 8601 such as 2024-01-31T12:00:00Z"
+        )
+
+
+def _check_columns(con: Cursor, view: FeatureView, relation: str) -> None:
+    with translate_errors(f"feature view {view.name!r}"):
+        columns = set(_columns_and_types(con, quote_identifier(relation))[0])
     wanted = [*view.join_keys, *view.feature_names]
     wanted += [c for c in (view.timestamp, view.created_timestamp) if c]
     missing = [c for c in wanted if c not in columns]
@@ -123,25 +157,46 @@ def to_pit_view(
     )
 
 
-def register_entity(con: duckdb.DuckDBPyConnection, entity: Any) -> tuple[list[str], str | None]:
-    """Make the entity rows visible as ``__dl_entity``; returns their columns and row id.
+def register_entity(
+    con: Cursor, entity: Any, event_timestamp: str | None
+) -> tuple[list[str], str | None]:
+    """Make the entity rows visible as ``ENTITY_RELATION``; returns their columns and row id.
 
     Accepts pandas, Polars, Arrow, a Parquet/CSV path, or SQL the connection can run.
     In-memory rows get a row number column (the returned row id) to restore their order.
+    When ``event_timestamp`` is a column that is not TIMESTAMPTZ already, the relation
+    also has it cast to TIMESTAMPTZ in ``EVENT_TIME`` (checked as in
+    :func:`timestamps_as_utc`), for the join.
     """
+    raw = "__dl_entity_raw"
+    row_id = None
     if isinstance(entity, str | Path):
         text = str(entity)
-        body = text if _SQL_START.match(text) else f"SELECT * FROM {_file_scan(text)}"
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {_ENTITY} AS {body}")
-        row_id = None
+        if _SQL_START.match(text):
+            with translate_errors("the entity SQL"):
+                con.execute(f"CREATE OR REPLACE TEMP VIEW {raw} AS {text}")
+        else:
+            con.register(raw, file_relation(con, text, "the entity rows"))
     else:
         table = _as_arrow(entity)
-        columns = table.column_names
         row_id = ROW_ID
         table = table.append_column(ROW_ID, pa.array(np.arange(table.num_rows, dtype=np.int64)))
-        con.register(_ENTITY, table)
-        return columns, row_id
-    return list(con.sql(f"SELECT * FROM {_ENTITY}").columns), row_id
+        con.register(raw, table)
+    with translate_errors("the entity rows"):
+        columns = _columns_and_types(con, raw)[0]
+    if row_id is not None:
+        columns.remove(row_id)
+    body = f"SELECT * FROM {raw}"
+    if event_timestamp is not None and event_timestamp in columns:
+        if EVENT_TIME in columns:
+            raise InvalidInputError(f"the entity rows may not have a column named {EVENT_TIME!r}")
+        ts = quote_identifier(event_timestamp)
+        # Already TIMESTAMPTZ: the join uses the column itself (an extra column costs).
+        if needs_utc_cast(con, raw, event_timestamp, "the entity rows"):
+            body = f"SELECT *, CAST({ts} AS TIMESTAMPTZ) AS {EVENT_TIME} FROM {raw}"
+    with translate_errors("the entity rows"):
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {_ENTITY} AS {body}")
+    return columns, row_id
 
 
 def restore_order(table: pa.Table, row_id: str) -> pa.Table:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from driftloop._duckdb import quote_identifier as quote
+
 ROW_ID = "__dl_row"
 
 
@@ -35,10 +37,6 @@ class PitView:
     ttl: timedelta | None = None
     created_timestamp: str | None = None
     dtypes: tuple[str, ...] | None = None
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _view_rows(view: PitView, alias: str) -> str:

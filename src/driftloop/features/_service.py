@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from driftloop._duckdb import DuckDB
 from driftloop._refs import Ref
-from driftloop.errors import InvalidInputError
+from driftloop.errors import DriftloopError, InvalidInputError
 from driftloop.features._catalog import FeatureCatalog
 from driftloop.features._lookup import Selected, lookup
 from driftloop.features._materialize import MaterializeResult, materialize_view
@@ -90,6 +91,7 @@ class FeatureService:
         datasets: DatasetService,
         tracking: TrackingService,
         definitions: ViewDefinitionCache | None = None,
+        duck: DuckDB | None = None,
     ) -> None:
         self.catalog = FeatureCatalog(store, user)
         self.datasets = datasets
@@ -100,6 +102,8 @@ class FeatureService:
         self.clock = clock
         self._open_online = online
         self._definitions = definitions if definitions is not None else ViewDefinitionCache()
+        # The process's DuckDB (the workspace's); None: a short-lived one per call.
+        self.duck = duck
 
     @property
     def online(self) -> OnlineStore:
@@ -159,7 +163,7 @@ class FeatureService:
         """
         selected = self._select(features, full_feature_names)
         table = build_training_table(
-            entity_rows, event_timestamp, selected, self.resolve, self.state_dir / "duckdb-tmp"
+            entity_rows, event_timestamp, selected, self.resolve, self.duck
         )
         refs = tuple(v.ref for v, _, _ in selected)
         outputs = tuple(o for _, _, outs in selected for o in outs)
@@ -188,26 +192,34 @@ class FeatureService:
         """Write the latest value per entity of each view (default: all) to the online store.
 
         ``incremental`` writes only what changed since the last run, late rows included;
-        ``end`` defaults to now.
+        ``end`` defaults to now. Each view is independent: one that fails (bad data, a
+        missing dataset) gets a result with ``error`` set and the others still run; a
+        view name that is not registered raises NotFoundError before any work.
         """
         names = list(views) if views else [v.name for v in self.catalog.latest()]
         now = self.clock()
         end = end or now
         if start is not None and start > end:
             raise InvalidInputError(f"materialize start {start} is after end {end}")
+        versions = [self.catalog.get(name) for name in names]
         results = []
-        for name in names:
-            version = self.catalog.get(name)
-            result = materialize_view(
-                version,
-                self.online,
-                self.resolve,
-                self.state_dir / "features",
-                start=None if incremental else start,
-                end=end,
-                incremental=incremental,
-                temp_dir=self.state_dir / "duckdb-tmp",
-            )
+        for version in versions:
+            try:
+                result = materialize_view(
+                    version,
+                    self.online,
+                    self.resolve,
+                    self.state_dir / "features",
+                    start=None if incremental else start,
+                    end=end,
+                    incremental=incremental,
+                    duck=self.duck,
+                )
+            except (DriftloopError, OSError) as exc:  # OSError: a snapshot file, a full disk
+                results.append(
+                    MaterializeResult(version.name, version.version, 0, start, end, None, str(exc))
+                )
+                continue
             self._save_state(result, now)
             results.append(result)
         return results

@@ -6,9 +6,10 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from driftloop._duckdb import cursor_of, translate_errors
+from driftloop._duckdb import quote_identifier as quote
 from driftloop.features._models import FeatureViewVersion
-from driftloop.features._offline import connect, register_source
-from driftloop.features._pit import quote
+from driftloop.features._offline import register_source
 
 if TYPE_CHECKING:
     from driftloop.features._service import FeatureService
@@ -19,17 +20,16 @@ _EVENT = "__dl_event_time"
 def _sample_keys(
     service: FeatureService, version: FeatureViewVersion, sample: int, seed: int
 ) -> Any:
-    con = connect()
-    try:
+    with cursor_of(service.duck) as con:
         relation = register_source(con, version.view, service.resolve)
         keys = ", ".join(quote(k) for k in version.view.join_keys)
         # Hashing with a seed gives a repeatable sample without a global random state.
-        return con.sql(
-            f"SELECT {keys} FROM (SELECT DISTINCT {keys} FROM {relation}) "
-            f"ORDER BY hash({keys}, {int(seed)}) LIMIT {int(sample)}"
-        ).to_arrow_table()
-    finally:
-        con.close()
+        with translate_errors(f"sampling the keys of feature view {version.ref}"):
+            return con.sql(
+                f"SELECT {keys} FROM (SELECT DISTINCT {keys} FROM {relation}) "
+                f"ORDER BY hash({keys}, $seed) LIMIT $sample",
+                params={"seed": int(seed), "sample": int(sample)},
+            ).to_arrow_table()
 
 
 def _same(a: Any, b: Any) -> bool:

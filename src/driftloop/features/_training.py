@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from driftloop._duckdb import DuckDB, cursor_of, translate_errors
 from driftloop.errors import InvalidInputError
 from driftloop.features._models import FeatureViewVersion
 from driftloop.features._offline import (
     ENTITY_RELATION,
+    EVENT_TIME,
     DatasetResolver,
-    connect,
     register_entity,
     register_source,
     restore_order,
@@ -22,8 +23,6 @@ from driftloop.features._offline import (
 from driftloop.features._pit import build_pit_query
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import pandas as pd
 
 
@@ -77,23 +76,30 @@ def build_training_table(
     event_timestamp: str,
     selected: Sequence[tuple[FeatureViewVersion, list[str], list[str]]],
     resolve: DatasetResolver,
-    temp_dir: Path | None = None,
+    duck: DuckDB | None = None,
 ) -> pa.Table:
-    """Run the point-in-time join of ``entity`` with each (view, features, outputs)."""
-    con = connect(temp_dir)
-    try:
-        columns, row_id = register_entity(con, entity)
+    """Run the point-in-time join of ``entity`` with each (view, features, outputs).
+
+    Event and feature times of any resolution, zone or ISO text are compared as UTC
+    instants. Raises InvalidInputError (or BackendUnavailableError) only, never DuckDB's.
+    """
+    with cursor_of(duck) as con:
+        columns, row_id = register_entity(con, entity, event_timestamp)
         _check_entity(columns, event_timestamp, selected)
         pits = []
         for version, features, outputs in selected:
             relation = register_source(con, version.view, resolve)
             pits.append(to_pit_view(version.view, relation, features, outputs))
         names = columns if row_id is None else [*columns, row_id]
-        sql = build_pit_query(ENTITY_RELATION, names, event_timestamp, pits, row_id=row_id)
-        table = con.sql(sql).to_arrow_table()
+        event = EVENT_TIME if _has_column(con, EVENT_TIME) else event_timestamp
+        sql = build_pit_query(ENTITY_RELATION, names, event, pits, row_id=row_id)
+        with translate_errors("building the training set", "check the entity rows' key types"):
+            table = con.sql(sql).to_arrow_table()
         return table if row_id is None else restore_order(table, row_id)
-    finally:
-        con.close()
+
+
+def _has_column(con: Any, column: str) -> bool:
+    return column in con.sql(f"SELECT * FROM {ENTITY_RELATION} LIMIT 0").columns
 
 
 def _check_entity(
