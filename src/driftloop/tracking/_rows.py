@@ -9,6 +9,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from driftloop.store._sql import insert_ignore, upsert
 from driftloop.store._tracking_rows import (
     EnvironmentRow,
     ExperimentRow,
@@ -74,19 +75,6 @@ def insert_metrics(conn: Connection, batch: Sequence[MetricTuple]) -> None:
             for r, k, v, s, t in latest.values()
         ],
     )
-
-
-def insert_ignore(session: Session, row_type: type[Any], values: dict[str, Any]) -> None:
-    stmt = _insert_for(session.get_bind().dialect.name)(row_type).values(**values)
-    session.execute(stmt.on_conflict_do_nothing())
-
-
-def upsert(session: Session, row_type: type[Any], keys: list[str], values: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
-    if not values:
-        return
-    stmt = _insert_for(session.get_bind().dialect.name)(row_type)
-    updates = {c: stmt.excluded[c] for c in values[0] if c not in keys}
-    session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), values)
 
 
 def to_experiment(row: ExperimentRow) -> Experiment:
