@@ -34,6 +34,7 @@ __all__ = [
     "DriftloopWarning",
     "IntegrityError",
     "InvalidInputError",
+    "MetricWriteWarning",
     "MissingExtraError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -131,6 +132,10 @@ class DriftloopWarning(UserWarning):
 
 class DataQualityWarning(DriftloopWarning):
     """Data looks suspicious but can still be used."""
+
+
+class MetricWriteWarning(DriftloopWarning):
+    """The metadata store refused some logged metric values; they were dropped."""
 
 
 class RequirementsMismatchWarning(DriftloopWarning):
