@@ -11,15 +11,15 @@ import pytest
 
 import driftloop as dl
 from driftloop.store import (
+    DatasetRow as _DatasetRow,
+)
+from driftloop.store import (
     DatasetVersionRow,
     MetadataStore,
     RegisteredModelRow,
     insert_ignore,
     next_version,
     retry_on_conflict,
-)
-from driftloop.store import (
-    DatasetRow as _DatasetRow,
 )
 
 WRITERS = 8

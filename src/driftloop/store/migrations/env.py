@@ -11,7 +11,6 @@ from driftloop.store._base import UTCDateTime
 from driftloop.store._tables import metadata
 
 
-
 def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
     """Render driftloop's column types as the plain SQLAlchemy type they store.
 
