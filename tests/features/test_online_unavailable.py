@@ -90,7 +90,7 @@ def test_a_damaged_sqlite_online_file_is_backend_unavailable(tmp_path: Path) -> 
     for file in tmp_path.glob("online.db*"):
         file.write_bytes(b"garbage " * 2000)
     again = SqliteOnlineStore(f"sqlite:///{path}")
-    with pytest.raises(BackendUnavailableError, match="online store .* is unavailable") as err:
+    with pytest.raises(BackendUnavailableError, match=r"online store .* is unavailable") as err:
         again.read("v", ['["a"]'])
     assert "features materialize" in str(err.value)
     again.close()

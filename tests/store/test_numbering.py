@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import driftloop as dl
+from driftloop.data import DatasetVersion
 from driftloop.store import (
     DatasetRow as _DatasetRow,
 )
@@ -36,14 +37,11 @@ def test_concurrent_log_dataset_rounds_number_every_writer(workspace: dl.Workspa
         with ThreadPoolExecutor(WRITERS) as pool:
             for round_ in range(12):
                 name = f"round{round_}"
-                versions = list(
-                    pool.map(
-                        lambda i: others[i].datasets.log(
-                            name, _frame(100 * round_ + i), profile=False
-                        ),
-                        range(WRITERS),
-                    )
-                )
+
+                def log(i: int, name: str = name, round_: int = round_) -> DatasetVersion:
+                    return others[i].datasets.log(name, _frame(100 * round_ + i), profile=False)
+
+                versions = list(pool.map(log, range(WRITERS)))
                 assert sorted(v.version for v in versions) == list(range(1, WRITERS + 1))
                 stored = workspace.datasets.versions(name)
                 assert sorted(v.version for v in stored) == list(range(1, WRITERS + 1))
