@@ -33,3 +33,14 @@ def test_revision_files_name_no_private_driftloop_class() -> None:
     for path in sorted(VERSIONS.glob("*.py")):
         text = path.read_text()
         assert "driftloop." not in text, f"{path.name} refers to driftloop code"
+
+
+def test_the_shared_helpers_are_public() -> None:
+    import driftloop.store as store
+
+    helpers = {"upsert", "insert_ignore", "next_version", "retry_on_conflict"}
+    assert helpers <= set(store.__all__)
+    assert {"RunRow", "DatasetVersionRow", "FeatureViewRow", "ModelVersionRow"} <= set(
+        store.__all__
+    )
+    assert all(getattr(store, name) is not None for name in store.__all__)
