@@ -25,6 +25,7 @@ from driftloop.artifacts import FsspecBlobStore, open_blob_store
 from driftloop.config import CONFIG_FILE, STATE_DIR, Settings, find_workspace_root, load_settings
 from driftloop.errors import InvalidInputError
 from driftloop.store import MetadataStore
+from driftloop.tracking._heartbeat import Heartbeat
 from driftloop.tracking._service import TrackingService, open_metric_writer
 from driftloop.tracking._writer import MetricWriter
 
@@ -87,6 +88,10 @@ class WorkspaceResources:
         return self._lazy(
             "metric_writer", lambda: open_metric_writer(self.store), MetricWriter.close
         )
+
+    @property
+    def heartbeat(self) -> Heartbeat:
+        return self._lazy("heartbeat", lambda: Heartbeat(self.store), Heartbeat.close)
 
     @property
     def online_store(self) -> OnlineStore:
@@ -206,7 +211,9 @@ class Workspace:
     @cached_property
     def tracking(self) -> TrackingService:
         r = self._resources
-        return TrackingService(r.store, r.blobs, self._user, writer=r.metric_writer)
+        return TrackingService(
+            r.store, r.blobs, self._user, writer=r.metric_writer, heartbeat=r.heartbeat
+        )
 
     @cached_property
     def datasets(self) -> DatasetService:

@@ -34,11 +34,13 @@ __all__ = [
     "DriftloopWarning",
     "IntegrityError",
     "InvalidInputError",
+    "MetricWriteWarning",
     "MissingExtraError",
     "NotFoundError",
     "PermissionDeniedError",
     "RequirementsMismatchWarning",
     "UserCodeError",
+    "redact_url",
     "require_extra",
 ]
 
@@ -133,8 +135,33 @@ class DataQualityWarning(DriftloopWarning):
     """Data looks suspicious but can still be used."""
 
 
+class MetricWriteWarning(DriftloopWarning):
+    """The metadata store refused some logged metric values; they were dropped."""
+
+
 class RequirementsMismatchWarning(DriftloopWarning):
     """Installed packages differ from the ones a model was logged with."""
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, safe to put in a message.
+
+    Example::
+
+        redact_url("redis://:s3cret@cache:6379/0")  # 'redis://:***@cache:6379/0'
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a URL at all: show nothing that could be a secret
+        return "<unparseable URL>"
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
 
 
 def require_extra(module: str, extra: str, purpose: str):  # type: ignore[no-untyped-def]

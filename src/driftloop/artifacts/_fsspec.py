@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar, cast
 
 import fsspec
 
@@ -19,7 +21,29 @@ from driftloop.artifacts._hashing import (
     new_hasher,
 )
 from driftloop.artifacts._models import Blob
-from driftloop.errors import IntegrityError, InvalidInputError, NotFoundError
+from driftloop.errors import (
+    BackendUnavailableError,
+    IntegrityError,
+    InvalidInputError,
+    NotFoundError,
+    redact_url,
+)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _storage_edge(method: _F) -> _F:
+    """Turn an OSError of the filesystem (root gone, unwritable, disk full, a bucket
+    refusing) into :class:`BackendUnavailableError`; driftloop errors pass unchanged."""
+
+    @functools.wraps(method)
+    def wrapper(self: FsspecBlobStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as exc:
+            raise self._unavailable(exc) from exc
+
+    return cast(_F, wrapper)
 
 
 class FsspecBlobStore:
@@ -50,15 +74,18 @@ class FsspecBlobStore:
         _ = self.fs
         return f"{self._root}/tmp/{uuid.uuid4().hex}"
 
+    @_storage_edge
     def exists(self, digest: str) -> bool:
         return bool(self.fs.exists(self._blob_path(digest)))
 
+    @_storage_edge
     def size(self, digest: str) -> int:
         try:
             return int(self.fs.size(self._blob_path(digest)))
         except FileNotFoundError:
             raise self._missing(digest) from None
 
+    @_storage_edge
     def put_file(self, path: Path) -> Blob:
         """Store a local file. Hashing happens first, so known content is never copied."""
         path = Path(path)
@@ -81,23 +108,38 @@ class FsspecBlobStore:
         return Blob(digest, before.st_size)
 
     def put_stream(self, stream: BinaryIO) -> Blob:
-        """Store bytes read from ``stream`` in chunks, hashing as they are written."""
+        """Store bytes read from ``stream`` in chunks, hashing as they are written.
+
+        An error of ``stream`` itself reaches the caller unchanged; errors of the
+        store become :class:`BackendUnavailableError`.
+        """
         tmp = self._tmp_path()
-        self.fs.makedirs(tmp.rsplit("/", 1)[0], exist_ok=True)
         hasher = new_hasher()
         size = 0
         try:
-            with self.fs.open(tmp, "wb") as out:
+            with self._fs_errors():
+                self.fs.makedirs(tmp.rsplit("/", 1)[0], exist_ok=True)
+                out = self.fs.open(tmp, "wb")
+            with out:
                 while chunk := stream.read(CHUNK_SIZE):
                     hasher.update(chunk)
-                    out.write(chunk)
+                    with self._fs_errors():
+                        out.write(chunk)
                     size += len(chunk)
             digest = format_digest(hasher)
-            if not self.exists(digest):
-                self._publish(tmp, digest)
+            with self._fs_errors():
+                if not self.fs.exists(self._blob_path(digest)):
+                    self._publish(tmp, digest)
         finally:
             self._discard(tmp)
         return Blob(digest, size)
+
+    @contextmanager
+    def _fs_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise self._unavailable(exc) from exc
 
     def put_bytes(self, data: bytes) -> Blob:
         import io
@@ -128,11 +170,19 @@ class FsspecBlobStore:
             handle = self.fs.open(path, "rb")
         except FileNotFoundError:
             raise self._missing(digest) from None
+        except OSError as exc:
+            raise self._unavailable(exc) from exc
         with handle:
-            while chunk := handle.read(CHUNK_SIZE):
+            while chunk := self._read_chunk(handle):
                 hasher.update(chunk)
                 yield chunk
         self._check(digest, format_digest(hasher))
+
+    def _read_chunk(self, handle: Any) -> bytes:
+        try:
+            return bytes(handle.read(CHUNK_SIZE))
+        except OSError as exc:
+            raise self._unavailable(exc) from exc
 
     def read_bytes(self, digest: str) -> bytes:
         return b"".join(self.iter_chunks(digest))
@@ -142,6 +192,7 @@ class FsspecBlobStore:
         for _ in self.iter_chunks(digest):
             pass
 
+    @_storage_edge
     def get_file(self, digest: str, destination: Path) -> Path:
         """Copy a blob to a local file, verified before it appears under ``destination``."""
         destination = Path(destination)
@@ -167,11 +218,15 @@ class FsspecBlobStore:
 
     def _copy_local(self, digest: str, tmp: Path) -> None:
         source = self._blob_path(digest)
-        if not os.path.exists(source):
-            raise self._missing(digest)
-        shutil.copyfile(source, tmp)
+        try:
+            shutil.copyfile(source, tmp)
+        except FileNotFoundError:
+            if os.path.exists(source):
+                raise  # the destination's folder is what is missing
+            raise self._missing(digest) from None
         self._check(digest, hash_file(tmp))
 
+    @_storage_edge
     def local_path(self, digest: str) -> Path | None:
         """The blob's own file when the store is local (for zero-copy readers), else None."""
         if not self._is_local:
@@ -181,6 +236,7 @@ class FsspecBlobStore:
             raise self._missing(digest)
         return path
 
+    @_storage_edge
     def delete(self, digest: str) -> None:
         path = self._blob_path(digest)
         if self.fs.exists(path):
@@ -192,6 +248,13 @@ class FsspecBlobStore:
                 f"blob {digest} in {self.url} was changed after it was stored (its bytes now "
                 f"hash to {actual}); it was not used. Restore it from a backup or log it again."
             )
+
+    def _unavailable(self, exc: OSError) -> BackendUnavailableError:
+        return BackendUnavailableError(
+            f"the artifact store at {redact_url(self.url)} is unavailable: "
+            f"{type(exc).__name__}: {exc}; check DRIFTLOOP_ARTIFACT_URL, that the folder or "
+            "bucket exists and is readable and writable, and that there is space left"
+        )
 
     def _missing(self, digest: str) -> NotFoundError:
         return NotFoundError(f"blob {digest} is not in the artifact store at {self.url}")

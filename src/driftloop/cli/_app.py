@@ -80,5 +80,6 @@ def main() -> None:
     except DriftloopError as exc:
         if _state["debug"] or "--debug" in sys.argv:
             raise
-        err_console.print(f"error: {escape(exc.headline)}: {escape(str(exc))}")
+        # soft_wrap: the message stays one line a script can grep, however narrow the terminal
+        err_console.print(f"error: {escape(exc.headline)}: {escape(str(exc))}", soft_wrap=True)
         sys.exit(1)

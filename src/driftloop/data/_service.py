@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from driftloop.artifacts import BlobStore, hash_bytes
 from driftloop.data._dataset import Dataset
@@ -15,7 +14,7 @@ from driftloop.data._ingest import StagedData, stage
 from driftloop.data._models import DatasetVersion, Profile, check_name, parse_ref
 from driftloop.data._profile import compute_profile
 from driftloop.errors import DataQualityWarning, InvalidInputError, NotFoundError, warn
-from driftloop.store import MetadataStore
+from driftloop.store import MetadataStore, insert_ignore, next_version, retry_on_conflict
 from driftloop.store._base import utcnow
 from driftloop.store._data_rows import DatasetRow, DatasetVersionRow
 
@@ -89,20 +88,17 @@ class DatasetService:
         description: str | None,
         run_id: str | None,
     ) -> DatasetVersion:
-        for attempt in range(5):
-            try:
-                with self.store.session() as session:
-                    return self._insert_once(
-                        session, name, digest, staged, files, profile, source, description, run_id
-                    )
-            except SqlIntegrityError:
-                # Another writer took this version number (or logged the same content).
-                existing = self._find_by_digest(name, digest)
-                if existing is not None:
-                    return existing
-                if attempt == 4:
-                    raise
-        raise AssertionError("unreachable")
+        def attempt() -> DatasetVersion:
+            # Another writer may have logged the same content meanwhile: return its version.
+            existing = self._find_by_digest(name, digest)
+            if existing is not None:
+                return existing
+            with self.store.session() as session:
+                return self._insert_once(
+                    session, name, digest, staged, files, profile, source, description, run_id
+                )
+
+        return retry_on_conflict(attempt, what=f"a new version of dataset {name!r}")
 
     def _insert_once(
         self,
@@ -117,15 +113,15 @@ class DatasetService:
         run_id: str | None,
     ) -> DatasetVersion:
         now = utcnow()
-        if session.get(DatasetRow, name) is None:
-            session.add(DatasetRow(name=name, description=description or "", created_at=now))
-            session.flush()
-        latest = session.scalar(
-            select(func.max(DatasetVersionRow.version)).where(DatasetVersionRow.name == name)
+        # Insert-or-ignore: two first writers of a name must not collide on the name.
+        insert_ignore(
+            session, DatasetRow, {"name": name, "description": description or "", "created_at": now}
         )
+        number = next_version(session, DatasetVersionRow.version, name=name)
+        latest = number - 1 or None
         row = DatasetVersionRow(
             name=name,
-            version=(latest or 0) + 1,
+            version=number,
             digest=digest,
             num_rows=staged.num_rows,
             num_bytes=sum(int(f["size"]) for f in files),

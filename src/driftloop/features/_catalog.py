@@ -2,8 +2,8 @@
 
 A view's version is a row keyed by (name, version). ``apply`` inserts the next
 version only when the definition's digest changed; two concurrent applies that
-both pick the same next number collide on the key, and the loser re-reads and
-retries, so no change is ever lost or overwritten.
+number one after another (``driftloop.store.next_version``); one that finds a newer
+version than it read compares again, so no change is ever lost or overwritten.
 """
 
 from __future__ import annotations
@@ -11,15 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from driftloop.errors import ConflictError, InvalidInputError, NotFoundError
 from driftloop.features._models import ApplyChange, Entity, FeatureView, FeatureViewVersion
-from driftloop.store import MetadataStore
+from driftloop.store import MetadataStore, next_version, retry_on_conflict, upsert
 from driftloop.store._base import utcnow
 from driftloop.store._features_rows import FeatureEntityRow, FeatureViewRow
 
 _RETRIES = 20
+
+
+class _Changed(Exception):
+    """The view got a new version between reading it and numbering ours."""
 
 
 def _to_version(row: FeatureViewRow) -> FeatureViewVersion:
@@ -86,29 +89,36 @@ class FeatureCatalog:
 
     def _apply_one(self, view: FeatureView) -> ApplyChange:
         digest = view.digest()
-        for _ in range(_RETRIES):
+
+        def attempt() -> ApplyChange:
             current = self.find(view.name)
             if current is not None and current.digest == digest:
                 return ApplyChange(view.name, "unchanged", current.version)
-            version = 1 if current is None else current.version + 1
-            try:
-                with self.store.session() as session:
-                    session.add(
-                        FeatureViewRow(
-                            name=view.name,
-                            version=version,
-                            digest=digest,
-                            spec=view.to_spec(),
-                            created_at=utcnow(),
-                            created_by=self.user,
-                        )
+            with self.store.session() as session:
+                version = next_version(session, FeatureViewRow.version, name=view.name)
+                if version != (1 if current is None else current.version + 1):
+                    # Another apply landed between the read and the lock: compare again.
+                    raise _Changed
+                session.add(
+                    FeatureViewRow(
+                        name=view.name,
+                        version=version,
+                        digest=digest,
+                        spec=view.to_spec(),
+                        created_at=utcnow(),
+                        created_by=self.user,
                     )
-            except SqlIntegrityError:
-                continue  # another apply took this version number: re-read and retry
+                )
             warnings = tuple(breaking_changes(current.view if current else None, view))
             return ApplyChange(
                 view.name, "created" if current is None else "updated", version, warnings
             )
+
+        for _ in range(_RETRIES):
+            try:
+                return retry_on_conflict(attempt, what=f"feature view {view.name!r}")
+            except _Changed:
+                continue
         raise ConflictError(
             f"feature view {view.name!r} kept changing while applying ({_RETRIES} tries); "
             "run `driftloop features apply` again"
@@ -117,8 +127,6 @@ class FeatureCatalog:
     def _save_entities(self, entities: list[Entity]) -> None:
         if not entities:
             return
-        from driftloop.tracking._rows import upsert
-
         now = utcnow()
         with self.store.session() as session:
             upsert(

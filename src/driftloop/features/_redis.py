@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
-from driftloop.errors import BackendUnavailableError, require_extra
+from driftloop.errors import BackendUnavailableError, redact_url, require_extra
 from driftloop.features._protocols import OnlineRow, OnlineValue
 
 # A value is "<event time or empty>\x1f<payload>"; the script keeps the newer of the stored
@@ -57,22 +58,37 @@ class RedisOnlineStore:
             if self._client is None:
                 redis = require_extra("redis", "redis", "The Redis online store")
                 client = redis.Redis.from_url(self.url)
-                try:
+                with self._translated():
                     client.ping()
-                except redis.exceptions.ConnectionError as exc:
-                    raise BackendUnavailableError(
-                        f"cannot reach the online store at {self.url}: {exc}; "
-                        "check DRIFTLOOP_ONLINE_URL and that Redis is running"
-                    ) from exc
                 self._script = client.register_script(_WRITE_NEWER)
                 self._client = client
             return self._client
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Redis errors (server gone, timeout, refused command) as BackendUnavailableError."""
+        redis = require_extra("redis", "redis", "The Redis online store")
+        try:
+            yield
+        except redis.exceptions.RedisError as exc:
+            what = (
+                "cannot reach"
+                if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError)
+                else "got an error from"
+            )
+            raise BackendUnavailableError(
+                f"{what} the online store at {redact_url(self.url)}: {exc}; check "
+                "DRIFTLOOP_ONLINE_URL and that Redis is running and accepting writes"
+            ) from exc
 
     def _key(self, view: str, key: str) -> str:
         return f"{self.prefix}:{view}:{key}"
 
     def write(self, view: str, rows: Iterable[OnlineRow]) -> int:
-        client = self._redis()
+        with self._translated():
+            return self._write(self._redis(), view, rows)
+
+    def _write(self, client: Any, view: str, rows: Iterable[OnlineRow]) -> int:
         members = f"{self.prefix}:{view}:__keys__"
         iterator = iter(rows)
         total = 0
@@ -91,19 +107,21 @@ class RedisOnlineStore:
 
     def read(self, view: str, keys: Sequence[str]) -> list[OnlineValue | None]:
         client = self._redis()
-        if len(keys) == 1:
-            raw = [client.get(self._key(view, keys[0]))]
-        else:
-            raw = client.mget([self._key(view, k) for k in keys])
+        with self._translated():
+            if len(keys) == 1:
+                raw = [client.get(self._key(view, keys[0]))]
+            else:
+                raw = client.mget([self._key(view, k) for k in keys])
         return [None if value is None else _decode(value) for value in raw]
 
     def delete_view(self, view: str) -> None:
         client = self._redis()
         members = f"{self.prefix}:{view}:__keys__"
-        keys = list(client.smembers(members))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
-        client.delete(members)
+        with self._translated():
+            keys = list(client.smembers(members))
+            for start in range(0, len(keys), 1000):
+                client.delete(*keys[start : start + 1000])
+            client.delete(members)
 
     def close(self) -> None:
         if self._client is not None:

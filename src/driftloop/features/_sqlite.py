@@ -6,9 +6,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 
+from driftloop.errors import BackendUnavailableError
 from driftloop.features._protocols import OnlineRow, OnlineValue
 
 _SCHEMA = """
@@ -49,25 +51,44 @@ class SqliteOnlineStore:
         self._lock = threading.Lock()
         self._ready = False
 
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """An unreadable, damaged or unwritable file as BackendUnavailableError."""
+        try:
+            yield
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise BackendUnavailableError(
+                f"the online store at {self.url} is unavailable: {exc}; check "
+                "DRIFTLOOP_ONLINE_URL and that the file and its folder are readable, writable "
+                "and not damaged (delete a damaged file and run `driftloop features "
+                "materialize` to rebuild it)"
+            ) from exc
+
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA synchronous=NORMAL")
-            with self._lock:
-                if not self._ready:
-                    _initialise(conn)
-                    self._ready = True
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
+            with self._translated():
+                conn = self._connect()
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        with self._lock:
+            if not self._ready:
+                _initialise(conn)
+                self._ready = True
+        self._local.conn = conn
+        with self._lock:
+            self._connections.append(conn)
         return conn
 
     def write(self, view: str, rows: Iterable[OnlineRow]) -> int:
-        conn = self._conn()
+        with self._translated():
+            return self._write(self._conn(), view, rows)
+
+    def _write(self, conn: sqlite3.Connection, view: str, rows: Iterable[OnlineRow]) -> int:
         total = 0
         for batch in _batches(((view, k, t, p) for k, t, p in rows), _BATCH):
             conn.execute("BEGIN IMMEDIATE")
@@ -82,24 +103,12 @@ class SqliteOnlineStore:
 
     def read(self, view: str, keys: Sequence[str]) -> list[OnlineValue | None]:
         conn = self._conn()
-        if len(keys) == 1:
-            found = conn.execute(_READ_ONE, (view, keys[0])).fetchone()
-            return [None if found is None else (found[0], found[1])]
-        values: dict[str, OnlineValue] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), 500):
-            chunk = unique[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, event_time, payload in conn.execute(
-                f"SELECT key, event_time, payload FROM online_features "
-                f"WHERE view = ? AND key IN ({marks})",
-                (view, *chunk),
-            ):
-                values[key] = (event_time, payload)
-        return [values.get(k) for k in keys]
+        with self._translated():
+            return _read(conn, view, keys)
 
     def delete_view(self, view: str) -> None:
-        self._conn().execute("DELETE FROM online_features WHERE view = ?", (view,))
+        with self._translated():
+            self._conn().execute("DELETE FROM online_features WHERE view = ?", (view,))
 
     def close(self) -> None:
         with self._lock:
@@ -107,6 +116,24 @@ class SqliteOnlineStore:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _read(conn: sqlite3.Connection, view: str, keys: Sequence[str]) -> list[OnlineValue | None]:
+    if len(keys) == 1:
+        found = conn.execute(_READ_ONE, (view, keys[0])).fetchone()
+        return [None if found is None else (found[0], found[1])]
+    values: dict[str, OnlineValue] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for key, event_time, payload in conn.execute(
+            f"SELECT key, event_time, payload FROM online_features "
+            f"WHERE view = ? AND key IN ({marks})",
+            (view, *chunk),
+        ):
+            values[key] = (event_time, payload)
+    return [values.get(k) for k in keys]
 
 
 def _initialise(conn: sqlite3.Connection) -> None:

@@ -42,7 +42,7 @@ from driftloop.registry._uri import (
     check_model_name,
     parse_model_uri,
 )
-from driftloop.store import MetadataStore, utcnow
+from driftloop.store import MetadataStore, next_version, retry_on_conflict, utcnow
 from driftloop.store._registry_rows import (
     ModelAliasRow,
     ModelVersionRow,
@@ -259,47 +259,33 @@ class RegistryService:
         )
 
     def _insert_version(self, name: str, values: dict[str, Any]) -> int:
-        # The model row is locked (FOR UPDATE on PostgreSQL; SQLite write transactions are
-        # already exclusive), so writers number one after another. Only two writers
-        # creating the same new model can collide; the unique name refuses one, which retries.
-        for _attempt in range(5):
-            try:
-                with self.store.session() as session:
-                    model = session.scalar(
-                        select(RegisteredModelRow)
-                        .where(RegisteredModelRow.name == name)
-                        .with_for_update()
+        # Two writers creating the same new model collide on the unique name; the
+        # loser retries with fresh reads and numbers after the winner.
+        def attempt() -> int:
+            with self.store.session() as session:
+                model = session.scalar(
+                    select(RegisteredModelRow).where(RegisteredModelRow.name == name)
+                )
+                if model is None:
+                    model = self._insert_model(session, name, "", None)
+                number = next_version(session, ModelVersionRow.version, model_id=model.id)
+                now = utcnow()
+                session.add(
+                    ModelVersionRow(
+                        model_id=model.id,
+                        version=number,
+                        status=ModelStatus.PENDING.value,
+                        status_message="",
+                        created_by=self.user,
+                        created_at=now,
+                        updated_at=now,
+                        **values,
                     )
-                    if model is None:
-                        model = self._insert_model(session, name, "", None)
-                    number = (
-                        session.scalar(
-                            select(func.max(ModelVersionRow.version)).where(
-                                ModelVersionRow.model_id == model.id
-                            )
-                        )
-                        or 0
-                    ) + 1
-                    now = utcnow()
-                    session.add(
-                        ModelVersionRow(
-                            model_id=model.id,
-                            version=number,
-                            status=ModelStatus.PENDING.value,
-                            status_message="",
-                            created_by=self.user,
-                            created_at=now,
-                            updated_at=now,
-                            **values,
-                        )
-                    )
-                    model.updated_at = now
-                return number
-            except SqlIntegrityError:
-                continue
-        raise ConflictError(
-            f"could not number a new version of {name!r}: too many concurrent writers; retry"
-        )
+                )
+                model.updated_at = now
+            return number
+
+        return retry_on_conflict(attempt, what=f"a new version of model {name!r}")
 
     def _version_row(
         self, session: Session, name: str, version: int

@@ -5,9 +5,62 @@ One SQLAlchemy code path over SQLite (embedded default, WAL mode) and PostgreSQL
 Alembic tree in ``migrations/``; a workspace is migrated when it is opened, and a
 database written by a newer driftloop is refused, never altered. ORM rows stay
 inside this package's callers' services and are never returned to users.
+
+This is the layer the contexts share: the row classes of every table, and the SQL
+helpers written once for both backends (:func:`upsert`, :func:`insert_ignore`,
+:func:`next_version` to number versions under concurrent writers, and
+:func:`retry_on_conflict`).
 """
 
 from driftloop.store._base import Base, UTCDateTime, utcnow
+from driftloop.store._data_rows import DatasetRow, DatasetValidationRow, DatasetVersionRow
+from driftloop.store._features_rows import FeatureEntityRow, FeatureViewRow, FeatureViewStateRow
 from driftloop.store._metadata_store import MetadataStore
+from driftloop.store._registry_rows import (
+    ModelAliasEventRow,
+    ModelAliasRow,
+    ModelVersionRow,
+    RegisteredModelRow,
+)
+from driftloop.store._sql import insert_ignore, next_version, retry_on_conflict, upsert
+from driftloop.store._tracking_rows import (
+    EnvironmentRow,
+    ExperimentRow,
+    LatestMetricRow,
+    MetricRow,
+    ParamRow,
+    RunArtifactRow,
+    RunInputRow,
+    RunRow,
+    TagRow,
+)
 
-__all__ = ["Base", "MetadataStore", "UTCDateTime", "utcnow"]
+__all__ = [
+    "Base",
+    "DatasetRow",
+    "DatasetValidationRow",
+    "DatasetVersionRow",
+    "EnvironmentRow",
+    "ExperimentRow",
+    "FeatureEntityRow",
+    "FeatureViewRow",
+    "FeatureViewStateRow",
+    "LatestMetricRow",
+    "MetadataStore",
+    "MetricRow",
+    "ModelAliasEventRow",
+    "ModelAliasRow",
+    "ModelVersionRow",
+    "ParamRow",
+    "RegisteredModelRow",
+    "RunArtifactRow",
+    "RunInputRow",
+    "RunRow",
+    "TagRow",
+    "UTCDateTime",
+    "insert_ignore",
+    "next_version",
+    "retry_on_conflict",
+    "upsert",
+    "utcnow",
+]

@@ -7,18 +7,19 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from driftloop.errors import BackendUnavailableError
 from driftloop.store._engine import make_engine
+from driftloop.store._errors import translated
 from driftloop.store._migrate import migrate
 
 
 class MetadataStore:
     """SQLite or PostgreSQL behind one SQLAlchemy code path.
 
-    The constructor only stores the URL; :meth:`open` connects and migrates.
+    The constructor only stores the URL; :meth:`open` connects and migrates. Every
+    session translates a database that is unreachable, dropped or unreadable into
+    :class:`~driftloop.errors.BackendUnavailableError` (URL shown without password).
 
     Example::
 
@@ -47,13 +48,8 @@ class MetadataStore:
 
     def open(self) -> MetadataStore:
         try:
-            migrate(self.engine, self.display_url)
-        except OperationalError as exc:
-            self.dispose()
-            raise BackendUnavailableError(
-                f"cannot open the metadata store at {self.display_url}: {exc.orig}; "
-                "check DRIFTLOOP_DB_URL and that the database server is running"
-            ) from exc
+            with translated(self.display_url):
+                migrate(self.engine, self.display_url)
         except BaseException:
             self.dispose()  # a refused store keeps no pooled connections behind
             raise
@@ -62,13 +58,17 @@ class MetadataStore:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A write transaction: commits on success, rolls back on error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with (
+            translated(self.display_url),
+            Session(self.engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only session that takes no write lock on SQLite."""
-        with self.engine.connect() as conn:
+        with translated(self.display_url), self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="DEFERRED")
             with Session(bind=conn, expire_on_commit=False) as session:
                 yield session
@@ -76,7 +76,7 @@ class MetadataStore:
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         """A write transaction on a core connection, for bulk inserts."""
-        with self.engine.begin() as conn:
+        with translated(self.display_url), self.engine.begin() as conn:
             yield conn
 
     def dispose(self) -> None:

@@ -49,6 +49,8 @@ class RunRow(Base):
     user: Mapped[str] = mapped_column(String(128))
     start_time: Mapped[datetime] = mapped_column(UTCDateTime)
     end_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Last sign of life from the process running it; stale while running means killed.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     git_commit: Mapped[str | None] = mapped_column(String(64))
     git_dirty: Mapped[bool | None] = mapped_column(Boolean)
     entry_point: Mapped[str | None] = mapped_column(Text)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Float, String, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from driftloop.store._sql import insert_ignore, upsert
 from driftloop.store._tracking_rows import (
     EnvironmentRow,
     ExperimentRow,
@@ -47,13 +48,24 @@ def insert_metrics(conn: Connection, batch: Sequence[MetricTuple]) -> None:
     """Append values to the history and move the latest value per (run, key) forward."""
     # The history is the hot path (100,000s of rows): plain tuples straight to the
     # driver's executemany skip SQLAlchemy's per-row parameter processing (3x faster).
+    if conn.dialect.name == "sqlite":
+        batch = [_sqlite_value(item) for item in batch]
     conn.exec_driver_sql(_history_insert_sql(conn.dialect), list(batch))
     latest: dict[tuple[str, str], MetricTuple] = {}
     for item in batch:
         current = latest.get((item[0], item[1]))
         if current is None or (item[3], item[4]) >= (current[3], current[4]):
             latest[(item[0], item[1])] = item
-    stmt = _insert_for(conn.dialect.name)(LatestMetricRow)
+    # On SQLite the value goes to the driver untyped (a Float would coerce 'NaN' to NaN,
+    # which SQLite stores as NULL); PostgreSQL takes the float as it is.
+    value_type = String() if conn.dialect.name == "sqlite" else Float()
+    stmt = _insert_for(conn.dialect.name)(LatestMetricRow).values(
+        run_id=bindparam("run_id"),
+        key=bindparam("key"),
+        value=bindparam("raw_value", type_=value_type),
+        step=bindparam("step"),
+        timestamp_ms=bindparam("timestamp_ms"),
+    )
     table = LatestMetricRow.__table__
     newer = (stmt.excluded.step > table.c.step) | (
         (stmt.excluded.step == table.c.step) & (stmt.excluded.timestamp_ms >= table.c.timestamp_ms)
@@ -70,23 +82,23 @@ def insert_metrics(conn: Connection, batch: Sequence[MetricTuple]) -> None:
     conn.execute(
         stmt,
         [
-            {"run_id": r, "key": k, "value": v, "step": s, "timestamp_ms": t}
+            {"run_id": r, "key": k, "raw_value": v, "step": s, "timestamp_ms": t}
             for r, k, v, s, t in latest.values()
         ],
     )
 
 
-def insert_ignore(session: Session, row_type: type[Any], values: dict[str, Any]) -> None:
-    stmt = _insert_for(session.get_bind().dialect.name)(row_type).values(**values)
-    session.execute(stmt.on_conflict_do_nothing())
+# SQLite keeps +inf and -inf as REAL but turns a NaN into NULL; the text 'NaN' survives in
+# a REAL column (it is not numeric, so no affinity conversion), reads back through
+# float('NaN'), and compares above every number, as NaN does on PostgreSQL.
+_SQLITE_NAN = "NaN"
 
 
-def upsert(session: Session, row_type: type[Any], keys: list[str], values: list[dict[str, Any]]):  # type: ignore[no-untyped-def]
-    if not values:
-        return
-    stmt = _insert_for(session.get_bind().dialect.name)(row_type)
-    updates = {c: stmt.excluded[c] for c in values[0] if c not in keys}
-    session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), values)
+def _sqlite_value(item: MetricTuple) -> Any:
+    value = item[2]
+    if value != value:  # NaN is the one float unequal to itself
+        return (item[0], item[1], _SQLITE_NAN, item[3], item[4])
+    return item
 
 
 def to_experiment(row: ExperimentRow) -> Experiment:

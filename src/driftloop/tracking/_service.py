@@ -26,6 +26,7 @@ from driftloop.store._tracking_rows import (
 from driftloop.tracking import _rows
 from driftloop.tracking._compare import RunComparison, compare_runs
 from driftloop.tracking._environment import capture_environment, environment_digest
+from driftloop.tracking._heartbeat import Clock, Heartbeat
 from driftloop.tracking._models import Experiment, Metric, Run, RunStatus
 from driftloop.tracking._writer import MetricTuple, MetricWriter
 
@@ -69,11 +70,29 @@ class TrackingService:
         user: str,
         *,
         writer: MetricWriter | None = None,
+        heartbeat: Heartbeat | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self.store = store
         self.blobs = blobs
         self.user = user
         self.writer = writer if writer is not None else open_metric_writer(store)
+        # clock: injectable so tests can age heartbeats without sleeping
+        self.clock = clock
+        self.heartbeat = heartbeat if heartbeat is not None else Heartbeat(store, clock)
+        # what close() closes: only what this service made itself
+        self._owned = [
+            o for o, given in ((self.writer, writer), (self.heartbeat, heartbeat)) if given is None
+        ]
+
+    def close(self) -> None:
+        """Close the writer and heartbeat this service made (shared ones stay open)."""
+        for owned in self._owned:
+            owned.close()
+
+    def sweep_stale_runs(self) -> None:
+        """Mark runs whose process stopped beating as killed (see ``_heartbeat``)."""
+        self.heartbeat.sweep(self.clock())
 
     # experiments -----------------------------------------------------------------
 
@@ -132,6 +151,7 @@ class TrackingService:
                     parent_run_id=parent_run_id,
                     user=self.user,
                     start_time=utcnow(),
+                    heartbeat_at=self.clock(),
                     git_commit=code.commit,
                     git_dirty=code.dirty,
                     entry_point=environment["entry_point"],
@@ -142,6 +162,7 @@ class TrackingService:
             if tags:
                 session.flush()
                 _rows.upsert(session, TagRow, ["run_id", "key"], self._tag_rows(run_id, tags))
+        self.heartbeat.add(run_id)
         return run_id
 
     def resume_run(self, run_id: str) -> Run:
@@ -150,12 +171,14 @@ class TrackingService:
             session.execute(
                 update(RunRow)
                 .where(RunRow.id == run_id)
-                .values(status=RunStatus.RUNNING.value, end_time=None)
+                .values(status=RunStatus.RUNNING.value, end_time=None, heartbeat_at=self.clock())
             )
+        self.heartbeat.add(run_id)
         return run
 
     def end_run(self, run_id: str, status: RunStatus = RunStatus.FINISHED) -> None:
         """Flush buffered values, then record the final status: durable once this returns."""
+        self.heartbeat.discard(run_id)
         self.writer.flush()
         with self.store.session() as session:
             session.execute(
@@ -170,6 +193,7 @@ class TrackingService:
 
     def get_run(self, run_id: str) -> Run:
         self.writer.flush()
+        self.sweep_stale_runs()
         with self.store.read() as session:
             runs = _rows.load_runs(session, [run_id])
         if not runs:
@@ -178,6 +202,7 @@ class TrackingService:
 
     def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
         self.writer.flush()
+        self.sweep_stale_runs()
         with self.store.read() as session:
             runs = _rows.load_runs(session, run_ids)
         missing = set(run_ids) - {r.id for r in runs}
@@ -314,6 +339,7 @@ class TrackingService:
         The filter is translated into SQL (see ``driftloop.tracking._filter``); values
         still buffered in the writer are stored first, so the result includes them.
         """
+        self.sweep_stale_runs()
         from driftloop.tracking._search import search_runs
 
         self.writer.flush()

@@ -10,8 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import driftloop.store._base
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -31,7 +29,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("name", sa.String(length=256), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("created_at", driftloop.store._base.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_experiments")),
         sa.UniqueConstraint("name", name=op.f("uq_experiments_name")),
     )
@@ -43,8 +41,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("parent_run_id", sa.String(length=32), nullable=True),
         sa.Column("user", sa.String(length=128), nullable=False),
-        sa.Column("start_time", driftloop.store._base.UTCDateTime(), nullable=False),
-        sa.Column("end_time", driftloop.store._base.UTCDateTime(), nullable=True),
+        sa.Column("start_time", sa.DateTime(), nullable=False),
+        sa.Column("end_time", sa.DateTime(), nullable=True),
         sa.Column("git_commit", sa.String(length=64), nullable=True),
         sa.Column("git_dirty", sa.Boolean(), nullable=True),
         sa.Column("entry_point", sa.Text(), nullable=True),

@@ -9,8 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import driftloop.store._base
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -25,8 +23,8 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.String(length=128), nullable=False),
-        sa.Column("created_at", driftloop.store._base.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", driftloop.store._base.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_registered_models")),
         sa.UniqueConstraint("name", name=op.f("uq_registered_models_name")),
     )
@@ -39,7 +37,7 @@ def upgrade() -> None:
         sa.Column("from_version", sa.Integer(), nullable=True),
         sa.Column("to_version", sa.Integer(), nullable=True),
         sa.Column("user", sa.String(length=128), nullable=False),
-        sa.Column("at", driftloop.store._base.UTCDateTime(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["model_id"],
             ["registered_models.id"],
@@ -58,7 +56,7 @@ def upgrade() -> None:
         sa.Column("alias", sa.String(length=128), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("updated_by", sa.String(length=128), nullable=False),
-        sa.Column("updated_at", driftloop.store._base.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["model_id"],
             ["registered_models.id"],
@@ -82,8 +80,8 @@ def upgrade() -> None:
         sa.Column("signature", sa.JSON(), nullable=True),
         sa.Column("requirements", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.String(length=128), nullable=False),
-        sa.Column("created_at", driftloop.store._base.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", driftloop.store._base.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["model_id"],
             ["registered_models.id"],

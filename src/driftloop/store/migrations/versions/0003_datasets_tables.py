@@ -9,8 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import driftloop.store._base
-
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -22,7 +20,7 @@ def upgrade() -> None:
         "datasets",
         sa.Column("name", sa.String(length=256), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("created_at", driftloop.store._base.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_datasets")),
     )
     op.create_table(
@@ -41,7 +39,7 @@ def upgrade() -> None:
         sa.Column("parent_version", sa.Integer(), nullable=True),
         sa.Column("created_by", sa.String(length=128), nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=True),
-        sa.Column("created_at", driftloop.store._base.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["name"], ["datasets.name"], name=op.f("fk_dataset_versions_name_datasets")
         ),
@@ -59,7 +57,7 @@ def upgrade() -> None:
         sa.Column("results", sa.JSON(), nullable=False),
         sa.Column("run_id", sa.String(length=32), nullable=True),
         sa.Column("created_by", sa.String(length=128), nullable=False),
-        sa.Column("created_at", driftloop.store._base.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["version_id"],
             ["dataset_versions.id"],

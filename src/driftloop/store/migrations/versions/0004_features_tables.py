@@ -9,8 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import driftloop.store._base
-
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -22,7 +20,7 @@ def upgrade() -> None:
         "feature_entities",
         sa.Column("name", sa.String(length=256), nullable=False),
         sa.Column("join_keys", sa.JSON(), nullable=False),
-        sa.Column("updated_at", driftloop.store._base.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_feature_entities")),
     )
     op.create_table(
@@ -31,7 +29,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("digest", sa.String(length=80), nullable=False),
         sa.Column("spec", sa.JSON(), nullable=False),
-        sa.Column("created_at", driftloop.store._base.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("created_by", sa.String(length=128), nullable=False),
         sa.PrimaryKeyConstraint("name", "version", name=op.f("pk_feature_views")),
     )
@@ -39,9 +37,9 @@ def upgrade() -> None:
         "feature_view_state",
         sa.Column("name", sa.String(length=256), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("last_materialized_at", driftloop.store._base.UTCDateTime(), nullable=True),
-        sa.Column("materialized_until", driftloop.store._base.UTCDateTime(), nullable=True),
-        sa.Column("source_watermark", driftloop.store._base.UTCDateTime(), nullable=True),
+        sa.Column("last_materialized_at", sa.DateTime(), nullable=True),
+        sa.Column("materialized_until", sa.DateTime(), nullable=True),
+        sa.Column("source_watermark", sa.DateTime(), nullable=True),
         sa.Column("rows_written", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_feature_view_state")),
     )
