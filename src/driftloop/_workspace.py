@@ -29,6 +29,7 @@ from driftloop.tracking._service import TrackingService, open_metric_writer
 from driftloop.tracking._writer import MetricWriter
 
 if TYPE_CHECKING:
+    from driftloop.data._background import ProfileWorker
     from driftloop.data._service import DatasetService
     from driftloop.features._offline import DatasetResolver
     from driftloop.features._protocols import OnlineStore
@@ -100,6 +101,14 @@ class WorkspaceResources:
         from driftloop.features._service import ViewDefinitionCache
 
         return self._lazy("view_definitions", ViewDefinitionCache, None)
+
+    @property
+    def profile_worker(self) -> ProfileWorker:
+        """The thread computing dataset profiles after a log; closing abandons its job."""
+        from driftloop.data._background import ProfileWorker
+        from driftloop.data._profile import connect
+
+        return self._lazy("profile_worker", lambda: ProfileWorker(connect), ProfileWorker.close)
 
     def dataset_resolver(self, datasets: DatasetService) -> DatasetResolver:
         from driftloop.features._offline import cached_dataset_resolver
@@ -199,7 +208,13 @@ class Workspace:
         from driftloop.data._service import DatasetService
 
         r = self._resources
-        return DatasetService(r.store, r.blobs, self._user, self.settings.state_dir / "cache")
+        return DatasetService(
+            r.store,
+            r.blobs,
+            self._user,
+            self.settings.state_dir / "cache",
+            profiler=r.profile_worker,
+        )
 
     @cached_property
     def registry(self) -> RegistryService:

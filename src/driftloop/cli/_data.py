@@ -59,14 +59,23 @@ def log(
     path: str = typer.Argument(..., help="Parquet or CSV: a file, a folder or a glob."),
     description: str | None = typer.Option(None, "--description", "-d"),
     profile: bool = typer.Option(
-        True, "--profile/--no-profile", help="Profile now or on first use."
+        True,
+        "--profile/--no-profile",
+        help="Start the profile in the background now, or leave it to the first use.",
+    ),
+    delimiter: str | None = typer.Option(
+        None, "--delimiter", help="CSV field delimiter (default: sniffed from the file)."
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Log files as a new version of NAME (the same content returns its existing version)."""
+    """Log files as a new version of NAME (the same content returns its existing version).
+
+    The files are checked before the version is registered; the profile is computed
+    after (`data profile` computes it if it is still pending).
+    """
     from driftloop.data._fluent import log_dataset
 
-    version = log_dataset(name, path, description=description, profile=profile)
+    version = log_dataset(name, path, description=description, profile=profile, delimiter=delimiter)
     emit(
         version,
         as_json,
@@ -74,8 +83,12 @@ def log(
             f"Logged {escape(version.ref)}: {version.num_rows:,} rows, "
             f"{len(version.schema)} columns, "
             f"{version.num_bytes:,} bytes ({version.digest[:19]})"
+            + (f"; {_PENDING}" if version.profile_pending else "")
         ),
     )
+
+
+_PENDING = "profile pending (computed on first use; `driftloop data profile` computes it now)"
 
 
 @app.command("list")
@@ -113,6 +126,7 @@ def show(
     def render() -> None:
         table(version.ref, _VERSION_COLUMNS, _version_rows([version]))
         console.print(f"source: {escape(version.source or '(in-memory data)')}")
+        console.print(f"profile: {_PENDING if version.profile_pending else 'stored'}")
         table("schema", ["column", "type"], list(version.schema.items()))
         table(
             "validations",

@@ -20,7 +20,8 @@ class DatasetVersion:
     """One immutable version of a named dataset, stored as Parquet in the artifact store.
 
     ``digest`` identifies the content: logging the same bytes again returns this version.
-    ``schema`` maps each column to its Arrow type string.
+    ``schema`` maps each column to its Arrow type string. ``profile_pending`` is true
+    while the profile is still being computed (in the background, or on first use).
     """
 
     name: str
@@ -34,6 +35,7 @@ class DatasetVersion:
     created_by: str
     run_id: str | None
     created_at: datetime
+    profile_pending: bool = False
 
     @property
     def ref(self) -> str:
