@@ -53,6 +53,7 @@ def stage(data: Any, workdir: Path, *, delimiter: str | None = None) -> StagedDa
             f"{type(data).__name__}"
         )
     table = _to_arrow(data)
+    _check_unique_names(None, table.column_names)
     if table.num_columns == 0:
         raise InvalidInputError("the data has no columns; a dataset needs at least one column")
     path = workdir / "part-0.parquet"
@@ -190,8 +191,9 @@ def _check_unique_names(path: Path | None, names: list[str]) -> None:
     """Refuse duplicate column names: readers cannot unify them (DuckDB folds case too)."""
     seen: dict[str, str] = {}
     for name in names:
-        other = seen.setdefault(name.lower(), name)
-        if other is not name:
+        other = seen.get(name.lower())
+        seen.setdefault(name.lower(), name)
+        if other is not None:
             where = f"{path}: " if path is not None else ""
             raise InvalidInputError(
                 f"{where}duplicate column names {other!r} and {name!r} (names must differ, "
