@@ -8,6 +8,7 @@ interrupted, nothing is written, and the profile is computed on first use instea
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -69,10 +70,9 @@ class ProfileWorker:
             self._closed = True
             thread, con = self._thread, self._con
         if con is not None:
-            try:
+            # The connection may be closing already; an interrupt is then moot.
+            with contextlib.suppress(Exception):
                 con.interrupt()
-            except Exception:  # noqa: BLE001 - the connection may be closing already
-                pass
         self._queue.put(None)
         if thread is not None:
             thread.join(timeout)
@@ -99,7 +99,7 @@ class ProfileWorker:
             self._con = con
         try:
             run(con)
-        except Exception:  # noqa: BLE001
+        except Exception:
             # The version stays without a profile; the first use computes it and reports
             # whatever went wrong to a caller who can act on it.
             pass
