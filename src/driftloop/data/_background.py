@@ -8,6 +8,7 @@ interrupted, nothing is written, and the profile is computed on first use instea
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import queue
 import threading
@@ -49,6 +50,9 @@ class ProfileWorker:
                     target=self._loop, name="driftloop-profile", daemon=True
                 )
                 self._thread.start()
+                # A DuckDB scan still running while the interpreter finalizes aborts the
+                # process: interrupt it at exit (atexit runs before that, after main).
+                atexit.register(self.close)
         self._queue.put(version_id)
 
     def wait(self, version_id: int, timeout: float | None = None) -> bool:
@@ -69,6 +73,7 @@ class ProfileWorker:
         with self._lock:
             self._closed = True
             thread, con = self._thread, self._con
+        atexit.unregister(self.close)
         if con is not None:
             # The connection may be closing already; an interrupt is then moot.
             with contextlib.suppress(Exception):
