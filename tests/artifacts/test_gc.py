@@ -130,30 +130,28 @@ print("logged")
 
 
 def test_sigkill_during_log_leaves_temp_files_that_the_next_write_reclaims(
-    sqlite_workspace: dl.Workspace, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     big = tmp_path / "big.parquet"
     rng = np.random.default_rng(0)
     pq.write_table(
         pa.table({"x": rng.random(12_000_000)}), big, compression="none", row_group_size=1 << 20
     )
-    temp = Path(sqlite_workspace.settings.artifact_url.removeprefix("file://")) / "tmp"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    leftovers: list[Path] = []
-    for _ in range(20):  # the copy is short: try until the kill lands inside it
-        child = subprocess.Popen(
-            [sys.executable, "-c", _LOGGER, str(sqlite_workspace.root), str(big)], env=env
-        )
+    for attempt in range(20):  # the copy is short: try until the kill lands inside it
+        root = tmp_path / f"ws{attempt}"  # fresh each time: a finished log dedups the next
+        dl.init_workspace(root).close()
+        temp = root / ".driftloop" / "artifacts" / "tmp"
+        child = subprocess.Popen([sys.executable, "-c", _LOGGER, str(root), str(big)], env=env)
         while child.poll() is None and not (temp.is_dir() and any(temp.iterdir())):
             time.sleep(0.001)
         child.send_signal(signal.SIGKILL)
         child.wait()
-        leftovers = list(temp.iterdir()) if temp.is_dir() else []
-        if leftovers:
+        if temp.is_dir() and any(temp.iterdir()):
             break
-        GarbageCollector(sqlite_workspace.store, sqlite_workspace.blobs).collect(grace=_NOW)
-    assert leftovers, "the kill never landed during the copy"
-    ws = dl.Workspace(sqlite_workspace.root)  # a new process's store: reclaims on its write
+    else:
+        raise AssertionError("the kill never landed during the copy")
+    ws = dl.Workspace(root)  # a new process's store: it reclaims on its first write
     try:
         ws.datasets.log("big", big, profile=False)
         assert list(temp.iterdir()) == []
