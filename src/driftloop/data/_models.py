@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +35,8 @@ class DatasetVersion:
     created_by: str
     run_id: str | None
     created_at: datetime
-    profile_pending: bool = False
+    # Not part of equality: the same version is pending, then not, as its profile lands.
+    profile_pending: bool = field(default=False, compare=False)
 
     @property
     def ref(self) -> str:
