@@ -31,6 +31,7 @@ from driftloop.tracking._writer import MetricWriter
 
 if TYPE_CHECKING:
     from driftloop._duckdb import DuckDB
+    from driftloop.data._background import ProfileWorker
     from driftloop.data._service import DatasetService
     from driftloop.features._offline import DatasetResolver
     from driftloop.features._protocols import OnlineStore
@@ -114,6 +115,15 @@ class WorkspaceResources:
         from driftloop.features._service import ViewDefinitionCache
 
         return self._lazy("view_definitions", ViewDefinitionCache, None)
+
+    @property
+    def profile_worker(self) -> ProfileWorker:
+        """The thread computing dataset profiles after a log; closing abandons its job."""
+        from driftloop.data._background import ProfileWorker
+
+        # DuckDB first: closing goes newest first, so the worker stops before the database.
+        duck = self.duck
+        return self._lazy("profile_worker", lambda: ProfileWorker(duck.cursor), ProfileWorker.close)
 
     def dataset_resolver(self, datasets: DatasetService) -> DatasetResolver:
         from driftloop.features._offline import cached_dataset_resolver
@@ -221,7 +231,12 @@ class Workspace:
 
         r = self._resources
         return DatasetService(
-            r.store, r.blobs, self._user, self.settings.state_dir / "cache", duck=r.duck
+            r.store,
+            r.blobs,
+            self._user,
+            self.settings.state_dir / "cache",
+            duck=r.duck,
+            profiler=r.profile_worker,
         )
 
     @cached_property

@@ -99,3 +99,94 @@ def test_header_only_csv_is_logged_with_a_warning(
     with pytest.warns(DataQualityWarning, match="no rows"):
         version = dl.log_dataset("x", header)
     assert version.num_rows == 0 and list(version.schema) == ["a", "b"]
+
+
+def _damaged_copy(tmp_path: Path, offset: int) -> Path:
+    """A real Parquet file whose bytes at ``offset`` (a page header) were overwritten."""
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.table({"x": list(range(50_000)), "y": [0.5] * 50_000}), good)
+    data = bytearray(good.read_bytes())
+    data[offset : offset + 64] = bytes(range(64))
+    bad = tmp_path / "damaged.parquet"
+    bad.write_bytes(bytes(data))
+    return bad
+
+
+@pytest.mark.parametrize("profile", [True, False])
+def test_parquet_with_damaged_pages_is_refused_even_without_a_profile(
+    workspace: dl.Workspace, tmp_path: Path, profile: bool
+) -> None:
+    bad = _damaged_copy(tmp_path, 4)
+    assert pq.read_metadata(bad).num_rows == 50_000  # the footer alone looks fine
+    with pytest.raises(InvalidInputError, match=r"damaged\.parquet: not a readable Parquet file"):
+        dl.log_dataset("bad", bad, profile=profile)
+    _nothing_registered("bad")
+
+
+def test_truncated_parquet_is_refused(workspace: dl.Workspace, tmp_path: Path) -> None:
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.table({"x": list(range(10_000))}), good)
+    data = good.read_bytes()
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(data[:200] + data[-(pq.read_metadata(good).serialized_size + 8) :])
+    with pytest.raises(InvalidInputError, match=r"cut\.parquet: not a readable Parquet file"):
+        dl.log_dataset("cut", cut, profile=False)
+    _nothing_registered("cut")
+
+
+@pytest.mark.parametrize("names", [["a", "a"], ["a", "A"]])
+def test_parquet_with_duplicate_column_names_is_refused(
+    workspace: dl.Workspace, tmp_path: Path, names: list[str]
+) -> None:
+    path = tmp_path / "dup.parquet"
+    table = pa.table([pa.array([1, 2]), pa.array([3, 4])], names=names)
+    pq.write_table(table, path)
+    with pytest.raises(InvalidInputError, match=r"dup\.parquet: duplicate column names 'a'"):
+        dl.log_dataset("bad", path, profile=False)
+    with pytest.raises(InvalidInputError, match="duplicate column names"):
+        dl.log_dataset("bad", table)
+    _nothing_registered("bad")
+
+
+def test_csv_with_a_duplicate_header_is_refused(workspace: dl.Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "dup.csv"
+    path.write_text("a,a,b\n1,2,3\n")
+    with pytest.raises(InvalidInputError, match=r"dup\.csv: duplicate column names 'a' and 'a'"):
+        dl.log_dataset("bad", path)
+    _nothing_registered("bad")
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_csv_delimiter_is_sniffed(workspace: dl.Workspace, tmp_path: Path, delimiter: str) -> None:
+    path = tmp_path / "data.csv"
+    rows = [["a", "b", "c"], *([str(i), f"{i}.5", f"x{i}"] for i in range(30))]
+    path.write_text("".join(delimiter.join(r) + "\n" for r in rows))
+    version = dl.log_dataset("d", path)
+    assert list(version.schema) == ["a", "b", "c"]
+    frame = dl.get_dataset(version.ref).to_pandas()
+    assert frame["a"].tolist() == list(range(30)) and frame["c"].iloc[2] == "x2"
+
+
+def test_csv_that_reads_as_one_joined_column_is_refused_with_a_hint(
+    workspace: dl.Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "odd.csv"
+    # Rows disagree on the ';' count, so no delimiter is sniffed: refused, not misread.
+    path.write_text("a;b;c\n1;2;3\n4;5\n")
+    with pytest.raises(InvalidInputError, match=r"odd\.csv: read as one column named 'a;b;c'.*"):
+        dl.log_dataset("d", path)
+    with pytest.raises(InvalidInputError, match="--delimiter"):
+        dl.log_dataset("d", path)
+    _nothing_registered("d")
+
+
+def test_csv_explicit_delimiter(workspace: dl.Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "semi.csv"
+    path.write_text("a;b\n1,5;2\n3,5;4\n")  # decimal commas: a sniffer could pick ','
+    version = dl.log_dataset("d", path, delimiter=";")
+    assert list(version.schema) == ["a", "b"]
+    assert dl.get_dataset(version.ref).to_pandas()["a"].tolist() == ["1,5", "3,5"]
+    with pytest.raises(InvalidInputError, match="delimiter ';;' is not valid"):
+        dl.log_dataset("d", path, delimiter=";;")
+    with pytest.raises(InvalidInputError, match="applies to CSV files only"):
+        dl.log_dataset("d", pd.DataFrame({"a": [1]}), delimiter=";")

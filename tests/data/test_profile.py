@@ -71,3 +71,48 @@ def test_small_integer_range_gets_one_bin_per_value(tmp_path: Path) -> None:
     column = compute_profile([path])["columns"]["day"]
     assert column["histogram"]["counts"] == [3] * 31
     assert (column["min"], column["max"], column["mean"]) == (1, 31, 16)
+
+
+def test_html_report_overview_flags_what_to_look_at(
+    sqlite_workspace: dl.Workspace, tmp_path: Path
+) -> None:
+    from driftloop.data._report import findings
+
+    rng = np.random.default_rng(3)
+    n = 1000
+    frame = pd.DataFrame(
+        {
+            "const": np.full(n, 7),
+            "label": ["same"] * n,
+            "empty": pd.Series([None] * n, dtype="float64"),
+            "sparse": np.where(np.arange(n) % 2 == 0, np.nan, 1.0 * np.arange(n)),
+            "user_id": [f"u{i}" for i in range(n)],
+            "income": rng.lognormal(0, 1, n),
+            "fine": rng.normal(0, 1, n),
+        }
+    )
+    version = dl.log_dataset("odd", frame)
+    profile = sqlite_workspace.datasets.profile(version)
+    flagged = {(f.column, f.label) for f in findings(profile)}
+    assert flagged == {
+        ("const", "constant"),
+        ("label", "constant"),
+        ("empty", "all null"),
+        ("sparse", "many nulls"),
+        ("user_id", "high cardinality"),
+        ("income", "strong skew"),
+    }
+    page = render_profile_html(version.ref, profile)
+    # The overview comes first, then the per-column details.
+    assert page.index("Look at these first (6)") < page.index("Overview") < page.index("<h3>const")
+    assert "one value (7) in 1,000 rows" in page and "a single value <b>same</b>" in page
+    # No empty plot for a constant or all-null column: only the 4 others get one.
+    assert page.count("data:image/png;base64,") == 4
+    assert "every row is null" in page
+
+
+def test_html_report_says_when_nothing_stands_out(sqlite_workspace: dl.Workspace) -> None:
+    rng = np.random.default_rng(4)
+    version = dl.log_dataset("fine", pd.DataFrame({"x": rng.normal(0, 1, 500)}))
+    page = render_profile_html(version.ref, sqlite_workspace.datasets.profile(version))
+    assert "Look at these first (0)" in page and "Nothing stands out" in page

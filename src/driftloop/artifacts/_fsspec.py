@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
+import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
@@ -46,6 +50,13 @@ def _storage_edge(method: _F) -> _F:
     return cast(_F, wrapper)
 
 
+# A temp file older than this is a crashed writer's: no single copy takes a day.
+STALE_TEMP_SECONDS = 24 * 3600
+# How often one store looks for stale temp files (on a write, never on a read).
+_RECLAIM_EVERY_SECONDS = 600.0
+_HOST = "".join(c if c.isalnum() else "-" for c in socket.gethostname())[:32] or "host"
+
+
 class FsspecBlobStore:
     """Blobs at ``<url>/blobs/<2 hex>/<hex>``, written to ``<url>/tmp/`` then moved.
 
@@ -58,6 +69,7 @@ class FsspecBlobStore:
         self._storage_options = storage_options
         self._fs: Any = None
         self._root = ""
+        self._reclaimed_at: float | None = None
 
     @property
     def fs(self) -> Any:
@@ -71,8 +83,64 @@ class FsspecBlobStore:
         return f"{self._root}/blobs/{hex_[:2]}/{hex_}"
 
     def _tmp_path(self) -> str:
+        # The writer's host and pid are in the name, so a later writer can tell a crashed
+        # writer's leftover (its process is gone) from a copy still in progress.
         _ = self.fs
-        return f"{self._root}/tmp/{uuid.uuid4().hex}"
+        self._reclaim_due()
+        return f"{self._root}/tmp/{_HOST}.{os.getpid()}.{uuid.uuid4().hex}"
+
+    def _reclaim_due(self) -> None:
+        now = time.monotonic()
+        if self._reclaimed_at is None or now - self._reclaimed_at > _RECLAIM_EVERY_SECONDS:
+            self._reclaimed_at = now
+            self.reclaim_temp()
+
+    def reclaim_temp(self, *, dry_run: bool = False) -> list[tuple[str, int]]:
+        """Remove temp files left by crashed writers; return their names and sizes.
+
+        A temp file is stale when the process that wrote it (same host) is gone, or when
+        it is older than ``STALE_TEMP_SECONDS`` (other hosts, older name formats).
+        """
+        _ = self.fs
+        try:
+            entries = self.fs.ls(f"{self._root}/tmp", detail=True)
+        except (FileNotFoundError, OSError):
+            return []
+        stale = [
+            (str(e["name"]), int(e.get("size") or 0))
+            for e in entries
+            if e.get("type") == "file" and _is_stale(str(e["name"]), _mtime(e))
+        ]
+        if not dry_run:
+            for name, _ in stale:
+                self._discard(name)
+        return stale
+
+    def list_blobs(self) -> Iterator[tuple[str, int, datetime | None]]:
+        """Every stored blob as (digest, size, last modified), in no particular order."""
+        _ = self.fs
+        try:
+            found = self.fs.find(f"{self._root}/blobs", detail=True)
+        except (FileNotFoundError, OSError):
+            return
+        for path, entry in found.items():
+            name = str(path).rsplit("/", 1)[-1]
+            if len(name) == 64 and all(c in "0123456789abcdef" for c in name):
+                yield f"blake3:{name}", int(entry.get("size") or 0), _mtime(entry)
+
+    def blob_modified(self, digest: str) -> datetime | None:
+        """When the blob was last written or re-put (None if it is gone)."""
+        try:
+            return _mtime(self.fs.info(self._blob_path(digest)))
+        except (FileNotFoundError, OSError):
+            return None
+
+    def _touch(self, digest: str) -> None:
+        # Putting known content refreshes the blob's time: `gc` spares blobs younger
+        # than its grace period, so a writer about to reference this blob keeps it.
+        if self._is_local:
+            with contextlib.suppress(OSError):  # gone meanwhile: the writer re-puts it
+                os.utime(self._blob_path(digest))
 
     @_storage_edge
     def exists(self, digest: str) -> bool:
@@ -94,6 +162,7 @@ class FsspecBlobStore:
         before = path.stat()
         digest = hash_file(path)
         if self.exists(digest):
+            self._touch(digest)
             return Blob(digest, before.st_size)
         tmp = self._tmp_path()
         self.fs.makedirs(tmp.rsplit("/", 1)[0], exist_ok=True)
@@ -130,6 +199,8 @@ class FsspecBlobStore:
             with self._fs_errors():
                 if not self.fs.exists(self._blob_path(digest)):
                     self._publish(tmp, digest)
+                else:
+                    self._touch(digest)
         finally:
             self._discard(tmp)
         return Blob(digest, size)
@@ -258,3 +329,34 @@ class FsspecBlobStore:
 
     def _missing(self, digest: str) -> NotFoundError:
         return NotFoundError(f"blob {digest} is not in the artifact store at {self.url}")
+
+
+def _mtime(entry: dict[str, Any]) -> datetime | None:
+    value = entry.get("mtime", entry.get("LastModified", entry.get("last_modified")))
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return None
+
+
+def _is_stale(path: str, modified: datetime | None) -> bool:
+    if modified is not None and (datetime.now(UTC) - modified).total_seconds() > STALE_TEMP_SECONDS:
+        return True
+    host, _, rest = path.rsplit("/", 1)[-1].partition(".")
+    pid = rest.partition(".")[0]
+    if host != _HOST or not pid.isdigit():
+        return False  # another machine's writer, or an old name: only age tells
+    return not _process_alive(int(pid))
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True

@@ -24,6 +24,7 @@ app.add_typer(_data.app, name="data")
 app.add_typer(_features.app, name="features")
 app.add_typer(_runs.app, name="runs")
 app.add_typer(_models.app, name="models")
+app.command("gc")(_data.gc)
 
 _state = {"debug": bool(os.environ.get("DRIFTLOOP_DEBUG"))}
 

@@ -1,4 +1,7 @@
-"""`driftloop data log | list | versions | show | profile | diff | validate | suggest-suite`."""
+"""`driftloop data log | list | versions | show | profile | diff | validate | suggest-suite`.
+
+Also `driftloop gc` (registered at the top level by ``cli/_app.py``).
+"""
 
 from __future__ import annotations
 
@@ -59,14 +62,23 @@ def log(
     path: str = typer.Argument(..., help="Parquet or CSV: a file, a folder or a glob."),
     description: str | None = typer.Option(None, "--description", "-d"),
     profile: bool = typer.Option(
-        True, "--profile/--no-profile", help="Profile now or on first use."
+        True,
+        "--profile/--no-profile",
+        help="Start the profile in the background now, or leave it to the first use.",
+    ),
+    delimiter: str | None = typer.Option(
+        None, "--delimiter", help="CSV field delimiter (default: sniffed from the file)."
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Log files as a new version of NAME (the same content returns its existing version)."""
+    """Log files as a new version of NAME (the same content returns its existing version).
+
+    The files are checked before the version is registered; the profile is computed
+    after (`data profile` computes it if it is still pending).
+    """
     from driftloop.data._fluent import log_dataset
 
-    version = log_dataset(name, path, description=description, profile=profile)
+    version = log_dataset(name, path, description=description, profile=profile, delimiter=delimiter)
     emit(
         version,
         as_json,
@@ -74,8 +86,12 @@ def log(
             f"Logged {escape(version.ref)}: {version.num_rows:,} rows, "
             f"{len(version.schema)} columns, "
             f"{version.num_bytes:,} bytes ({version.digest[:19]})"
+            + (f"; {_PENDING}" if version.profile_pending else "")
         ),
     )
+
+
+_PENDING = "profile pending (computed on first use; `driftloop data profile` computes it now)"
 
 
 @app.command("list")
@@ -113,6 +129,7 @@ def show(
     def render() -> None:
         table(version.ref, _VERSION_COLUMNS, _version_rows([version]))
         console.print(f"source: {escape(version.source or '(in-memory data)')}")
+        console.print(f"profile: {_PENDING if version.profile_pending else 'stored'}")
         table("schema", ["column", "type"], list(version.schema.items()))
         table(
             "validations",
@@ -269,3 +286,49 @@ def suggest_suite(
         typer.echo(suite.to_yaml(), nl=False)
     else:
         console.print(f"Wrote {len(suite.expectations)} expectations to {escape(str(out))}")
+
+
+def gc(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="List what would be removed and the bytes; remove nothing."
+    ),
+    grace_minutes: float = typer.Option(
+        60.0,
+        "--grace-minutes",
+        help="Never remove a blob written less than this long ago (writers put blobs "
+        "before their rows).",
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Remove blobs no dataset, run artifact or model references, and stale temp files."""
+    from datetime import timedelta
+
+    from driftloop._workspace import get_workspace
+    from driftloop.artifacts._gc import GarbageCollector
+
+    ws = get_workspace()
+    report = GarbageCollector(ws.store, ws.blobs).collect(
+        dry_run=dry_run, grace=timedelta(minutes=grace_minutes)
+    )
+
+    def render() -> None:
+        verb = "Would remove" if report.dry_run else "Removed"
+        for item in report.removed:
+            console.print(f"  {item.kind} {escape(item.name)} ({item.size:,} bytes)")
+        console.print(
+            f"{verb} {len(report.removed)} unreferenced file(s), {report.removed_bytes:,} bytes; "
+            f"kept {report.kept_referenced} referenced blob(s) and {report.kept_recent} "
+            f"unreferenced blob(s) younger than {grace_minutes:g} minutes"
+        )
+
+    emit(
+        {
+            "dry_run": report.dry_run,
+            "removed": [to_jsonable(item) for item in report.removed],
+            "removed_bytes": report.removed_bytes,
+            "kept_referenced": report.kept_referenced,
+            "kept_recent": report.kept_recent,
+        },
+        as_json,
+        render,
+    )

@@ -34,13 +34,16 @@ def log_dataset(
     source: str | None = None,
     description: str | None = None,
     profile: bool = True,
+    delimiter: str | None = None,
 ) -> DatasetVersion:
     """Store ``data`` as a version of dataset ``name`` (same content: the existing version).
 
     ``data`` is a pandas or Polars DataFrame, a pyarrow Table, or the path of Parquet or
     CSV files (a file, a folder or a glob). If a run is active, the version is recorded
-    as its input. The profile is computed now, in one DuckDB scan; ``profile=False``
-    defers it to the first use (for a fast log of very large data).
+    as its input. Every file is checked before anything is registered; the profile (one
+    DuckDB scan) then follows in the background, or with ``profile=False`` on first use;
+    ``version.profile_pending`` says it is not stored yet. CSV files are read with
+    ``delimiter`` if given, else with the one sniffed from the file's start.
 
     Raises:
         InvalidInputError: the data or a file cannot be read or stored as Parquet
@@ -53,7 +56,13 @@ def log_dataset(
     """
     run_id = _active_run_id()
     version = _service().log(
-        name, data, source=source, description=description, run_id=run_id, profile=profile
+        name,
+        data,
+        source=source,
+        description=description,
+        run_id=run_id,
+        profile=profile,
+        delimiter=delimiter,
     )
     if run_id is not None:
         log_input(version)

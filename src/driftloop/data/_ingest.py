@@ -8,7 +8,9 @@ reported with the file's name.
 
 from __future__ import annotations
 
+import csv
 import glob
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,9 @@ import pyarrow.parquet as pq
 from driftloop.errors import InvalidInputError
 
 _GLOB_CHARS = set("*?[")
+_DELIMITERS = (",", ";", "\t", "|")
+_SNIFF_BYTES = 64 * 1024
+_SNIFF_ROWS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +36,24 @@ class StagedData:
     source: str | None
 
 
-def stage(data: Any, workdir: Path) -> StagedData:
-    """Check ``data`` and return Parquet files holding it (written under ``workdir`` if needed)."""
+def stage(data: Any, workdir: Path, *, delimiter: str | None = None) -> StagedData:
+    """Check ``data`` and return Parquet files holding it (written under ``workdir`` if needed).
+
+    ``delimiter`` applies to CSV files only; without it, the delimiter is sniffed from
+    the start of each file. Every Parquet file's footer, schema and first page are read
+    (never the whole file), so a file that would not read is refused here.
+    """
+    if delimiter is not None:
+        _check_delimiter(delimiter)
     if isinstance(data, str | Path):
-        return _stage_paths(_expand(data), str(data), workdir)
+        return _stage_paths(_expand(data), str(data), workdir, delimiter)
+    if delimiter is not None:
+        raise InvalidInputError(
+            f"delimiter={delimiter!r} applies to CSV files only; drop it for a "
+            f"{type(data).__name__}"
+        )
     table = _to_arrow(data)
+    _check_unique_names(None, table.column_names)
     if table.num_columns == 0:
         raise InvalidInputError("the data has no columns; a dataset needs at least one column")
     path = workdir / "part-0.parquet"
@@ -87,23 +105,33 @@ def _expand(location: str | Path) -> list[Path]:
     return files
 
 
-def _stage_paths(files: list[Path], source: str, workdir: Path) -> StagedData:
+def _check_delimiter(delimiter: str) -> None:
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
+        raise InvalidInputError(
+            f"delimiter {delimiter!r} is not valid; give one character such as ',', ';', "
+            "'\\t' or '|'"
+        )
+
+
+def _stage_paths(
+    files: list[Path], source: str, workdir: Path, delimiter: str | None
+) -> StagedData:
     for path in files:
         if path.stat().st_size == 0:
             raise InvalidInputError(f"{path}: the file is empty")
     if files[0].suffix.lower() in (".csv", ".tsv"):
         files = [
-            _csv_to_parquet(path, workdir / f"part-{i}.parquet") for i, path in enumerate(files)
+            _csv_to_parquet(path, workdir / f"part-{i}.parquet", delimiter)
+            for i, path in enumerate(files)
         ]
+    elif delimiter is not None:
+        raise InvalidInputError(
+            f"delimiter={delimiter!r} applies to CSV files only; {source} holds Parquet files"
+        )
     schema: pa.Schema | None = None
     rows = 0
     for path in files:
-        try:
-            meta = pq.read_metadata(path)
-            file_schema = meta.schema.to_arrow_schema()
-        except (pa.ArrowException, OSError) as exc:
-            raise InvalidInputError(f"{path}: not a readable Parquet file ({exc})") from exc
-        file_schema = file_schema.remove_metadata()
+        meta, file_schema = _check_parquet(path)
         if schema is not None and not file_schema.equals(schema):
             raise InvalidInputError(
                 f"{path}: its schema differs from {files[0]}'s ({_schema_text(file_schema)} "
@@ -119,26 +147,132 @@ def _stage_paths(files: list[Path], source: str, workdir: Path) -> StagedData:
     )
 
 
+def _check_parquet(path: Path) -> tuple[Any, pa.Schema]:
+    """The file's footer and schema, once its first page of every column has decoded.
+
+    Cheap by design (no full scan): the footer and schema are what every reader needs,
+    column chunks must lie inside the file, and decoding the first page catches a
+    broken page header or compression early. Damage deeper in the data is found by
+    the profile scan and by every read (the blob's digest also pins its bytes).
+    """
+    try:
+        handle = pq.ParquetFile(path)
+        meta = handle.metadata
+        schema = meta.schema.to_arrow_schema().remove_metadata()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InvalidInputError(
+            f"{path}: not a readable Parquet file ({_first_line(exc)})"
+        ) from exc
+    _check_unique_names(path, schema.names)
+    size = path.stat().st_size
+    for group in range(meta.num_row_groups):
+        row_group = meta.row_group(group)
+        for column in range(row_group.num_columns):
+            chunk = row_group.column(column)
+            start = chunk.dictionary_page_offset or chunk.data_page_offset
+            if start < 0 or start + chunk.total_compressed_size > size:
+                raise InvalidInputError(
+                    f"{path}: not a readable Parquet file (column {chunk.path_in_schema!r} of "
+                    f"row group {group} lies outside the file's {size} bytes; it is truncated "
+                    "or damaged)"
+                )
+    if meta.num_rows:
+        try:
+            next(handle.iter_batches(batch_size=1), None)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise InvalidInputError(
+                f"{path}: not a readable Parquet file ({_first_line(exc)}); it is damaged, "
+                "write it again"
+            ) from exc
+    return meta, schema
+
+
+def _check_unique_names(path: Path | None, names: list[str]) -> None:
+    """Refuse duplicate column names: readers cannot unify them (DuckDB folds case too)."""
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.get(name.lower())
+        seen.setdefault(name.lower(), name)
+        if other is not None:
+            where = f"{path}: " if path is not None else ""
+            raise InvalidInputError(
+                f"{where}duplicate column names {other!r} and {name!r} (names must differ, "
+                "ignoring case); rename one of the columns and log again"
+            )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _schema_text(schema: pa.Schema) -> str:
     return ", ".join(f"{f.name}: {f.type}" for f in schema)
 
 
-def _csv_to_parquet(path: Path, out: Path) -> Path:
+def _csv_to_parquet(path: Path, out: Path, delimiter: str | None) -> Path:
     import duckdb
 
     from driftloop._duckdb import cursor_of
 
+    chosen = delimiter or _sniff_delimiter(path)
+    header = _header(path, chosen)
+    _check_unique_names(path, header)
+    if delimiter is None and len(header) == 1 and set(header[0]) & set(_DELIMITERS):
+        raise InvalidInputError(
+            f"{path}: read as one column named {header[0]!r}, which looks like several "
+            "columns; give the delimiter: log_dataset(..., delimiter=';') or "
+            "`driftloop data log --delimiter ';'`"
+        )
     with cursor_of(None) as con:
         try:
-            # The delimiter and header are fixed: left to the sniffer, ragged rows make it
-            # fall back to one text column and the data is silently misread.
-            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-            relation = con.read_csv(str(path), delimiter=delimiter, header=True, skiprows=0)
+            # The delimiter and header are fixed: left to DuckDB's sniffer, ragged rows
+            # make it fall back to one text column and the data is silently misread.
+            relation = con.read_csv(str(path), delimiter=chosen, header=True, skiprows=0)
             _check_mixed_types(con, relation, path)
             relation.write_parquet(str(out), compression="zstd")
         except duckdb.Error as exc:
             raise InvalidInputError(f"{path}: cannot read it as CSV: {_headline(exc)}") from exc
     return out
+
+
+def _sample(path: Path) -> str:
+    with open(path, "rb") as handle:
+        raw = handle.read(_SNIFF_BYTES)
+    text = raw.decode("utf-8", errors="replace")
+    # Drop the last line when it may be cut: a partial row would skew the field counts.
+    return text.rsplit("\n", 1)[0] if len(raw) == _SNIFF_BYTES and "\n" in text else text
+
+
+def _sniff_delimiter(path: Path) -> str:
+    """The candidate that splits the header into most fields and every sampled row alike.
+
+    A ``.tsv`` file is tab-separated. Ties and no clear winner keep the comma.
+    """
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    sample = _sample(path)
+    best, best_fields = ",", 1
+    for candidate in _DELIMITERS:
+        rows = [r for r in _rows(sample, candidate) if r]
+        if not rows or len(rows[0]) <= best_fields:
+            continue
+        if all(len(r) == len(rows[0]) for r in rows[1:]):
+            best, best_fields = candidate, len(rows[0])
+    return best
+
+
+def _rows(sample: str, delimiter: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
+    try:
+        return [row for _, row in zip(range(_SNIFF_ROWS), reader, strict=False)]
+    except csv.Error:
+        return []
+
+
+def _header(path: Path, delimiter: str) -> list[str]:
+    rows = _rows(_sample(path), delimiter)
+    return [name.strip() for name in rows[0]] if rows else []
 
 
 def _check_mixed_types(con: Any, relation: Any, path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,8 @@ class DatasetVersion:
     """One immutable version of a named dataset, stored as Parquet in the artifact store.
 
     ``digest`` identifies the content: logging the same bytes again returns this version.
-    ``schema`` maps each column to its Arrow type string.
+    ``schema`` maps each column to its Arrow type string. ``profile_pending`` is true
+    while the profile is still being computed (in the background, or on first use).
     """
 
     name: str
@@ -34,6 +35,8 @@ class DatasetVersion:
     created_by: str
     run_id: str | None
     created_at: datetime
+    # Not part of equality: the same version is pending, then not, as its profile lands.
+    profile_pending: bool = field(default=False, compare=False)
 
     @property
     def ref(self) -> str:

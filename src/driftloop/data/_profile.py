@@ -12,6 +12,7 @@ stays small whatever the size of the data.
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -61,18 +62,23 @@ _FILES = "__dl_profiled"  # the files being profiled, registered on the cursor
 
 
 def compute_profile(
-    files: list[Path], source: str | None = None, duck: DuckDB | None = None
+    files: list[Path],
+    source: str | None = None,
+    duck: DuckDB | None = None,
+    *,
+    con: Cursor | None = None,
 ) -> dict[str, Any]:
     """Profile the Parquet ``files`` (one schema). Raises InvalidInputError naming a bad file.
 
-    ``duck`` is the workspace's DuckDB; without one a short-lived database is used.
+    Runs on ``con`` when given (a background worker's cursor, which it may interrupt),
+    else on a cursor of ``duck``, the workspace's DuckDB, else on a short-lived database.
     """
     import duckdb
 
     schema = pq.read_schema(files[0]).remove_metadata()
     kinds = {f.name: column_kind(f.type) for f in schema}
     where = source or ", ".join(str(f) for f in files)
-    with cursor_of(duck) as con:
+    with nullcontext(con) if con is not None else cursor_of(duck) as con:
         try:
             con.register(_FILES, parquet_relation(con, files, where))
             ranges = parquet_ranges(files, [c for c, k in kinds.items() if k == "numeric"])

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from driftloop._duckdb import DuckDB
 from driftloop.artifacts import BlobStore, hash_bytes
+from driftloop.data._background import ProfileWorker
 from driftloop.data._dataset import Dataset
 from driftloop.data._ingest import StagedData, stage
 from driftloop.data._models import DatasetVersion, Profile, check_name, parse_ref
@@ -19,7 +21,6 @@ from driftloop.store._base import utcnow
 from driftloop.store._data_rows import DatasetRow, DatasetVersionRow
 
 if TYPE_CHECKING:
-    from driftloop._duckdb import DuckDB
     from driftloop.data._diff import DatasetDiff
     from driftloop.data._suite import Suite, ValidationResult
 
@@ -33,13 +34,20 @@ class DatasetService:
         blobs: BlobStore,
         user: str,
         cache_dir: Path,
+        *,
         duck: DuckDB | None = None,
+        profiler: ProfileWorker | None = None,
     ) -> None:
         self.store = store
         self.duck = duck  # the workspace's DuckDB; None: a short-lived one per use
         self.blobs = blobs
         self.user = user
         self.cache_dir = cache_dir
+        # Shared by every view of a workspace (its resources own and close it); a
+        # service built on its own gets its own, closed by close().
+        if profiler is None:
+            profiler = ProfileWorker((duck if duck is not None else DuckDB()).cursor)
+        self._profiler = profiler
 
     def log(
         self,
@@ -50,32 +58,67 @@ class DatasetService:
         description: str | None = None,
         run_id: str | None = None,
         profile: bool = True,
+        delimiter: str | None = None,
     ) -> DatasetVersion:
         """Store ``data`` as a new version of ``name``; the same content returns its version.
 
-        ``profile=False`` skips the profiling scan; the profile is then computed (and
-        stored) the first time something needs it.
+        Every file is checked (footer, schema, first page; see ``stage``) before anything
+        is stored, so a registered version reads. The profile is not part of the log:
+        ``profile=True`` computes it in the background right after, ``profile=False`` the
+        first time something needs it; until then the version's ``profile_pending`` is
+        true and :meth:`profile` computes (or waits for) it. ``delimiter`` is for CSV.
         """
         check_name(name)
         with tempfile.TemporaryDirectory(prefix="driftloop-data-") as tmp:
-            staged = stage(data, Path(tmp))
+            staged = stage(data, Path(tmp), delimiter=delimiter)
             if staged.num_rows == 0:
                 warn(DataQualityWarning, f"dataset {name!r}: the data has no rows; logged anyway")
-            # Blobs first, rows after: a failure in between leaves an unreferenced blob,
-            # never a version row without its bytes. put_file hashes before copying, so
-            # content already stored is never copied again.
+            # Blobs first, rows after: a failure in between leaves an unreferenced blob
+            # (reclaimed by `driftloop gc`), never a version row without its bytes.
+            # put_file hashes before copying, so content already stored is never copied.
             blobs = [self.blobs.put_file(path) for path in staged.files]
-            files = [{"digest": b.digest, "size": b.size} for b in blobs]
-            digest = (
-                blobs[0].digest
-                if len(blobs) == 1
-                else hash_bytes("\n".join(b.digest for b in blobs).encode())
-            )
-            existing = self._find_by_digest(name, digest)
-            if existing is not None:
-                return existing
-            stats = compute_profile(staged.files, staged.source, self.duck) if profile else None
-        return self._insert(name, digest, staged, files, stats, source, description, run_id)
+        files = [{"digest": b.digest, "size": b.size} for b in blobs]
+        digest = (
+            blobs[0].digest
+            if len(blobs) == 1
+            else hash_bytes("\n".join(b.digest for b in blobs).encode())
+        )
+        existing = self._find_by_digest(name, digest)
+        if existing is not None:
+            return existing
+        version = self._insert(name, digest, staged, files, None, source, description, run_id)
+        if profile:
+            self._profile_later(version, [b.digest for b in blobs])
+        return version
+
+    def _profile_later(self, version: DatasetVersion, digests: list[str]) -> None:
+        version_id = self.version_id(version)
+
+        def job(con: Any) -> None:
+            # The blobs were hashed a moment ago: read them in place, unverified.
+            paths = [self.blobs.local_path(d) for d in digests]
+            local = [p for p in paths if p is not None]
+            if len(local) < len(paths):
+                local = self._local_paths(digests)
+            stats = compute_profile(local, version.ref, con=con)
+            if not self._profiler.closed:
+                self._store_profile(version_id, stats)
+
+        self._profiler.submit(version_id, job)
+
+    def _store_profile(self, version_id: int, stats: dict[str, Any]) -> None:
+        with self.store.session() as session:
+            stored = session.get(DatasetVersionRow, version_id)
+            if stored is not None and stored.profile is None:
+                stored.profile = stats
+
+    def close(self) -> None:
+        """Abandon profiles still being computed (computed on first use instead).
+
+        Closes the shared worker: call it only on a service built on its own; a
+        workspace's services are closed with the workspace.
+        """
+        self._profiler.close()
 
     def _insert(
         self,
@@ -228,16 +271,18 @@ class DatasetService:
             return [to_version(r) for r in rows]
 
     def profile(self, ref: str | DatasetVersion) -> Profile:
-        """The version's profile: computed when it was logged, or now (and stored) if skipped."""
+        """The version's profile: stored, being computed in the background, or computed now.
+
+        A profile computed here is stored, so it is computed once per version.
+        """
         row = self._row(ref)
+        if row.profile is None and self._profiler.wait(row.id):
+            row = self._row(ref)
         if row.profile is not None:
             return Profile(row.profile)
         files = [str(f["digest"]) for f in row.files]
         stats = compute_profile(self._local_paths(files), f"{row.name}@{row.version}", self.duck)
-        with self.store.session() as session:
-            stored = session.get(DatasetVersionRow, row.id)
-            assert stored is not None
-            stored.profile = stats
+        self._store_profile(row.id, stats)
         return Profile(stats)
 
     def diff(self, old: str | DatasetVersion, new: str | DatasetVersion) -> DatasetDiff:
@@ -316,6 +361,7 @@ def to_version(row: DatasetVersionRow) -> DatasetVersion:
         created_by=row.created_by,
         run_id=row.run_id,
         created_at=row.created_at,
+        profile_pending=row.profile is None,
     )
 
 
