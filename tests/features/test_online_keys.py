@@ -73,7 +73,7 @@ def test_float_keys_with_whole_values_find_integer_keyed_entities(features) -> N
 def test_keys_written_from_a_float_column_are_found_by_ints_and_floats(features) -> None:
     assert _seats(features, "legacy", [{"year": 2010}, {"year": 1999.0}]) == [200, 100]
     # The skew check samples the source's keys (a missing one too) and looks them up.
-    assert features.features.check_skew("legacy")["features"]["seats"]["mismatches"] == 0
+    assert features.features.check_skew("legacy").features["seats"].mismatches == 0
 
 
 def test_nan_and_fractional_keys_are_refused_with_the_offending_value(features) -> None:

@@ -191,12 +191,13 @@ def test_freshness_flags_views_stale_beyond_ttl(store) -> None:
 def test_check_skew_reports_no_mismatch_after_materialize_and_finds_late_data(store) -> None:
     store.materialize(["weather"], end=hours(5))
     report = store.check_skew("weather", sample=10)
-    assert report["entities"] == 2
-    assert {f: r["mismatches"] for f, r in report["features"].items()} == {"temp": 0, "wind": 0}
+    assert report.entities == 2 and not report.has_skew
+    assert {f: r.mismatches for f, r in report.features.items()} == {"temp": 0, "wind": 0}
     log_weather([*WEATHER, ("LGA", 4.5, 7.0, 22)])  # arrived after materializing
     late = store.check_skew("weather", sample=10)
-    assert late["features"]["temp"]["mismatches"] == 1
-    assert late["features"]["temp"]["examples"][0]["origin"] == "LGA"
+    assert late.has_skew and late.features["temp"].mismatches == 1
+    example = late.features["temp"].examples[0]
+    assert example.keys == {"origin": "LGA"} and example.online != example.offline
 
 
 def test_sql_source_over_datasets(store) -> None:
@@ -225,7 +226,7 @@ def test_redis_online_store_selected_by_url(store, workspace, monkeypatch) -> No
             ["weather:temp"], {"origin": ["JFK", "nowhere"]}, as_of=hours(6)
         )
         assert values["temp"] == [3.0, None]
-        assert ws.features.check_skew("weather")["features"]["temp"]["mismatches"] == 0
+        assert ws.features.check_skew("weather").features["temp"].mismatches == 0
     finally:
         ws.features.online.delete_view("weather")
         ws.close()

@@ -104,3 +104,6 @@ def test_features_apply_refuses_an_unknown_type_with_the_accepted_names(
     assert result.returncode == 1
     assert "type 'float65' is not a known feature type" in result.stderr
     assert "float64" in result.stderr and "Traceback" not in result.stderr
+    # Said as the definition error it is, in the file it is in, not as a crash of user code.
+    assert "Invalid input" in result.stderr and str(path) in result.stderr
+    assert "User code failed" not in result.stderr

@@ -292,13 +292,11 @@ def check_skew(
     report = _features().check_skew(view, sample=sample, seed=seed)
 
     def render() -> None:
-        console.print(
-            f"{report['view']}: {report['entities']} entities at {format_value(report['at'])}"
-        )
+        console.print(f"{report.view}: {report.entities} entities at {format_value(report.at)}")
         table(
             "skew",
             ["feature", "compared", "mismatches"],
-            [(f, r["compared"], r["mismatches"]) for f, r in report["features"].items()],
+            [(f, r.compared, r.mismatches) for f, r in report.features.items()],
         )
 
     emit(report, as_json, render)

@@ -29,6 +29,7 @@ from driftloop.features._online import open_online_store
 from driftloop.features._protocols import OnlineStore
 from driftloop.features._redis import RedisOnlineStore
 from driftloop.features._service import FeatureService
+from driftloop.features._skew import FeatureSkew, SkewExample, SkewReport
 from driftloop.features._sqlite import SqliteOnlineStore
 from driftloop.features._training import TrainingSet
 
@@ -37,12 +38,15 @@ __all__ = [
     "Entity",
     "Feature",
     "FeatureService",
+    "FeatureSkew",
     "FeatureView",
     "FeatureViewVersion",
     "Freshness",
     "MaterializeResult",
     "OnlineStore",
     "RedisOnlineStore",
+    "SkewExample",
+    "SkewReport",
     "SqliteOnlineStore",
     "TrainingSet",
     "apply_features",

@@ -116,8 +116,21 @@ def materialize_features(
 ) -> list[MaterializeResult]:
     """Write the latest value per entity of each view to the online store.
 
+    Each view is materialized on its own: one that fails does not stop the others. Its
+    result carries the error (``result.ok`` is False) and a ``DriftloopWarning`` names
+    it, so a script that ignores the results still hears of it.
+
     Example::
 
         dl.materialize_features(incremental=True)
     """
-    return _service().materialize(views, start=start, end=end, incremental=incremental)
+    from driftloop.errors import DriftloopWarning, warn
+
+    results = _service().materialize(views, start=start, end=end, incremental=incremental)
+    for result in results:
+        if not result.ok:
+            warn(
+                DriftloopWarning,
+                f"feature view {result.view!r} was not materialized: {result.error}",
+            )
+    return results

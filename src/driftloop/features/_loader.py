@@ -14,7 +14,8 @@ def load_definitions(path: str | Path) -> tuple[list[Entity], list[FeatureView]]
 
     Raises:
         InvalidInputError: the file does not exist or defines no feature view.
-        UserCodeError: the file raised while running.
+        UserCodeError: the file raised while running ; an ``InvalidInputError`` it raised,
+            such as an unknown feature type, is re-raised as one naming the file.
     """
     path = Path(path)
     if not path.is_file():
@@ -24,6 +25,10 @@ def load_definitions(path: str | Path) -> tuple[list[Entity], list[FeatureView]]
         )
     try:
         namespace = runpy.run_path(str(path), run_name="driftloop_features")
+    except InvalidInputError as exc:
+        # A definition driftloop refused (a bad type, a bad name): its own message says
+        # what to change; only the file it is in needs adding.
+        raise InvalidInputError(f"{path}: {exc}") from exc
     except Exception as exc:
         raise UserCodeError(str(path), exc) from exc
     entities = [v for v in namespace.values() if isinstance(v, Entity)]

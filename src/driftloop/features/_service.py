@@ -33,6 +33,7 @@ from driftloop.store._features_rows import FeatureViewStateRow
 
 if TYPE_CHECKING:
     from driftloop.data import DatasetService, DatasetVersion
+    from driftloop.features._skew import SkewReport
     from driftloop.tracking import TrackingService
 
 Clock = Callable[[], datetime]
@@ -291,7 +292,7 @@ class FeatureService:
             )
         return result
 
-    def check_skew(self, view: str, sample: int = 1000, seed: int = 0) -> dict[str, Any]:
+    def check_skew(self, view: str, sample: int = 1000, seed: int = 0) -> SkewReport:
         """Compare online values with offline point-in-time values at the materialization time."""
         from driftloop.features._skew import check_skew
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,36 @@ if TYPE_CHECKING:
     from driftloop.features._service import FeatureService
 
 _EVENT = "__dl_event_time"
+
+
+@dataclass(frozen=True, slots=True)
+class SkewExample:
+    """One entity whose online value differs from its offline point-in-time value."""
+
+    keys: dict[str, Any]
+    offline: Any
+    online: Any
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSkew:
+    compared: int
+    mismatches: int
+    examples: tuple[SkewExample, ...]  # at most three
+
+
+@dataclass(frozen=True, slots=True)
+class SkewReport:
+    """Online against offline values of a view's features for a sample of its entities."""
+
+    view: str
+    at: datetime
+    entities: int
+    features: dict[str, FeatureSkew]
+
+    @property
+    def has_skew(self) -> bool:
+        return any(f.mismatches for f in self.features.values())
 
 
 def _sample_keys(
@@ -45,7 +76,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def check_skew(
     service: FeatureService, version: FeatureViewVersion, at: datetime, sample: int, seed: int
-) -> dict[str, Any]:
+) -> SkewReport:
     """Mismatches per feature for up to ``sample`` entities of ``version``'s view at time ``at``."""
     import pyarrow as pa
 
@@ -56,20 +87,13 @@ def check_skew(
     features = [f"{version.name}:{f}" for f in version.view.feature_names]
     offline = service.get_training_set(entity, features, event_timestamp=_EVENT).table.to_pydict()
     online = service.get_online_features(features, keys.to_pydict(), as_of=at)
-    report: dict[str, Any] = {}
+    report: dict[str, FeatureSkew] = {}
     for feature in version.view.feature_names:
         pairs = list(zip(offline[feature], online[feature], strict=True))
         bad = [i for i, (a, b) in enumerate(pairs) if not _same(a, b)]
-        report[feature] = {
-            "compared": len(pairs),
-            "mismatches": len(bad),
-            "examples": [
-                {
-                    **{k: offline[k][i] for k in version.view.join_keys},
-                    "offline": pairs[i][0],
-                    "online": pairs[i][1],
-                }
-                for i in bad[:3]
-            ],
-        }
-    return {"view": version.ref, "at": at, "entities": keys.num_rows, "features": report}
+        examples = tuple(
+            SkewExample({k: offline[k][i] for k in version.view.join_keys}, *pairs[i])
+            for i in bad[:3]
+        )
+        report[feature] = FeatureSkew(len(pairs), len(bad), examples)
+    return SkewReport(version.ref, at, keys.num_rows, report)
