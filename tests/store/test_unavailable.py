@@ -31,9 +31,9 @@ def _admin_execute(sql: str, **params: object) -> object:
         admin.dispose()
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_terminated_postgres_connections_are_replaced(workspace: dl.Workspace) -> None:
-    if workspace.store.dialect != "postgresql":
-        pytest.skip("PostgreSQL only")
+    assert workspace.store.dialect == "postgresql"
     run_id = _run_with_a_metric()
     database = make_url(workspace.store.url).database
     killed = _admin_execute(
@@ -45,9 +45,9 @@ def test_terminated_postgres_connections_are_replaced(workspace: dl.Workspace) -
     assert dl.get_run(run_id).metrics == {"m": 1.0}
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_a_dropped_postgres_database_is_backend_unavailable(workspace: dl.Workspace) -> None:
-    if workspace.store.dialect != "postgresql":
-        pytest.skip("PostgreSQL only")
+    assert workspace.store.dialect == "postgresql"
     run_id = _run_with_a_metric()
     database = make_url(workspace.store.url).database
     _admin_execute(f'DROP DATABASE "{database}" WITH (FORCE)')
