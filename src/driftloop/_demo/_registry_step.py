@@ -74,7 +74,7 @@ def register_champion(ctx: DemoContext) -> None:
         f"and predicted P(late) for 5 summer flights: {', '.join(f'{p:.3f}' for p in fresh)}; "
         f"{'identical to' if identical else 'DIFFERENT from'} the in-memory model."
     )
-    ctx.say(f"See it with: driftloop models card {MODEL_NAME}/{version.version}")
+    ctx.say(f"See it with: driftloop models card {version.ref}")
     ctx.summary["registry"] = {
         "model": MODEL_NAME,
         "version": version.version,
