@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -13,8 +14,8 @@ import pytest
 import driftloop as dl
 from driftloop._duckdb import (
     DuckDB,
+    SqlParams,
     file_relation,
-    literal,
     parquet_relation,
     quote_identifier,
     translate_errors,
@@ -85,10 +86,57 @@ def test_identifiers_with_quotes_spaces_semicolons_and_keywords_round_trip() -> 
     assert relation.fetchall() == [tuple(range(len(names)))]
 
 
-@pytest.mark.parametrize("value", ["o'brien", "a''b", "x\\y", 3, -2.5, True, None])
-def test_literal_round_trips_constants(value: object) -> None:
+@pytest.mark.parametrize(
+    "value", ["o'brien", "a''b", "x\\y", "'); drop table x; --", "$p0", 3, -2.5, True, None]
+)
+def test_sql_params_bind_constants_as_values_not_sql_text(value: object) -> None:
     con = duckdb.connect()
-    assert con.sql(f"select {literal(value)}").fetchall() == [(value,)]
+    params = SqlParams()
+    placeholder = params.add(value)
+    assert placeholder == "$p0" and params.values == {"p0": value}
+    assert con.sql(f"select {placeholder}", params=params.values).fetchall() == [(value,)]
+
+
+def test_sql_params_keep_types_of_non_finite_floats_and_lists() -> None:
+    con = duckdb.connect()
+    params = SqlParams("c3_")
+    names = [params.add(v) for v in (math.nan, math.inf, -math.inf, [0.5, 2.0, math.inf], 7)]
+    assert names == ["$c3_0", "$c3_1", "$c3_2", "$c3_3", "$c3_4"]
+    query = f"select {', '.join(f'typeof({n})' for n in names)}, {', '.join(names)}"
+    row = con.sql(query, params=params.values).fetchall()[0]
+    assert row[:5] == ("DOUBLE", "DOUBLE", "DOUBLE", "DOUBLE[]", "INTEGER")
+    assert math.isnan(row[5]) and row[6:] == (math.inf, -math.inf, [0.5, 2.0, math.inf], 7)
+    histogram = con.sql(
+        f"select histogram(x::double, {names[3]}) from range(4) t(x)",
+        params={"c3_3": params.values["c3_3"]},
+    ).fetchall()[0][0]
+    assert histogram == {0.5: 1, 2.0: 2, math.inf: 1}
+    with pytest.raises(ValueError, match="identifier"):
+        SqlParams("p-")
+
+
+def test_the_edge_offers_no_literal_formatter_and_no_module_imports_one() -> None:
+    """Values reach SQL only as bound parameters (issue 8, item 3)."""
+    import ast
+
+    import driftloop._duckdb as edge
+
+    assert not hasattr(edge, "literal") and not hasattr(edge, "_literal")
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("_duckdb"):
+                names = {a.name for a in node.names}
+                if names & {"literal", "_literal", "*"}:
+                    offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr == "literal"
+                and isinstance(node.value, ast.Name)
+                and node.value.id in {"_duckdb", "edge"}
+            ):
+                offenders.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert offenders == []
 
 
 def test_translate_errors_maps_duckdb_errors_and_keeps_the_cause() -> None:

@@ -7,15 +7,15 @@ Every DuckDB call in driftloop goes through here:
   (time zone UTC, progress bar off, spilling to the workspace's temp folder).
 - Files are read through the relation API (:func:`parquet_relation`,
   :func:`file_relation`), so no path is ever part of SQL text.
-- Identifiers go through :func:`quote_identifier`; the few values that cannot be bound
-  as parameters (constants inside one large aggregate query) go through :func:`literal`.
+- Identifiers go through :func:`quote_identifier`; every value (a bound, a set member, a
+  regex, a bin edge) is a bound parameter, collected by :class:`SqlParams` and passed to
+  ``con.sql(query, params=...)``, so nothing user-, data- or path-derived is SQL text.
 - :func:`translate_errors` turns DuckDB's exceptions into driftloop's hierarchy with a
   message saying what to do, keeping the cause.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -110,25 +110,41 @@ def quote_identifier(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
-def literal(value: Any) -> str:
-    """A SQL literal of a constant (bool, int, float, text) for where binding is impractical.
+class SqlParams:
+    """Named parameters for one query: :meth:`add` a value, put the placeholder in the SQL.
 
-    Used for constants inside one large aggregate query (a suite's checks, a profile's
-    bins); anything else should be a bound parameter.
+    Placeholders are the prefix and a number; give each part of one query its own prefix
+    to bind a part's values alone later. Values keep their Python types as DuckDB binds
+    them (bool, int, float including NaN and infinities, text, None as NULL, lists as
+    lists), so a constant never becomes SQL text. Pass :attr:`values` to
+    ``con.sql(query, params=...)`` or ``con.execute``.
+
+    Example::
+
+        params = SqlParams()
+        where = f"{quote_identifier(column)} < {params.add(limit)}"
+        con.sql(f"select count(*) filter (where {where}) from data", params=params.values)
     """
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "'nan'::DOUBLE"
-        if math.isinf(value):
-            return "'inf'::DOUBLE" if value > 0 else "'-inf'::DOUBLE"
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+
+    __slots__ = ("prefix", "values")
+
+    def __init__(self, prefix: str = "p") -> None:
+        if not prefix.isidentifier():
+            raise ValueError(f"parameter prefix {prefix!r} is not an identifier")
+        self.prefix = prefix
+        self.values: dict[str, Any] = {}
+
+    def add(self, value: Any) -> str:
+        """Bind ``value``; returns its placeholder (``$p0``, ``$p1``, ... after the prefix)."""
+        name = f"{self.prefix}{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __repr__(self) -> str:
+        return f"SqlParams({len(self.values)} values)"
 
 
 def parquet_relation(con: Cursor, paths: Sequence[Path | str], what: str = "data") -> Relation:

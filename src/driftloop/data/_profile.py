@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 from driftloop._duckdb import (
     Cursor,
     DuckDB,
+    SqlParams,
     cursor_of,
-    literal,
     parquet_relation,
     quote_identifier,
     translate,
@@ -167,7 +167,11 @@ def bin_edges(lo: float, hi: float, bins: int = BINS, integer: bool = False) -> 
 
 
 def _aggregates(
-    name: str, kind: str, edges: list[float] | None, bounds: tuple[float, float] | None
+    name: str,
+    kind: str,
+    edges: list[float] | None,
+    bounds: tuple[float, float] | None,
+    params: SqlParams,
 ) -> list[str]:
     c = quote(name)
     parts = [f"count({c})", f"approx_count_distinct({c})"]
@@ -177,13 +181,14 @@ def _aggregates(
         # costs half of DuckDB's avg + stddev_samp. Quantiles come from a reservoir sample:
         # t-digest (approx_quantile) took 5x longer on 10M rows.
         shift = (bounds[0] + bounds[1]) / 2 if bounds else 0.0
-        x = f"({c}::double - {literal(shift)})"
+        x = f"({c}::double - {params.add(float(shift))})"
         qs = ", ".join(str(q) for q in QUANTILES)
         parts += [
             f"sum({x})",
             f"sum({x} * {x})",
             f"reservoir_quantile({c}::double, [{qs}], {RESERVOIR})",
-            f"histogram({c}::double, [{', '.join(literal(e) for e in edges[1:])}])"
+            # One list parameter of doubles: the map's keys are these same floats.
+            f"histogram({c}::double, {params.add([float(e) for e in edges[1:]])})"
             if edges
             else "null",
         ]
@@ -204,9 +209,12 @@ def _scan_columns(
     integers: set[str],
 ) -> dict[str, dict[str, Any]]:
     edges = {c: bin_edges(*r, integer=c in integers) for c, r in ranges.items()}
-    layout = [(c, k, _aggregates(c, k, edges.get(c), ranges.get(c))) for c, k in kinds.items()]
+    params = SqlParams()
+    layout = [
+        (c, k, _aggregates(c, k, edges.get(c), ranges.get(c), params)) for c, k in kinds.items()
+    ]
     select = ", ".join(["count(*)"] + [p for _, _, parts in layout for p in parts])
-    row = con.execute(f"select {select} from {_FILES}").fetchone()
+    row = con.execute(f"select {select} from {_FILES}", params.values).fetchone()
     assert row is not None
     total, position, out = row[0], 1, {}
     for name, kind, parts in layout:
@@ -273,12 +281,12 @@ def _count_top_values(con: Cursor, columns: dict[str, dict[str, Any]]) -> None:
     cells = [(name, i) for name, s in columns.items() for i in range(len(s.get("top", [])))]
     if not cells:
         return
-    parts = []
+    parts, params = [], SqlParams()
     for name, i in cells:
         value = columns[name]["top"][i][0]
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        parts.append(f"count(*) filter (where {quote(name)}::varchar = {literal(text)})")
-    row = con.execute(f"select {', '.join(parts)} from {_FILES}").fetchone()
+        text = params.add(str(value).lower() if isinstance(value, bool) else str(value))
+        parts.append(f"count(*) filter (where {quote(name)}::varchar = {text})")
+    row = con.execute(f"select {', '.join(parts)} from {_FILES}", params.values).fetchone()
     assert row is not None
     for (name, i), count in zip(cells, row, strict=True):
         columns[name]["top"][i][1] = int(count)

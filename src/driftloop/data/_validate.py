@@ -2,21 +2,21 @@
 
 Each expectation compiles to a few aggregate expressions, a verdict over their values
 and, where rows can be blamed, a predicate that selects failing rows; examples are
-fetched only for failures.
+fetched only for failures. Every constant of a suite (bounds, set members, regexes, bin
+edges) is a bound parameter; only quoted column names are part of the SQL text.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from driftloop._duckdb import literal as _literal
+from driftloop._duckdb import SqlParams, cursor_of, translate
 from driftloop._duckdb import quote_identifier as quote
-from driftloop._duckdb import translate
 from driftloop.data._dataset import Dataset
 from driftloop.data._suite import Expectation, ExpectationResult, Suite, ValidationResult
 
@@ -33,6 +33,7 @@ class Check:
     aggregates: list[str]
     judge: Callable[[list[Any], int], Verdict]
     predicate: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)  # bound in aggregates and predicate
 
 
 _TYPE_FAMILIES = {
@@ -58,9 +59,9 @@ def type_matches(actual: str, expected: str) -> bool:
     return any(actual == p or re.match(rf"^{p}\d*(\[|$)", actual) for p in prefixes)
 
 
-def _bounds(x: str, lo: Any, hi: Any) -> str:
-    parts = ([f"{x} < {_literal(lo)}"] if lo is not None else []) + (
-        [f"{x} > {_literal(hi)}"] if hi is not None else []
+def _bounds(x: str, lo: Any, hi: Any, params: SqlParams) -> str:
+    parts = ([f"{x} < {params.add(lo)}"] if lo is not None else []) + (
+        [f"{x} > {params.add(hi)}"] if hi is not None else []
     )
     return " or ".join(parts) or "false"
 
@@ -71,26 +72,35 @@ def _within(value: Any, lo: Any, hi: Any) -> bool:
     return (lo is None or value >= lo) and (hi is None or value <= hi)
 
 
-def _count_check(e: Expectation, predicate: str, allowed: float = 0.0) -> Check:
+def _count_check(e: Expectation, predicate: str, params: SqlParams, allowed: float = 0.0) -> Check:
     def judge(values: list[Any], total: int) -> Verdict:
         bad = int(values[0])
         return (bad <= allowed * total if allowed else bad == 0), bad, bad
 
-    return Check(e, [f"count(*) filter (where {predicate})"], judge, predicate)
+    return Check(e, [f"count(*) filter (where {predicate})"], judge, predicate, params.values)
 
 
-def compile_check(e: Expectation, service: DatasetService | None) -> Check:
+def compile_check(
+    e: Expectation, service: DatasetService | None, params: SqlParams | None = None
+) -> Check:
+    """The aggregates, verdict and failing-row predicate of ``e``, its constants bound.
+
+    ``params`` collects the bound values; give each check of one query its own prefix
+    (``SqlParams("c3_")``) so that the examples query of one check binds only its own.
+    """
+    params = SqlParams() if params is None else params
     p, c = e.params, quote(e.column) if e.column else ""
     if e.kind == "not_null":
-        return _count_check(e, f"{c} is null", float(p.get("max_fraction", 0.0)))
+        return _count_check(e, f"{c} is null", params, float(p.get("max_fraction", 0.0)))
     if e.kind == "between":
-        return _count_check(e, f"({_bounds(c, p.get('min'), p.get('max'))})")
+        return _count_check(e, f"({_bounds(c, p.get('min'), p.get('max'), params)})", params)
     if e.kind == "in_set":
-        values = ", ".join(_literal(v) for v in p["values"]) or "null"
-        return _count_check(e, f"{c} is not null and {c} not in ({values})")
+        values = ", ".join(params.add(v) for v in p["values"]) or "null"
+        return _count_check(e, f"{c} is not null and {c} not in ({values})", params)
     if e.kind == "matches":
+        regex = params.add(p["regex"])
         return _count_check(
-            e, f"{c} is not null and not regexp_matches({c}::varchar, {_literal(p['regex'])})"
+            e, f"{c} is not null and not regexp_matches({c}::varchar, {regex})", params
         )
     if e.kind == "unique":
         dupes = f"{c} in (select {c} from data group by {c} having count(*) > 1)"
@@ -109,13 +119,18 @@ def compile_check(e: Expectation, service: DatasetService | None) -> Check:
             lambda v, t: (_within(v[0], p.get("min"), p.get("max")), v[0], None),
         )
     if e.kind == "quantile_between":
-        agg = f"approx_quantile({c}::double, {float(p['q'])})"
-        return Check(e, [agg], lambda v, t: (_within(v[0], p.get("min"), p.get("max")), v[0], None))
+        agg = f"approx_quantile({c}::double, {params.add(float(p['q']))}::float)"
+        return Check(
+            e,
+            [agg],
+            lambda v, t: (_within(v[0], p.get("min"), p.get("max")), v[0], None),
+            params=params.values,
+        )
     if e.kind == "no_drift":
         from driftloop.data._drift_check import compile_drift_check
 
         assert service is not None
-        return compile_drift_check(e, service)
+        return compile_drift_check(e, service, params)
     raise AssertionError(e.kind)
 
 
@@ -139,19 +154,24 @@ def evaluate_suite(
         elif e.column is not None and e.column not in schema:
             results[i] = ExpectationResult(e, False, f"no column {e.column!r}")
         else:
-            checks.append((i, compile_check(e, service)))
+            # Each check binds its own prefix: its examples query binds its values alone.
+            checks.append((i, compile_check(e, service, SqlParams(f"c{i}_"))))
     aggregates = ["count(*)"] + [a for _, check in checks for a in check.aggregates]
+    params = {k: v for _, check in checks for k, v in check.params.items()}
     try:
-        row = dataset.sql(f"select {', '.join(aggregates)} from data").fetchall()[0]
-        total, position = int(row[0]), 1
-        for i, check in checks:
-            values = list(row[position : position + len(check.aggregates)])
-            position += len(check.aggregates)
-            ok, observed, failing = check.judge(values, total)
-            examples = [] if ok or not check.predicate else _examples(dataset, check.predicate)
-            results[i] = ExpectationResult(
-                check.expectation, bool(ok), _plain(observed), failing, examples
-            )
+        with cursor_of(service.duck if service is not None else None) as con:
+            con.register("data", dataset.relation(con))
+            query = f"select {', '.join(aggregates)} from data"
+            row = con.sql(query, params=params).fetchall()[0]
+            total, position = int(row[0]), 1
+            for i, check in checks:
+                values = list(row[position : position + len(check.aggregates)])
+                position += len(check.aggregates)
+                ok, observed, failing = check.judge(values, total)
+                examples = [] if ok or not check.predicate else _examples(con, check)
+                results[i] = ExpectationResult(
+                    check.expectation, bool(ok), _plain(observed), failing, examples
+                )
     except duckdb.Error as exc:
         what = f"suite {suite.name!r} cannot be evaluated on {dataset.version.ref}"
         raise translate(exc, what, "check the suite's columns and values") from exc
@@ -161,8 +181,9 @@ def evaluate_suite(
     )
 
 
-def _examples(dataset: Dataset, predicate: str) -> list[dict[str, Any]]:
-    relation = dataset.sql(f"select * from data where {predicate} limit {EXAMPLES}")
+def _examples(con: duckdb.DuckDBPyConnection, check: Check) -> list[dict[str, Any]]:
+    query = f"select * from data where {check.predicate} limit {EXAMPLES}"
+    relation = con.sql(query, params=check.params)
     # Through Arrow: DuckDB's own Python conversion of time zones needs pytz.
     return [{k: _plain(v) for k, v in row.items()} for row in relation.to_arrow_table().to_pylist()]
 
