@@ -49,17 +49,26 @@ class Dataset:
         return parquet_relation(self._connection(con), self.parquet_paths, self.version.ref)
 
     def sql(
-        self, query: str, con: duckdb.DuckDBPyConnection | None = None
+        self,
+        query: str,
+        con: duckdb.DuckDBPyConnection | None = None,
+        *,
+        params: dict[str, Any] | None = None,
     ) -> duckdb.DuckDBPyRelation:
         """Run DuckDB SQL where the version is the view ``data``; returns a lazy relation.
 
-        ``query`` is the caller's own SQL, run as given; errors binding it raise
-        InvalidInputError. The files are registered through the relation API.
+        ``query`` is the caller's own SQL, run as given, with ``$name`` placeholders bound
+        from ``params``; errors binding it raise InvalidInputError. The files are
+        registered through the relation API.
+
+        Example::
+
+            ds.sql("select count(*) from data where origin = $o", params={"o": "JFK"})
         """
         connection = self._connection(con)
         connection.register("data", self.relation(connection))
         with translate_errors(f"SQL over {self.version.ref}", "check the query"):
-            return connection.sql(query)
+            return connection.sql(query, params=params)
 
     def to_arrow(self) -> pa.Table:
         import pyarrow.parquet as pq

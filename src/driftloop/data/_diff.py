@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from driftloop._duckdb import translate_errors
+from driftloop._duckdb import SqlParams, translate_errors
 from driftloop.data._dataset import Dataset
 from driftloop.data._drift_check import binned_sql
 from driftloop.errors import InvalidInputError
@@ -76,9 +76,10 @@ def _drift(
 ) -> dict[str, tuple[float, float | None]]:
     """PSI (and KS for numeric columns) of every column, the new side counted in one scan."""
     plans = []
+    params = SqlParams()
     for column, stats in reference.items():
         try:
-            aggs, counts = binned_sql(column, stats)
+            aggs, counts = binned_sql(column, stats, params)
         except InvalidInputError:
             continue  # nothing binned to compare (e.g. an all-null column)
         plans.append((column, aggs, counts, "histogram" in stats))
@@ -86,7 +87,7 @@ def _drift(
         return {}
     select = ", ".join(a for _, aggs, _, _ in plans for a in aggs)
     with translate_errors(f"comparing the distributions of {new.version.ref}"):
-        row = new.sql(f"select {select} from data").fetchall()[0]
+        row = new.sql(f"select {select} from data", params=params.values).fetchall()[0]
     out, position = {}, 0
     for column, aggs, ref_counts, numeric in plans:
         counts = [float(v) for v in row[position : position + len(aggs)]]

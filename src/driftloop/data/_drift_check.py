@@ -8,7 +8,6 @@ the suite's single query. Bin edges and category values are bound parameters.
 from __future__ import annotations
 
 import itertools
-import math
 from typing import TYPE_CHECKING, Any
 
 from driftloop._duckdb import SqlParams
@@ -23,16 +22,15 @@ if TYPE_CHECKING:
 
 
 def binned_sql(
-    column: str, reference: dict[str, Any], params: SqlParams | None = None
+    column: str, reference: dict[str, Any], params: SqlParams
 ) -> tuple[list[str], list[float]]:
     """Aggregates counting ``column`` in the reference's bins, and the reference counts.
 
     Numeric: the reference histogram's bins, values outside clamped into the end bins.
     Categorical: the reference's frequent values plus one bin for everything else.
     The edges and values are bound in ``params``; run the aggregates with its values.
-    Without ``params`` (only data/_diff.py, until it binds them) they are inlined.
     """
-    bind = _transitional_constant if params is None else params.add
+    bind = params.add
     c = quote(column)
     if "histogram" in reference:
         edges = reference["histogram"]["edges"]
@@ -55,15 +53,6 @@ def binned_sql(
     raise InvalidInputError(
         f"column {column!r} of the reference has no histogram or frequent values to compare with"
     )
-
-
-def _transitional_constant(value: float | str) -> str:
-    # TRANSITIONAL, for data/_diff.py only: its query (through Dataset.sql) takes no
-    # parameters yet. Once it passes SqlParams to binned_sql and runs with its values,
-    # delete this and make ``params`` required. Suites never come here.
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else f"'{value}'::DOUBLE"
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _text(value: Any) -> str:
