@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from driftloop._duckdb import quote_identifier
 from driftloop.errors import InvalidInputError
 
 _GLOB_CHARS = set("*?[")
@@ -287,9 +288,9 @@ def _check_mixed_types(con: Any, relation: Any, path: Path) -> None:
     if not text_columns:
         return
     parts = ", ".join(
-        f'count("{c}"), count(try_cast("{c}" as double)), '
-        f'any_value("{c}") filter (where try_cast("{c}" as double) is null and "{c}" is not null)'
-        for c in (col.replace('"', '""') for col in text_columns)
+        f"count({c}), count(try_cast({c} as double)), "
+        f"any_value({c}) filter (where try_cast({c} as double) is null and {c} is not null)"
+        for c in map(quote_identifier, text_columns)
     )
     row = relation.aggregate(parts).fetchall()[0]
     for i, column in enumerate(text_columns):

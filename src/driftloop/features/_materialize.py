@@ -68,16 +68,21 @@ def _latest(
     return latest, params
 
 
-def _encoded_latest(version: FeatureViewVersion, latest: str, key_types: dict[str, str]) -> str:
+def _encoded_latest(
+    version: FeatureViewVersion, latest: str, key_types: dict[str, str], params: dict[str, Any]
+) -> str:
+    """The query of (key, time, payload) rows; adds the feature names it binds to ``params``."""
     view = version.view
     # Each key part encoded on its own (key_sql): composite keys may mix types.
     key = key_sql([(quote(k), key_types[k]) for k in view.join_keys])
-    pairs = ", ".join(
-        f"'{f.name}', CAST({quote(f.name)} AS {f.dtype})" for f in view.features
-    )  # names are identifiers (checked) and types come from the fixed type table
+    pairs = []
+    for i, feature in enumerate(view.features):
+        params[f"feature_{i}"] = feature.name  # the JSON key: bound, as every value is
+        # Columns are quoted identifiers; types come from the fixed type table.
+        pairs.append(f"$feature_{i}, CAST({quote(feature.name)} AS {feature.dtype})")
     return (
         f"SELECT {key} AS key, epoch_us(__dl_ts) / 1e6 AS t, "
-        f"json_object({pairs})::VARCHAR AS payload FROM ({latest})"
+        f"json_object({', '.join(pairs)})::VARCHAR AS payload FROM ({latest})"
     )
 
 
@@ -110,7 +115,7 @@ def materialize_view(
         latest, params = _latest(version, relation, start, end)
         with translate_errors(what):
             key_types = _key_types(con, latest, params, version.view.join_keys)
-            encoded = _encoded_latest(version, latest, key_types)
+            encoded = _encoded_latest(version, latest, key_types, params)
             con.execute(
                 f"CREATE TEMP TABLE __dl_out AS SELECT * FROM ({encoded}) WHERE key IS NOT NULL",
                 params,
