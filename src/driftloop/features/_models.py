@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from driftloop._refs import Ref, parse_ref, without_alias
@@ -219,6 +220,13 @@ def parse_view_ref(text: str) -> Ref:
     """
     parsed = parse_ref(text, "feature view", lambda name: _check_name("feature view", name))
     return without_alias(parsed, "feature view", "feature views", "driftloop features show")
+
+
+@lru_cache(maxsize=1024)
+def parse_feature_selection(refs: tuple[str, ...]) -> tuple[tuple[Ref, tuple[str, ...]], ...]:
+    """:func:`parse_feature_refs` as immutable pairs, remembered: an online lookup names
+    the same features on every call, and parsing them costs more than the key read."""
+    return tuple((ref, tuple(wanted)) for ref, wanted in parse_feature_refs(refs).items())
 
 
 def parse_feature_refs(refs: list[str] | tuple[str, ...]) -> dict[Ref, list[str]]:

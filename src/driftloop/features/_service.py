@@ -24,6 +24,7 @@ from driftloop.features._models import (
     FeatureViewVersion,
     Freshness,
     parse_feature_refs,
+    parse_feature_selection,
 )
 from driftloop.features._offline import DatasetResolver
 from driftloop.features._protocols import OnlineStore
@@ -140,7 +141,11 @@ class FeatureService:
         self, features: Sequence[str], full_names: bool, cached: bool = False
     ) -> list[Selected]:
         selected = []
-        for ref, wanted in parse_feature_refs(list(features)).items():
+        refs = tuple(features) if all(isinstance(f, str) for f in features) else None
+        pairs = parse_feature_selection(refs) if refs is not None else ()
+        if refs is None:  # not all text: the uncached parse names the bad one
+            parse_feature_refs(list(features))
+        for ref, wanted in pairs:
             version = self._version(ref, cached)
             chosen, outputs = select_features(version, wanted, full_names)
             selected.append((version, chosen, outputs))

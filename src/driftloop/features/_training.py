@@ -60,12 +60,13 @@ def select_features(
 ) -> tuple[list[str], list[str]]:
     """The view's features ``wanted`` names (``*`` = all) and their output column names."""
     view = version.view
-    names = view.feature_names if "*" in wanted else list(wanted)
-    unknown = [n for n in names if n not in view.feature_names]
+    known = view.feature_names
+    names = known if "*" in wanted else list(wanted)
+    unknown = [n for n in names if n not in known]
     if unknown:
         raise InvalidInputError(
             f"feature view {view.name!r} (version {version.version}) has no feature(s) "
-            f"{unknown}; it has {view.feature_names}"
+            f"{unknown}; it has {known}"
         )
     outputs = [f"{view.name}__{n}" if full_names else n for n in names]
     return names, outputs
