@@ -231,7 +231,7 @@ class FeatureService:
         return results
 
     def _save_state(self, result: MaterializeResult, now: datetime) -> None:
-        from driftloop.tracking._rows import upsert
+        from driftloop.store import upsert
 
         with self.store.session() as session:
             old = session.get(FeatureViewStateRow, result.view)

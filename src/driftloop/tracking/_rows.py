@@ -9,7 +9,6 @@ from sqlalchemy import Connection, Float, String, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from driftloop.store._sql import insert_ignore, upsert
 from driftloop.store._tracking_rows import (
     EnvironmentRow,
     ExperimentRow,
@@ -170,4 +169,4 @@ def _grouped(session: Session, row_type: Any, ids: list[str]) -> dict[str, dict[
     return grouped
 
 
-__all__ = ["insert_ignore", "insert_metrics", "load_runs", "to_experiment", "upsert"]
+__all__ = ["insert_metrics", "load_runs", "to_experiment"]

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from driftloop.artifacts import BlobStore
 from driftloop.errors import ConflictError, InvalidInputError, NotFoundError
-from driftloop.store import MetadataStore, utcnow
+from driftloop.store import MetadataStore, insert_ignore, upsert, utcnow
 from driftloop.store._tracking_rows import (
     EnvironmentRow,
     ExperimentRow,
@@ -141,7 +141,7 @@ class TrackingService:
         digest = environment_digest(environment)
         run_id = uuid.uuid4().hex
         with self.store.session() as session:
-            _rows.insert_ignore(session, EnvironmentRow, {"digest": digest, "data": environment})
+            insert_ignore(session, EnvironmentRow, {"digest": digest, "data": environment})
             session.add(
                 RunRow(
                     id=run_id,
@@ -161,7 +161,7 @@ class TrackingService:
             )
             if tags:
                 session.flush()
-                _rows.upsert(session, TagRow, ["run_id", "key"], self._tag_rows(run_id, tags))
+                upsert(session, TagRow, ["run_id", "key"], self._tag_rows(run_id, tags))
         self.heartbeat.add(run_id)
         return run_id
 
@@ -258,7 +258,7 @@ class TrackingService:
 
     def set_tags(self, run_id: str, tags: dict[str, Any]) -> None:
         with self.store.session() as session:
-            _rows.upsert(session, TagRow, ["run_id", "key"], self._tag_rows(run_id, tags))
+            upsert(session, TagRow, ["run_id", "key"], self._tag_rows(run_id, tags))
 
     def _tag_rows(self, run_id: str, tags: dict[str, Any]) -> list[dict[str, str]]:
         return [
@@ -267,7 +267,7 @@ class TrackingService:
 
     def log_input(self, run_id: str, kind: str, ref: str, role: str = "") -> None:
         with self.store.session() as session:
-            _rows.insert_ignore(
+            insert_ignore(
                 session, RunInputRow, {"run_id": run_id, "kind": kind, "ref": ref, "role": role}
             )
 
@@ -292,7 +292,7 @@ class TrackingService:
             blob = self.blobs.put_file(path)
             rows.append({"run_id": run_id, "path": name, "digest": blob.digest, "size": blob.size})
         with self.store.session() as session:
-            _rows.upsert(session, RunArtifactRow, ["run_id", "path"], rows)
+            upsert(session, RunArtifactRow, ["run_id", "path"], rows)
         return [name for _, name in named]
 
     def log_artifact_bytes(self, run_id: str, data: bytes, artifact_path: str) -> str:
@@ -304,7 +304,7 @@ class TrackingService:
             "size": blob.size,
         }
         with self.store.session() as session:
-            _rows.upsert(session, RunArtifactRow, ["run_id", "path"], [row])
+            upsert(session, RunArtifactRow, ["run_id", "path"], [row])
         return artifact_path.strip("/")
 
     def download_artifacts(self, run_id: str, path: str, destination: Path) -> Path:
