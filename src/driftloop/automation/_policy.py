@@ -1,0 +1,182 @@
+"""Loop policies: what starts a retraining, what it trains on, how the challenger is judged
+and rolled out, and how long the loop rests afterwards.
+
+A policy is plain data (frozen dataclasses) so the decision functions that read it stay
+pure; :func:`parse_policy` turns a ``[[loop]]`` table of ``driftloop.toml`` (or a dict
+written in Python) into one, refusing unknown keys and naming the offending one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from driftloop.errors import InvalidInputError
+
+TriggerKind = Literal["alert", "dataset", "schedule"]
+
+# Metrics where a smaller value is the better model; every other gate metric is "higher wins".
+LOWER_IS_BETTER = frozenset({"log_loss", "mae", "rmse", "mse", "brier"})
+
+
+@dataclass(frozen=True, slots=True)
+class LoopTrigger:
+    """``alert``: an alert rule name; ``dataset``: a dataset name; ``schedule``: a cron line."""
+
+    kind: TriggerKind
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataWindow:
+    """What the challenger trains on: the latest ``weeks`` of labeled traffic, or a dataset."""
+
+    weeks: int | None = None
+    dataset: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GateSpec:
+    """The challenger must beat the champion on ``metric`` by ``min_improvement`` (absolute)
+    on the recent labeled window and, if given, on a fixed ``holdout`` dataset; and pass the
+    validation ``suite``, the fairness bound and the latency bound that are set."""
+
+    metric: str = "roc_auc"
+    min_improvement: float = 0.0
+    holdout: str | None = None
+    suite: str | None = None
+    fairness_attribute: str | None = None
+    max_fairness_gap: float | None = None
+    max_latency_ms: float | None = None
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric not in LOWER_IS_BETTER
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutSpec:
+    """The canary gets ``canary_weight`` of traffic until it has answered ``min_requests``
+    requests (with at least ``min_labels`` labeled) or ``observe`` has passed; it is rolled
+    back at once on an error rate above ``max_error_rate``, a p99 latency above
+    ``max_latency_ratio`` x the champion's, or a metric drop beyond ``max_metric_drop``."""
+
+    canary_weight: float = 0.2
+    min_requests: int = 200
+    min_labels: int = 50
+    observe: timedelta = timedelta(hours=1)
+    max_error_rate: float = 0.01
+    max_latency_ratio: float = 1.5
+    max_metric_drop: float = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class LoopPolicy:
+    """The autopilot of one endpoint."""
+
+    endpoint: str
+    model: str
+    pipeline: str
+    triggers: tuple[LoopTrigger, ...]
+    data: DataWindow = field(default_factory=DataWindow)
+    params: dict[str, Any] = field(default_factory=dict)
+    gate: GateSpec = field(default_factory=GateSpec)
+    rollout: RolloutSpec = field(default_factory=RolloutSpec)
+    cooldown: timedelta = timedelta(hours=24)
+    require_approval: bool = False
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _TriggerFile(_Strict):
+    alert: str | None = None
+    dataset: str | None = None
+    schedule: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> _TriggerFile:
+        given = [k for k in ("alert", "dataset", "schedule") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("a trigger names exactly one of alert, dataset or schedule")
+        return self
+
+
+class _GateFile(_Strict):
+    metric: str = "roc_auc"
+    min_improvement: float = 0.0
+    holdout: str | None = None
+    suite: str | None = None
+    fairness_attribute: str | None = None
+    max_fairness_gap: float | None = Field(default=None, ge=0)
+    max_latency_ms: float | None = Field(default=None, gt=0)
+
+
+class _RolloutFile(_Strict):
+    canary_weight: float = Field(default=0.2, gt=0, lt=1)
+    min_requests: int = Field(default=200, ge=1)
+    min_labels: int = Field(default=50, ge=0)
+    observe_minutes: float = Field(default=60.0, gt=0)
+    max_error_rate: float = Field(default=0.01, ge=0, le=1)
+    max_latency_ratio: float = Field(default=1.5, gt=0)
+    max_metric_drop: float = Field(default=0.01, ge=0)
+
+
+class _PolicyFile(_Strict):
+    endpoint: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    pipeline: str = Field(min_length=1)
+    triggers: list[_TriggerFile] = Field(min_length=1)
+    train_weeks: int | None = Field(default=None, ge=1)
+    train_dataset: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    gate: _GateFile = Field(default_factory=_GateFile)
+    rollout: _RolloutFile = Field(default_factory=_RolloutFile)
+    cooldown_hours: float = Field(default=24.0, ge=0)
+    require_approval: bool = False
+
+
+def parse_policy(raw: dict[str, Any], where: str = "loop policy") -> LoopPolicy:
+    """Build a :class:`LoopPolicy` from a ``driftloop.toml`` ``[[loop]]`` table or a dict.
+
+    Raises:
+        InvalidInputError: naming ``where``, the key and what is allowed.
+    """
+    try:
+        parsed = _PolicyFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'policy'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidInputError(f"{where} is invalid: {problems}") from None
+    return LoopPolicy(
+        endpoint=parsed.endpoint,
+        model=parsed.model,
+        pipeline=parsed.pipeline,
+        triggers=tuple(_trigger(t) for t in parsed.triggers),
+        data=DataWindow(weeks=parsed.train_weeks, dataset=parsed.train_dataset),
+        params=dict(parsed.params),
+        gate=GateSpec(**parsed.gate.model_dump()),
+        rollout=_rollout(parsed.rollout),
+        cooldown=timedelta(hours=parsed.cooldown_hours),
+        require_approval=parsed.require_approval,
+    )
+
+
+def _trigger(raw: _TriggerFile) -> LoopTrigger:
+    if raw.alert:
+        return LoopTrigger("alert", raw.alert)
+    if raw.dataset:
+        return LoopTrigger("dataset", raw.dataset)
+    assert raw.schedule  # _exactly_one guarantees one of the three
+    return LoopTrigger("schedule", raw.schedule)
+
+
+def _rollout(raw: _RolloutFile) -> RolloutSpec:
+    values = raw.model_dump()
+    observe = timedelta(minutes=values.pop("observe_minutes"))
+    return RolloutSpec(observe=observe, **values)
