@@ -180,3 +180,37 @@ def _rollout(raw: _RolloutFile) -> RolloutSpec:
     values = raw.model_dump()
     observe = timedelta(minutes=values.pop("observe_minutes"))
     return RolloutSpec(observe=observe, **values)
+
+
+def policy_to_dict(policy: LoopPolicy) -> dict[str, Any]:
+    """The ``[[loop]]`` table :func:`parse_policy` reads back into the same policy."""
+    rollout = policy.rollout
+    return {
+        "endpoint": policy.endpoint,
+        "model": policy.model,
+        "pipeline": policy.pipeline,
+        "triggers": [{t.kind: t.source} for t in policy.triggers],
+        "train_weeks": policy.data.weeks,
+        "train_dataset": policy.data.dataset,
+        "params": dict(policy.params),
+        "gate": {
+            "metric": policy.gate.metric,
+            "min_improvement": policy.gate.min_improvement,
+            "holdout": policy.gate.holdout,
+            "suite": policy.gate.suite,
+            "fairness_attribute": policy.gate.fairness_attribute,
+            "max_fairness_gap": policy.gate.max_fairness_gap,
+            "max_latency_ms": policy.gate.max_latency_ms,
+        },
+        "rollout": {
+            "canary_weight": rollout.canary_weight,
+            "min_requests": rollout.min_requests,
+            "min_labels": rollout.min_labels,
+            "observe_minutes": rollout.observe.total_seconds() / 60,
+            "max_error_rate": rollout.max_error_rate,
+            "max_latency_ratio": rollout.max_latency_ratio,
+            "max_metric_drop": rollout.max_metric_drop,
+        },
+        "cooldown_hours": policy.cooldown.total_seconds() / 3600,
+        "require_approval": policy.require_approval,
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from driftloop.store import (
+    _automation_rows,  # noqa: F401
     _data_rows,  # noqa: F401
     _features_rows,  # noqa: F401
     _registry_rows,  # noqa: F401
