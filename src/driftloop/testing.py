@@ -26,12 +26,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 from driftloop._workspace import Workspace, init_workspace
+from driftloop.automation._fakes import FakeLoopWorld
 from driftloop.config import STATE_DIR
 from driftloop.errors import InvalidInputError
 from driftloop.store import MetadataStore
 
 __all__ = [
     "CliResult",
+    "FakeLoopWorld",
     "copy_sqlite_template",
     "invoke_cli",
     "postgres_template",

@@ -1,0 +1,79 @@
+"""What the loop needs from the rest of driftloop, as small protocols.
+
+The loop decides; these do. The workspace wires them to the pipelines, serving and
+monitoring services (``_adapters.py``); ``dl.testing`` has in-memory fakes. Every method
+that changes something is idempotent, because a restarted scheduler repeats the step it
+was in when it died.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from driftloop.automation._gate import ModelEvidence
+from driftloop.automation._policy import LoopPolicy
+from driftloop.automation._rollout import RouteStats
+
+TrainingState = Literal["running", "succeeded", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingStatus:
+    state: TrainingState
+    model_version: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """What an endpoint serves now: its primary version and the canary's, if any."""
+
+    primary: int | None
+    canary: int | None = None
+    canary_weight: float = 0.0
+
+
+class Trainer(Protocol):
+    """Starts the policy's retraining pipeline and reports on it."""
+
+    def submit(self, policy: LoopPolicy, episode_id: str, now: datetime) -> str:
+        """Start (or, if it was started for ``episode_id`` already, find) the run; its id."""
+        ...
+
+    def status(self, run_id: str) -> TrainingStatus: ...
+
+
+class Evaluator(Protocol):
+    """Measures a model version the way the gate compares them."""
+
+    def evidence(self, policy: LoopPolicy, version: int, now: datetime) -> ModelEvidence: ...
+
+
+class Router(Protocol):
+    """Changes what an endpoint serves; each change is one whole new deployment."""
+
+    def routing(self, endpoint: str) -> Routing: ...
+
+    def start_canary(self, policy: LoopPolicy, version: int, weight: float) -> None: ...
+
+    def promote(self, policy: LoopPolicy, version: int) -> None:
+        """Make ``version`` the primary (and the model's champion) and drop the canary."""
+        ...
+
+    def drop_canary(self, policy: LoopPolicy) -> None: ...
+
+
+class LiveMetrics(Protocol):
+    """The canary's and the champion's live figures since the canary started."""
+
+    def route_stats(
+        self, policy: LoopPolicy, since: datetime, now: datetime
+    ) -> tuple[RouteStats, RouteStats]: ...
+
+
+class Notifier(Protocol):
+    """Tells people what the loop did, where alerts go."""
+
+    def notify(self, endpoint: str, kind: str, summary: str) -> None: ...

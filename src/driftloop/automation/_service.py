@@ -1,0 +1,274 @@
+"""The loop's use cases: take a trigger, carry each open episode one legal step further.
+
+Every step first reconciles with the world (is the training run done? is the canary still
+deployed? was it promoted before a crash?) and then records one move with its evidence, so
+the scheduler can die between any two steps and the next tick carries on from the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from driftloop.automation._episode import Episode, EpisodeState, is_cooling_down
+from driftloop.automation._gate import evaluate_gate
+from driftloop.automation._journal import Decision, LoopJournal, PolicyState
+from driftloop.automation._policy import LoopPolicy
+from driftloop.automation._protocols import Evaluator, LiveMetrics, Notifier, Router, Trainer
+from driftloop.automation._rollout import decide_canary
+from driftloop.errors import ConflictError, InvalidInputError
+from driftloop.store import MetadataStore
+
+S = EpisodeState
+Clock = Callable[[], datetime]
+# Enough moves for one tick to take a quick episode from a finished training to a canary.
+MAX_MOVES_PER_TICK = 6
+
+
+@dataclass(frozen=True, slots=True)
+class LoopParts:
+    trainer: Trainer
+    evaluator: Evaluator
+    router: Router
+    live: LiveMetrics
+    notifier: Notifier
+
+
+class LoopService:
+    """The closed loop over every endpoint that has a policy."""
+
+    def __init__(self, store: MetadataStore, parts: LoopParts, clock: Clock, user: str) -> None:
+        self.journal = LoopJournal(store)
+        self._parts = parts
+        self._clock = clock
+        self._user = user
+
+    # -- policies and people's controls -------------------------------------------------
+
+    def set_policy(self, policy: LoopPolicy) -> None:
+        self.journal.save_policy(policy, self._user, self._clock())
+
+    def policy(self, endpoint: str) -> PolicyState:
+        return self.journal.policy(endpoint)
+
+    def pause(self, endpoint: str, paused: bool = True) -> None:
+        """Stop (or restart) the loop of ``endpoint``; an open episode waits where it is."""
+        now = self._clock()
+        self.journal.set_controls(endpoint, self._user, now, is_paused=paused)
+        kind = "paused" if paused else "resumed"
+        self.journal.note(endpoint, kind, f"loop {kind} by {self._user}", {}, self._user, now)
+
+    def pin(self, endpoint: str, version: int | None) -> None:
+        """Keep ``endpoint`` on ``version`` (None unpins): no retraining is started meanwhile."""
+        now = self._clock()
+        self.journal.set_controls(endpoint, self._user, now, pinned_version=version)
+        summary = f"pinned to version {version}" if version else "unpinned"
+        self.journal.note(endpoint, "pinned", summary, {"version": version}, self._user, now)
+
+    def approve(self, endpoint: str, reason: str = "") -> Episode:
+        """Let the challenger awaiting approval go out as a canary."""
+        episode = self._awaiting_approval(endpoint)
+        policy = self.journal.policy(endpoint).policy
+        return self._start_canary(
+            policy, episode, self._clock(), actor=self._user, approved_by=self._user, why=reason
+        )
+
+    def reject(self, endpoint: str, reason: str = "") -> Episode:
+        episode = self._awaiting_approval(endpoint)
+        return self._move(
+            episode,
+            S.REJECTED,
+            f"challenger version {episode.challenger_version} rejected by {self._user}",
+            {"reason": reason},
+            actor=self._user,
+        )
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def on_trigger(self, endpoint: str, trigger: dict[str, Any]) -> Episode | None:
+        """Open an episode for ``trigger``, unless the policy's controls hold it back (then
+        the suppression is recorded and None returned)."""
+        text = _trigger_text(trigger)
+        now = self._clock()
+        state = self.journal.policy(endpoint)
+        held = self._holdback(state, now)
+        if held is None:
+            episode = self.journal.open_episode(endpoint, trigger, now)
+            if episode is not None:
+                self._parts.notifier.notify(endpoint, "triggered", text)
+                return episode
+            held = "an episode is already in progress"
+        self.journal.note(endpoint, "suppressed", f"trigger ignored: {held}", trigger, "loop", now)
+        return None
+
+    def tick(self) -> list[Episode]:
+        """Carry every open episode of every unpaused policy as far as it can go now."""
+        moved = []
+        for state in self.journal.policies():
+            if state.is_paused:
+                continue
+            episode = self.journal.current(state.policy.endpoint)
+            if episode is not None:
+                moved.append(self._carry_on(state.policy, episode))
+        return moved
+
+    def history(self, endpoint: str) -> list[Decision]:
+        return self.journal.history(endpoint)
+
+    def _holdback(self, state: PolicyState, now: datetime) -> str | None:
+        if state.is_paused:
+            return "the loop is paused"
+        if state.pinned_version is not None:
+            return f"the endpoint is pinned to version {state.pinned_version}"
+        last = self.journal.last_ended(state.policy.endpoint)
+        cooldown_s = state.policy.cooldown.total_seconds()
+        if last is not None and is_cooling_down(last.ended_at, now, cooldown_s):
+            return f"cooling down after episode {last.id} (ended {last.ended_at:%Y-%m-%d %H:%M})"
+        return None
+
+    def _carry_on(self, policy: LoopPolicy, episode: Episode) -> Episode:
+        for _ in range(MAX_MOVES_PER_TICK):
+            handler = _HANDLERS.get(episode.state)
+            if handler is None:
+                break
+            nxt = handler(self, policy, episode, self._clock())
+            if nxt is None:
+                break
+            episode = nxt
+        return episode
+
+    # -- one handler per state ------------------------------------------------------------
+
+    def _start_training(self, policy: LoopPolicy, episode: Episode, now: datetime) -> Episode:
+        run_id = self._parts.trainer.submit(policy, episode.id, now)
+        summary = f"retraining with pipeline {policy.pipeline!r} (run {run_id})"
+        evidence = {"pipeline": policy.pipeline, "run_id": run_id, "params": policy.params}
+        return self._move(episode, S.TRAINING, summary, evidence, pipeline_run_id=run_id)
+
+    def _check_training(
+        self, policy: LoopPolicy, episode: Episode, now: datetime
+    ) -> Episode | None:
+        assert episode.pipeline_run_id is not None  # set by the move into TRAINING
+        status = self._parts.trainer.status(episode.pipeline_run_id)
+        if status.state == "running":
+            return None
+        if status.state == "failed" or status.model_version is None:
+            why = status.error or "the pipeline registered no model version"
+            return self._move(episode, S.ABANDONED, f"retraining failed: {why}", {"error": why})
+        summary = f"retraining produced challenger {policy.model} version {status.model_version}"
+        evidence = {"run_id": episode.pipeline_run_id, "model_version": status.model_version}
+        return self._move(
+            episode, S.GATING, summary, evidence, challenger_version=status.model_version
+        )
+
+    def _gate(self, policy: LoopPolicy, episode: Episode, now: datetime) -> Episode:
+        assert episode.challenger_version is not None
+        champion = self._parts.router.routing(policy.endpoint).primary
+        evaluator = self._parts.evaluator
+        mine = evaluator.evidence(policy, episode.challenger_version, now)
+        theirs = evaluator.evidence(policy, champion, now) if champion is not None else None
+        result = evaluate_gate(policy.gate, mine, theirs)
+        evidence: dict[str, Any] = {"gate": result, "challenger": mine, "champion": theirs}
+        changes: dict[str, Any] = {"champion_version": champion}
+        if not result.passed:
+            reasons = "; ".join(c.reason for c in result.failures)
+            return self._move(episode, S.REJECTED, f"gate failed: {reasons}", evidence, **changes)
+        if policy.require_approval:
+            summary = f"gate passed; version {episode.challenger_version} awaits approval"
+            return self._move(episode, S.AWAITING_APPROVAL, summary, evidence, **changes)
+        return self._start_canary(policy, episode, now, champion_version=champion, **evidence)
+
+    def _start_canary(
+        self,
+        policy: LoopPolicy,
+        episode: Episode,
+        now: datetime,
+        *,
+        champion_version: int | None = None,
+        actor: str = "loop",
+        **evidence: Any,
+    ) -> Episode:
+        assert episode.challenger_version is not None
+        weight = policy.rollout.canary_weight
+        self._parts.router.start_canary(policy, episode.challenger_version, weight)
+        summary = f"canary: version {episode.challenger_version} gets {weight:.0%} of traffic"
+        changes: dict[str, Any] = {"canary_started_at": now}
+        if champion_version is not None:
+            changes["champion_version"] = champion_version
+        evidence = {"weight": weight, **evidence}
+        return self._move(episode, S.CANARY, summary, evidence, actor=actor, **changes)
+
+    def _watch_canary(self, policy: LoopPolicy, episode: Episode, now: datetime) -> Episode | None:
+        assert episode.challenger_version is not None and episode.canary_started_at is not None
+        routing = self._parts.router.routing(policy.endpoint)
+        if routing.primary == episode.challenger_version:
+            return self._move(episode, S.PROMOTED, "promotion found done", {"routing": routing})
+        if routing.canary != episode.challenger_version:
+            why = "the canary is no longer deployed"
+            return self._move(episode, S.ROLLED_BACK, why, {"routing": routing})
+        canary, champion = self._parts.live.route_stats(policy, episode.canary_started_at, now)
+        decision = decide_canary(
+            policy.rollout,
+            canary,
+            champion,
+            episode.canary_started_at,
+            now,
+            higher_is_better=policy.gate.higher_is_better,
+        )
+        if decision.action == "wait":
+            return None
+        evidence = {"decision": decision, "canary": canary, "champion": champion}
+        if decision.action == "promote":
+            self._parts.router.promote(policy, episode.challenger_version)
+            summary = f"promoted version {episode.challenger_version}: " + "; ".join(
+                decision.reasons
+            )
+            return self._move(episode, S.PROMOTED, summary, evidence)
+        self._parts.router.drop_canary(policy)
+        summary = "rolled back the canary: " + "; ".join(decision.reasons)
+        return self._move(episode, S.ROLLED_BACK, summary, evidence)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _move(
+        self,
+        episode: Episode,
+        to: EpisodeState,
+        summary: str,
+        evidence: dict[str, Any],
+        actor: str = "loop",
+        **changes: Any,
+    ) -> Episode:
+        moved = self.journal.move(
+            episode, to, self._clock(), summary=summary, evidence=evidence, actor=actor, **changes
+        )
+        self._parts.notifier.notify(episode.endpoint, to.value, summary)
+        return moved
+
+    def _awaiting_approval(self, endpoint: str) -> Episode:
+        episode = self.journal.current(endpoint)
+        if episode is None or episode.state is not S.AWAITING_APPROVAL:
+            where = episode.state.value if episode else "no open episode"
+            raise ConflictError(
+                f"endpoint {endpoint!r} has no challenger awaiting approval ({where}); "
+                f"see `driftloop loop history {endpoint}`"
+            )
+        return episode
+
+
+def _trigger_text(trigger: dict[str, Any]) -> str:
+    kind = trigger.get("kind")
+    if not kind:
+        raise InvalidInputError("a loop trigger needs a 'kind' (alert, dataset, schedule, manual)")
+    return f"retraining triggered by {kind} {trigger.get('source', '')}".strip()
+
+
+_Handler = Callable[[LoopService, LoopPolicy, Episode, datetime], Episode | None]
+_HANDLERS: dict[EpisodeState, _Handler] = {
+    S.TRIGGERED: LoopService._start_training,
+    S.TRAINING: LoopService._check_training,
+    S.GATING: LoopService._gate,
+    S.CANARY: LoopService._watch_canary,
+}
