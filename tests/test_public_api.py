@@ -92,6 +92,7 @@ def test_modules_are_private_and_subpackages_narrow() -> None:
     assert sorted(public) == sorted(
         [
             "artifacts",
+            "automation",
             "cli",
             "config",
             "data",
