@@ -38,6 +38,7 @@ from driftloop.features import (
     get_training_set,
     materialize_features,
 )
+from driftloop.monitoring import DriftReport, DriftThresholds, compute_drift
 from driftloop.registry import (
     Lineage,
     LoadedModel,
@@ -91,6 +92,8 @@ __all__ = [
     "ConflictError",
     "Dataset",
     "DatasetVersion",
+    "DriftReport",
+    "DriftThresholds",
     "DriftloopError",
     "Entity",
     "Experiment",
@@ -117,6 +120,7 @@ __all__ = [
     "active_run",
     "apply_features",
     "attach_run",
+    "compute_drift",
     "delete_model_alias",
     "download_artifacts",
     "end_run",

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from driftloop._duckdb import SqlParams, translate_errors
 from driftloop.data._dataset import Dataset
-from driftloop.data._drift_check import binned_sql
+from driftloop.data._drift_check import binned_sql, exact_ks
 from driftloop.errors import InvalidInputError
-from driftloop.monitoring import ks_from_counts, psi
+from driftloop.monitoring import psi
 
 if TYPE_CHECKING:
     from driftloop.data._service import DatasetService
@@ -52,7 +52,7 @@ def diff_versions(service: DatasetService, old: Dataset, new: Dataset) -> Datase
     retyped = {c: (a[c], b[c]) for c in common if a[c] != b[c]}
     # A retyped column is reported as a schema change; the old bins do not apply to it.
     drift = _drift(
-        new, {c: old_profile[c] for c in common if c in old_profile and c not in retyped}
+        old, new, {c: old_profile[c] for c in common if c in old_profile and c not in retyped}
     )
     columns = []
     for column in common:
@@ -72,9 +72,9 @@ def diff_versions(service: DatasetService, old: Dataset, new: Dataset) -> Datase
 
 
 def _drift(
-    new: Dataset, reference: dict[str, dict[str, Any]]
+    old: Dataset, new: Dataset, reference: dict[str, dict[str, Any]]
 ) -> dict[str, tuple[float, float | None]]:
-    """PSI (and KS for numeric columns) of every column, the new side counted in one scan."""
+    """PSI of every column (the new side counted in one scan), exact KS of numeric ones."""
     plans = []
     params = SqlParams()
     for column, stats in reference.items():
@@ -92,6 +92,6 @@ def _drift(
     for column, aggs, ref_counts, numeric in plans:
         counts = [float(v) for v in row[position : position + len(aggs)]]
         position += len(aggs)
-        ks = ks_from_counts(ref_counts, counts) if numeric else None
+        ks = exact_ks(old, new, column) if numeric else None
         out[column] = (psi(ref_counts, counts), ks)
     return out

@@ -10,15 +10,31 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from driftloop._duckdb import SqlParams
+from driftloop._duckdb import SqlParams, translate_errors
 from driftloop._duckdb import quote_identifier as quote
 from driftloop.data._suite import Expectation
 from driftloop.data._validate import Check, Verdict
 from driftloop.errors import InvalidInputError
-from driftloop.monitoring import ks_from_counts, psi
+from driftloop.monitoring import ks_2samp, psi
 
 if TYPE_CHECKING:
+    from driftloop.data._dataset import Dataset
     from driftloop.data._service import DatasetService
+
+
+def exact_ks(reference: Dataset, current: Dataset, column: str) -> float:
+    """The exact two-sample KS statistic of ``column`` in two versions.
+
+    Reads that one column of each side (as float64, nulls dropped) and compares the
+    sorted samples: exact, unlike a statistic over the profile's histogram bins,
+    which only bounds it from below.
+    """
+    query = f"select {quote(column)}::double as v from data where {quote(column)} is not null"
+    with translate_errors(f"reading column {column!r} to compare distributions"):
+        ref = reference.sql(query).to_arrow_table().column(0).to_numpy()
+        cur = current.sql(query).to_arrow_table().column(0).to_numpy()
+    statistic, _ = ks_2samp(ref, cur)
+    return statistic
 
 
 def binned_sql(
@@ -60,7 +76,10 @@ def _text(value: Any) -> str:
 
 
 def compile_drift_check(
-    e: Expectation, service: DatasetService, params: SqlParams | None = None
+    e: Expectation,
+    service: DatasetService,
+    params: SqlParams | None = None,
+    dataset: Dataset | None = None,
 ) -> Check:
     params = SqlParams() if params is None else params
     column = str(e.params["column"])
@@ -75,7 +94,9 @@ def compile_drift_check(
     def judge(values: list[Any], total: int) -> Verdict:
         counts = [float(v) for v in values]
         score = psi(ref_counts, counts)
-        ks = ks_from_counts(ref_counts, counts) if numeric else None
+        ks = None
+        if numeric and dataset is not None:
+            ks = exact_ks(service.get(str(e.params["reference"])), dataset, column)
         ok = (max_psi is None or score <= max_psi) and (
             max_ks is None or ks is None or ks <= max_ks
         )

@@ -81,7 +81,10 @@ def _count_check(e: Expectation, predicate: str, params: SqlParams, allowed: flo
 
 
 def compile_check(
-    e: Expectation, service: DatasetService | None, params: SqlParams | None = None
+    e: Expectation,
+    service: DatasetService | None,
+    params: SqlParams | None = None,
+    dataset: Dataset | None = None,
 ) -> Check:
     """The aggregates, verdict and failing-row predicate of ``e``, its constants bound.
 
@@ -130,7 +133,7 @@ def compile_check(
         from driftloop.data._drift_check import compile_drift_check
 
         assert service is not None
-        return compile_drift_check(e, service, params)
+        return compile_drift_check(e, service, params, dataset)
     raise AssertionError(e.kind)
 
 
@@ -155,7 +158,7 @@ def evaluate_suite(
             results[i] = ExpectationResult(e, False, f"no column {e.column!r}")
         else:
             # Each check binds its own prefix: its examples query binds its values alone.
-            checks.append((i, compile_check(e, service, SqlParams(f"c{i}_"))))
+            checks.append((i, compile_check(e, service, SqlParams(f"c{i}_"), dataset)))
     aggregates = ["count(*)"] + [a for _, check in checks for a in check.aggregates]
     params = {k: v for _, check in checks for k, v in check.params.items()}
     try:

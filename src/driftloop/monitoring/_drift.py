@@ -1,13 +1,15 @@
-"""Drift statistics: pure functions over counts and arrays (no I/O, no clock).
+"""Binned drift statistics: pure functions over counts (no I/O, no clock).
 
 Shared by dataset diffs, validation suites and model monitoring. Binned forms take
 counts over the same bins, so a statistic can be computed from two stored profiles
-or from two DuckDB ``histogram`` results without reading the rows again.
+or from two DuckDB ``histogram`` results without reading the rows again. The
+sample-based statistics (exact KS, Wasserstein) live in ``_numeric``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -16,6 +18,8 @@ from numpy.typing import ArrayLike
 # Evidently and most credit-risk references).
 PSI_EPSILON = 1e-4
 
+K = TypeVar("K", bound=Hashable)
+
 
 def _fractions(counts: ArrayLike) -> np.ndarray:
     array = np.asarray(counts, dtype=float)
@@ -23,6 +27,13 @@ def _fractions(counts: ArrayLike) -> np.ndarray:
         raise ValueError("counts must be a 1-d array of non-negative numbers")
     total = array.sum()
     return array / total if total > 0 else np.zeros_like(array)
+
+
+def _aligned(expected_counts: ArrayLike, actual_counts: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    expected, actual = _fractions(expected_counts), _fractions(actual_counts)
+    if expected.shape != actual.shape:
+        raise ValueError(f"bins differ: {expected.shape[0]} expected vs {actual.shape[0]} actual")
+    return expected, actual
 
 
 def psi(
@@ -37,39 +48,27 @@ def psi(
 
         psi([50, 50], [90, 10])  # 0.51
     """
-    expected = np.maximum(_fractions(expected_counts), epsilon)
-    actual = np.maximum(_fractions(actual_counts), epsilon)
-    if expected.shape != actual.shape:
-        raise ValueError(f"bins differ: {expected.shape[0]} expected vs {actual.shape[0]} actual")
+    expected, actual = _aligned(expected_counts, actual_counts)
+    expected, actual = np.maximum(expected, epsilon), np.maximum(actual, epsilon)
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
-def ks_from_counts(expected_counts: ArrayLike, actual_counts: ArrayLike) -> float:
-    """Kolmogorov-Smirnov statistic from counts over the same ordered bins.
+def jensenshannon_distance(expected_counts: ArrayLike, actual_counts: ArrayLike) -> float:
+    """Jensen-Shannon distance (base 2, so in [0, 1]) between two binned distributions.
 
-    The largest gap between the two empirical CDFs at the bin edges: a lower bound of
-    the exact statistic, equal to it when every value sits on an edge.
+    The square root of the JS divergence: 0 for equal distributions, 1 for disjoint
+    ones. Unlike PSI it needs no floor for empty bins. Equals
+    ``scipy.spatial.distance.jensenshannon(p, q, base=2)``.
     """
-    expected = _fractions(expected_counts)
-    actual = _fractions(actual_counts)
-    if expected.shape != actual.shape:
-        raise ValueError(f"bins differ: {expected.shape[0]} expected vs {actual.shape[0]} actual")
-    if expected.sum() == 0 or actual.sum() == 0:
+    p, q = _aligned(expected_counts, actual_counts)
+    if p.sum() == 0 or q.sum() == 0:
         return 0.0
-    return float(np.max(np.abs(np.cumsum(expected) - np.cumsum(actual))))
-
-
-def ks_statistic(reference: ArrayLike, current: ArrayLike) -> tuple[float, float]:
-    """Exact two-sample KS statistic and p-value of two samples (NaNs dropped)."""
-    from scipy.stats import ks_2samp
-
-    ref = np.asarray(reference, dtype=float)
-    cur = np.asarray(current, dtype=float)
-    ref, cur = ref[~np.isnan(ref)], cur[~np.isnan(cur)]
-    if ref.size == 0 or cur.size == 0:
-        return 0.0, 1.0
-    result = ks_2samp(ref, cur)
-    return float(result.statistic), float(result.pvalue)
+    m = (p + q) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        left = np.where(p > 0, p * np.log2(p / m), 0.0)
+        right = np.where(q > 0, q * np.log2(q / m), 0.0)
+    divergence = max(float(left.sum() + right.sum()) / 2, 0.0)
+    return float(np.sqrt(divergence))
 
 
 def histogram_counts(values: ArrayLike, edges: Sequence[float]) -> np.ndarray:
@@ -86,9 +85,12 @@ def histogram_counts(values: ArrayLike, edges: Sequence[float]) -> np.ndarray:
 
 
 def category_counts(
-    expected: Mapping[object, float], actual: Mapping[object, float]
-) -> tuple[list[object], np.ndarray, np.ndarray]:
-    """Align two category -> count maps over the union of their categories."""
+    expected: Mapping[K, float], actual: Mapping[K, float]
+) -> tuple[list[K], np.ndarray, np.ndarray]:
+    """Align two category -> count maps over the union of their categories.
+
+    A category seen only on one side gets a zero count on the other (PSI floors it).
+    """
     keys = sorted(set(expected) | set(actual), key=str)
     return (
         keys,

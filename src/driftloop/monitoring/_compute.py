@@ -1,0 +1,255 @@
+"""Drift of a whole table against a reference: ``dl.compute_drift``.
+
+A reference is prepared once (sorted numeric columns with their quantile bins,
+category counts) and compared with any number of current tables; columns are
+computed in a small thread pool because NumPy's sorts and searches release the GIL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from driftloop.errors import InvalidInputError
+from driftloop.monitoring._categorical import categorical_drift, value_counts
+from driftloop.monitoring._numeric import (
+    DEFAULT_BINS,
+    NumericReference,
+    SortedSample,
+    numeric_drift,
+)
+from driftloop.monitoring._thresholds import DriftThresholds
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+_MAX_THREADS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnDrift:
+    """One column's drift: the deciding statistic and every other one computed."""
+
+    column: str
+    kind: str  # "numeric" | "categorical"
+    method: str
+    statistic: float
+    threshold: float
+    pvalue: float
+    drifted: bool
+    stats: dict[str, float]
+    missing_reference: float
+    missing_current: float
+    unseen: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DriftReport:
+    """Drift per column of ``current`` against ``reference``."""
+
+    columns: list[ColumnDrift]
+    reference_rows: int
+    current_rows: int
+    thresholds: DriftThresholds = field(default_factory=DriftThresholds)
+
+    @property
+    def drifted(self) -> list[str]:
+        return [c.column for c in self.columns if c.drifted]
+
+    @property
+    def share_drifted(self) -> float:
+        return len(self.drifted) / len(self.columns) if self.columns else 0.0
+
+    def column(self, name: str) -> ColumnDrift:
+        for c in self.columns:
+            if c.column == name:
+                return c
+        raise InvalidInputError(f"the drift report has no column {name!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Categorical:
+    counts: dict[str | None, int]
+    total: int
+
+
+ColumnReference = NumericReference | _Categorical
+
+
+@dataclass(frozen=True, slots=True)
+class DriftReference:
+    """A reference table prepared for comparison (build once, compare many windows)."""
+
+    columns: dict[str, ColumnReference]
+    rows: int
+
+    @classmethod
+    def of(
+        cls,
+        data: Any,
+        columns: Sequence[str] | None = None,
+        categorical: Sequence[str] = (),
+        bins: int = DEFAULT_BINS,
+    ) -> DriftReference:
+        table = as_arrow(data)
+        kinds = column_kinds(table, columns, categorical)
+
+        def prepare(name: str) -> ColumnReference:
+            if kinds[name] == "numeric":
+                return NumericReference.of(numeric_values(table.column(name)), bins)
+            return _Categorical(value_counts(table.column(name)), table.num_rows)
+
+        prepared = _map(prepare, list(kinds))
+        return cls(dict(zip(kinds, prepared, strict=True)), table.num_rows)
+
+
+def compute_drift(
+    reference: Any,
+    current: Any,
+    *,
+    columns: Sequence[str] | None = None,
+    categorical: Sequence[str] = (),
+    thresholds: DriftThresholds | None = None,
+) -> DriftReport:
+    """Drift per column of ``current`` against ``reference``.
+
+    ``reference`` is a table (pandas, Polars, Arrow, dict of arrays) or a prepared
+    ``DriftReference``; ``current`` a table with the same columns. Numeric columns get
+    PSI and Jensen-Shannon over the reference's deciles, the exact two-sample KS and
+    the normed Wasserstein distance; the others (strings, booleans, and those named in
+    ``categorical``) PSI, Jensen-Shannon, chi-squared and Cramér's V. Whether a column
+    drifted follows ``thresholds`` (see ``DriftThresholds`` for the defaults and why).
+
+    Raises:
+        InvalidInputError: a column is missing from either side.
+
+    Example::
+
+        report = dl.compute_drift(train_df, last_week_df)
+        report.drifted  # ['distance', 'origin']
+    """
+    thresholds = thresholds or DriftThresholds()
+    if not isinstance(reference, DriftReference):
+        reference = DriftReference.of(reference, columns, categorical)
+    table = as_arrow(current)
+    names = list(columns) if columns is not None else list(reference.columns)
+    for name in names:
+        if name not in reference.columns:
+            raise InvalidInputError(f"the reference has no column {name!r}")
+        if name not in table.column_names:
+            raise InvalidInputError(f"the current data has no column {name!r}")
+
+    def compare(name: str) -> ColumnDrift:
+        return _column_drift(name, reference.columns[name], table.column(name), thresholds)
+
+    return DriftReport(_map(compare, names), reference.rows, table.num_rows, thresholds)
+
+
+def _column_drift(
+    name: str, ref: ColumnReference, values: Any, thresholds: DriftThresholds
+) -> ColumnDrift:
+    if isinstance(ref, NumericReference):
+        current = SortedSample.of(numeric_values(values))
+        n = numeric_drift(ref, current)
+        stats = {"psi": n.psi, "jensenshannon": n.jensenshannon, "ks": n.ks}
+        stats |= {"ks_pvalue": n.ks_pvalue, "wasserstein": n.wasserstein}
+        unseen: tuple[str, ...] = ()
+        method, pvalue = thresholds.numeric_method, n.ks_pvalue
+        missing = (ref.sample.missing_rate, current.missing_rate)
+    else:
+        counts = value_counts(values)
+        c = categorical_drift(ref.counts, counts)
+        stats = {"psi": c.psi, "jensenshannon": c.jensenshannon, "chi2": c.chi2}
+        stats |= {"chi2_pvalue": c.chi2_pvalue, "cramers_v": c.cramers_v}
+        method, pvalue, unseen = thresholds.categorical_method, c.chi2_pvalue, c.unseen
+        missing = (_missing_rate(ref.counts), _missing_rate(counts))
+    statistic, limit = stats[method], thresholds.threshold(method)
+    drifted = bool(statistic > limit and pvalue < thresholds.alpha)
+    kind = "numeric" if isinstance(ref, NumericReference) else "categorical"
+    return ColumnDrift(
+        name, kind, method, statistic, limit, pvalue, drifted, stats, *missing, unseen
+    )
+
+
+def _missing_rate(counts: dict[str | None, int]) -> float:
+    total = sum(counts.values())
+    return counts.get(None, 0) / total if total else 0.0
+
+
+def as_arrow(data: Any) -> pa.Table:
+    """An Arrow table from pandas, Polars, Arrow or a dict of arrays."""
+    import pyarrow as pa
+
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, dict):
+        return pa.table({k: np.asarray(v) if isinstance(v, list) else v for k, v in data.items()})
+    if hasattr(data, "to_arrow_table"):  # a DuckDB relation
+        table: pa.Table = data.to_arrow_table()
+        return table
+    if hasattr(data, "to_arrow"):  # Polars
+        frame: pa.Table = data.to_arrow()
+        return frame
+    try:
+        return pa.Table.from_pandas(data, preserve_index=False)
+    except (TypeError, ValueError, pa.ArrowException) as exc:
+        raise InvalidInputError(
+            f"cannot read {type(data).__name__} as a table; pass pandas, Polars or Arrow"
+        ) from exc
+
+
+def column_kinds(
+    table: pa.Table, columns: Sequence[str] | None, categorical: Sequence[str]
+) -> dict[str, str]:
+    """numeric | categorical per column; types neither can compare (dates) are left out."""
+    import pyarrow as pa
+
+    names = list(columns) if columns is not None else table.column_names
+    kinds = {}
+    for name in names:
+        if name not in table.column_names:
+            raise InvalidInputError(f"the reference has no column {name!r}")
+        kind = table.schema.field(name).type
+        number = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+        if (
+            name in categorical
+            or pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+            or pa.types.is_boolean(kind)
+            or pa.types.is_dictionary(kind)
+        ):
+            kinds[name] = "categorical"
+        elif number or pa.types.is_decimal(kind):
+            kinds[name] = "numeric"
+        elif columns is not None:
+            raise InvalidInputError(
+                f"column {name!r} has type {kind}; drift needs numbers or categories"
+            )
+    return kinds
+
+
+def numeric_values(column: Any) -> np.ndarray:
+    """Float64 NumPy values of an Arrow column, nulls as NaN."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(column, pa.ChunkedArray | pa.Array):
+        return np.asarray(column, dtype=float)
+    floats = pc.cast(column, pa.float64())
+    if floats.null_count:
+        floats = pc.fill_null(floats, float("nan"))
+    result: np.ndarray = np.asarray(floats.to_numpy(), dtype=float)
+    return result
+
+
+def _map(function: Any, items: list[Any]) -> list[Any]:
+    workers = min(_MAX_THREADS, os.cpu_count() or 1, len(items))
+    if workers <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(workers, thread_name_prefix="driftloop-drift") as pool:
+        return list(pool.map(function, items))

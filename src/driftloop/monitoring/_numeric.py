@@ -1,0 +1,196 @@
+"""Drift of a numeric column, from sorted samples: exact KS, Wasserstein, PSI, JS.
+
+Everything is computed from the two samples sorted once: the reference quantile bins
+(PSI, Jensen-Shannon) are index look-ups, the exact two-sample KS statistic and the
+Wasserstein distance are read off the two empirical CDFs evaluated at the merged
+sample. Merging two sorted arrays with a stable sort is linear (timsort finds the
+two runs), so a column costs two sorts and two binary searches of sorted keys.
+A reference is prepared once (``NumericReference``) and reused for every window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from driftloop.monitoring._drift import jensenshannon_distance, psi
+
+DEFAULT_BINS = 10
+# Up to this sample size scipy computes the exact KS p-value (its "auto" switch);
+# above, Smirnov's asymptotic distribution is accurate and O(1).
+_EXACT_PVALUE_SIZE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class SortedSample:
+    """A numeric sample with missing values (NaN, None) counted apart and the rest sorted."""
+
+    values: np.ndarray
+    missing: int
+
+    @classmethod
+    def of(cls, values: ArrayLike) -> SortedSample:
+        array = np.asarray(values, dtype=float)
+        finite = array[~np.isnan(array)]
+        return cls(np.sort(finite, kind="stable"), int(array.size - finite.size))
+
+    @property
+    def size(self) -> int:
+        return int(self.values.size)
+
+    @property
+    def missing_rate(self) -> float:
+        total = self.size + self.missing
+        return self.missing / total if total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class NumericReference:
+    """A reference column ready to compare with: sorted values, quantile bins, spread."""
+
+    sample: SortedSample
+    edges: np.ndarray  # inner bin edges; bins are (-inf, e0], (e0, e1], ..., (ek, inf)
+    counts: np.ndarray
+    std: float
+
+    @classmethod
+    def of(cls, values: ArrayLike, bins: int = DEFAULT_BINS) -> NumericReference:
+        sample = values if isinstance(values, SortedSample) else SortedSample.of(values)
+        edges = quantile_edges(sample.values, bins)
+        std = float(np.std(sample.values)) if sample.size else 0.0
+        return cls(sample, edges, bin_counts(sample.values, edges), std)
+
+
+@dataclass(frozen=True, slots=True)
+class NumericDrift:
+    """Drift statistics of one numeric column against its reference."""
+
+    psi: float
+    jensenshannon: float
+    ks: float
+    ks_pvalue: float
+    wasserstein: float  # divided by the reference's standard deviation
+
+
+def quantile_edges(sorted_values: np.ndarray, bins: int = DEFAULT_BINS) -> np.ndarray:
+    """Inner edges of ``bins`` equal-frequency bins of a sorted reference (ties merged)."""
+    if sorted_values.size == 0 or bins < 2:
+        return np.empty(0)
+    positions = np.linspace(0, sorted_values.size - 1, bins + 1)[1:-1]
+    return np.unique(sorted_values[np.floor(positions).astype(np.int64)])
+
+
+def bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts of a sorted sample in the bins ``(-inf, e0], (e0, e1], ..., (ek, inf)``."""
+    cuts = np.searchsorted(sorted_values, edges, side="right")
+    return np.diff(np.concatenate(([0], cuts, [sorted_values.size]))).astype(np.int64)
+
+
+def ks_2samp(reference: ArrayLike, current: ArrayLike) -> tuple[float, float]:
+    """Exact two-sample Kolmogorov-Smirnov statistic and two-sided p-value (NaNs dropped).
+
+    The statistic equals ``scipy.stats.ks_2samp``'s; the p-value is scipy's exact one
+    for small samples and Smirnov's asymptotic one (scipy's ``method="asymp"``) above.
+    """
+    ref, cur = SortedSample.of(reference).values, SortedSample.of(current).values
+    statistic, _ = _cdf_gaps(ref, cur)
+    return statistic, ks_pvalue(statistic, ref, cur)
+
+
+def ks_pvalue(statistic: float, ref: np.ndarray, cur: np.ndarray) -> float:
+    from scipy import stats
+
+    n1, n2 = ref.size, cur.size
+    if n1 == 0 or n2 == 0:
+        return 1.0
+    if max(n1, n2) <= _EXACT_PVALUE_SIZE:
+        return float(stats.ks_2samp(ref, cur).pvalue)
+    m, n = sorted([float(n1), float(n2)], reverse=True)
+    return float(np.clip(stats.kstwo.sf(statistic, np.round(m * n / (m + n))), 0.0, 1.0))
+
+
+def wasserstein_normed(reference: ArrayLike, current: ArrayLike) -> float:
+    """First Wasserstein distance divided by the reference's standard deviation.
+
+    The raw distance is in the column's units; dividing by the reference spread makes
+    one threshold fit every column (Evidently's "normed Wasserstein").
+    """
+    ref = NumericReference.of(reference)
+    return _wasserstein(ref, SortedSample.of(current).values)
+
+
+def numeric_drift(reference: NumericReference, current: SortedSample) -> NumericDrift:
+    """PSI and JS over the reference quantile bins, exact KS and normed Wasserstein."""
+    ref, cur = reference.sample.values, current.values
+    if ref.size == 0 or cur.size == 0:
+        return NumericDrift(0.0, 0.0, 0.0, 1.0, 0.0)
+    counts = bin_counts(cur, reference.edges)
+    ks, wasserstein = _cdf_gaps(ref, cur)
+    scale = reference.std if reference.std > 0 else 1.0
+    return NumericDrift(
+        psi=psi(reference.counts, counts),
+        jensenshannon=jensenshannon_distance(reference.counts, counts),
+        ks=ks,
+        ks_pvalue=ks_pvalue(ks, ref, cur),
+        wasserstein=wasserstein / scale,
+    )
+
+
+def _wasserstein(reference: NumericReference, cur: np.ndarray) -> float:
+    if reference.sample.size == 0 or cur.size == 0:
+        return 0.0
+    _, distance = _cdf_gaps(reference.sample.values, cur)
+    return distance / (reference.std if reference.std > 0 else 1.0)
+
+
+def _cdf_gaps(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(sup |F_a - F_b|, integral of |F_a - F_b|) of two sorted samples, both exact.
+
+    The sup of two right-continuous step functions is reached at a sample point, so
+    the KS statistic needs both CDFs only at the last element of each run of ties:
+    one binary search of each sample into the other (sorted keys, cache friendly).
+    """
+    if a.size == 0 or b.size == 0:
+        return 0.0, 0.0
+    b_upto_a = np.searchsorted(b, a, side="right")  # how many of b are <= a[i]
+    a_upto_b = np.searchsorted(a, b, side="right")
+    ia, ib = np.flatnonzero(_run_ends(a)), np.flatnonzero(_run_ends(b))
+    on_a = np.abs((ia + 1) / a.size - b_upto_a[ia] / b.size).max()
+    on_b = np.abs(a_upto_b[ib] / a.size - (ib + 1) / b.size).max()
+    return float(max(on_a, on_b)), _wasserstein_sorted(a, b, b_upto_a, a_upto_b)
+
+
+def _wasserstein_sorted(
+    a: np.ndarray, b: np.ndarray, b_upto_a: np.ndarray, a_upto_b: np.ndarray
+) -> float:
+    if a.size == b.size:
+        # Equal sizes: the quantile functions step together, W1 = mean |a_(i) - b_(i)|.
+        return float(np.abs(a - b).mean())
+    # Merge without sorting: a tie between the samples puts b's element first, so its
+    # slot is j + (how many of a are strictly below b[j]).
+    a_before_b = a_upto_b.copy()
+    tied = (a_upto_b > 0) & (a[np.maximum(a_upto_b - 1, 0)] == b)
+    a_before_b[tied] = _run_starts_index(a)[a_upto_b[tied] - 1]
+    merged = np.empty(a.size + b.size)
+    is_a = np.zeros(merged.size, dtype=np.int64)
+    slots_a = np.arange(a.size) + b_upto_a
+    merged[slots_a], is_a[slots_a] = a, 1
+    merged[np.arange(b.size) + a_before_b] = b
+    seen_a = np.cumsum(is_a)
+    gap = np.abs(seen_a / a.size - (np.arange(1, merged.size + 1) - seen_a) / b.size)
+    return float(np.dot(gap[:-1], np.diff(merged)))
+
+
+def _run_ends(values: np.ndarray) -> np.ndarray:
+    ends = np.ones(values.size, dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=ends[:-1])
+    return ends
+
+
+def _run_starts_index(values: np.ndarray) -> np.ndarray:
+    """For each position of a sorted array, the index where its run of ties starts."""
+    starts = np.ones(values.size, dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
+    return np.maximum.accumulate(np.where(starts, np.arange(values.size), 0))
