@@ -39,6 +39,16 @@ from driftloop.features import (
     materialize_features,
 )
 from driftloop.monitoring import DriftReport, DriftThresholds, compute_drift
+from driftloop.pipelines import (
+    Pipeline,
+    PipelineRun,
+    Step,
+    StepRun,
+    StepStatus,
+    pipeline,
+    run_pipeline,
+    step,
+)
 from driftloop.registry import (
     Lineage,
     LoadedModel,
@@ -110,9 +120,14 @@ __all__ = [
     "ModelStatus",
     "ModelVersion",
     "NotFoundError",
+    "Pipeline",
+    "PipelineRun",
     "RegisteredModel",
     "Run",
     "RunStatus",
+    "Step",
+    "StepRun",
+    "StepStatus",
     "Suite",
     "TrainingSet",
     "Workspace",
@@ -148,7 +163,9 @@ __all__ = [
     "log_text",
     "materialize_features",
     "model_card",
+    "pipeline",
     "register_model",
+    "run_pipeline",
     "search_runs",
     "seed_everything",
     "set_model_alias",
@@ -156,5 +173,6 @@ __all__ = [
     "set_tags",
     "set_workspace",
     "start_run",
+    "step",
     "validate_dataset",
 ]

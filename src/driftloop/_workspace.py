@@ -13,18 +13,20 @@ only global, found from the current folder or created there on first use.
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from driftloop.artifacts import FsspecBlobStore, open_blob_store
 from driftloop.config import CONFIG_FILE, STATE_DIR, Settings, find_workspace_root, load_settings
 from driftloop.errors import InvalidInputError
-from driftloop.store import MetadataStore
+from driftloop.store import MetadataStore, utcnow
 from driftloop.tracking._heartbeat import Heartbeat
 from driftloop.tracking._service import TrackingService, open_metric_writer
 from driftloop.tracking._writer import MetricWriter
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
     from driftloop.features._offline import DatasetResolver
     from driftloop.features._protocols import OnlineStore
     from driftloop.features._service import FeatureService, ViewDefinitionCache
+    from driftloop.pipelines._protocols import StepExecutor
+    from driftloop.pipelines._service import PipelineService
     from driftloop.registry._service import DownstreamProvider, RegistryService
 
 _CONFIG_TEMPLATE = """\
@@ -63,7 +67,7 @@ class WorkspaceResources:
         self.store = MetadataStore(settings.db_url).open()
         self.blobs: FsspecBlobStore = open_blob_store(settings.artifact_url)
         # Later contexts (serving) register what a model version feeds, for lineage.
-        self.downstream: list[DownstreamProvider] = []
+        self.downstream: list[DownstreamProvider] = [self._pipeline_lineage]
         self._built: dict[str, object] = {}
         self._closers: list[Callable[[], None]] = []
         self._lock = threading.RLock()
@@ -130,6 +134,21 @@ class WorkspaceResources:
 
         # Reads only: which user the resolver's service acts for does not matter.
         return self._lazy("dataset_resolver", lambda: cached_dataset_resolver(datasets.get), None)
+
+    def _pipeline_lineage(self, version: Any) -> Any:
+        from driftloop.pipelines._lineage import step_lineage
+        from driftloop.pipelines._records import RunRecords
+
+        records = RunRecords(self.store, utcnow, timedelta(minutes=2))
+        return step_lineage(records)(version)
+
+    def step_executor(self, workers: int | None) -> StepExecutor:
+        """The process's pool of step workers (one per worker count), reused by every run."""
+        from driftloop.pipelines._local import LocalExecutor
+
+        return self._lazy(
+            f"step_executor:{workers}", lambda: LocalExecutor(workers), LocalExecutor.close
+        )
 
     @property
     def is_closed(self) -> bool:
@@ -263,6 +282,40 @@ class Workspace:
             duck=r.duck,
         )
 
+    @cached_property
+    def pipelines(self) -> PipelineService:
+        from driftloop.pipelines._service import PipelineService
+
+        r, settings = self._resources, self.settings
+        opener = functools.partial(
+            open_worker_workspace,
+            str(settings.root),
+            settings.db_url,
+            settings.artifact_url,
+            settings.online_url,
+            self._user,
+        )
+
+        def resolve(kind: str, ref: str) -> Any:
+            if kind == "dataset_version":
+                return self.datasets.get_version(ref)
+            return self.registry.resolve(ref)
+
+        return PipelineService(
+            r.store,
+            r.blobs,
+            self._user,
+            open_workspace=opener,
+            resolve=resolve,
+            local_executor=r.step_executor,
+            environment={
+                "DRIFTLOOP_HOME": str(settings.root),
+                "DRIFTLOOP_DB_URL": settings.db_url,
+                "DRIFTLOOP_ARTIFACT_URL": settings.artifact_url,
+                "DRIFTLOOP_ONLINE_URL": settings.online_url,
+            },
+        )
+
     def close(self) -> None:
         """Flush and close the resources (a view made by :meth:`acting_as` closes nothing)."""
         if self._owns_resources:
@@ -289,6 +342,16 @@ def _check_user(user: str) -> str:
             f"user {user!r} is not allowed; give a non-empty name of at most 250 characters"
         )
     return user
+
+
+def open_worker_workspace(
+    root: str, db_url: str, artifact_url: str, online_url: str, user: str
+) -> Workspace:
+    """Open the workspace in a pipeline worker and make it the worker's default, so the
+    fluent calls of a step (``dl.start_run``, ``dl.log_dataset``) record into it."""
+    ws = Workspace(root, db_url=db_url, artifact_url=artifact_url, online_url=online_url, user=user)
+    set_workspace(ws)
+    return ws
 
 
 def init_workspace(path: str | Path = ".") -> Workspace:

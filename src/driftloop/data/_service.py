@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from driftloop._duckdb import DuckDB
+from driftloop._observe import created
 from driftloop.artifacts import BlobStore, hash_bytes
 from driftloop.data._background import ProfileWorker
 from driftloop.data._dataset import Dataset
@@ -87,6 +88,7 @@ class DatasetService:
         if existing is not None:
             return existing
         version = self._insert(name, digest, staged, files, None, source, description, run_id)
+        created("dataset_version", version.ref)
         if profile:
             self._profile_later(version, [b.digest for b in blobs])
         return version

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session
 
+from driftloop._observe import created
 from driftloop.artifacts import BlobStore
 from driftloop.errors import (
     AlreadyExistsError,
@@ -232,6 +233,7 @@ class RegistryService:
             "tags": {k: str(v) for k, v in (tags or {}).items()},
         }
         version = self._insert_version(name, values)
+        created("model_version", f"{name}@{version}")
         try:
             for entry in manifest.files.values():
                 self.blobs.verify(entry.digest)

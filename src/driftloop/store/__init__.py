@@ -16,6 +16,7 @@ from driftloop.store._base import Base, UTCDateTime, utcnow
 from driftloop.store._data_rows import DatasetRow, DatasetValidationRow, DatasetVersionRow
 from driftloop.store._features_rows import FeatureEntityRow, FeatureViewRow, FeatureViewStateRow
 from driftloop.store._metadata_store import MetadataStore
+from driftloop.store._pipeline_rows import PipelineRow, PipelineRunRow, StepLinkRow, StepRunRow
 from driftloop.store._registry_rows import (
     ModelAliasEventRow,
     ModelAliasRow,
@@ -52,10 +53,14 @@ __all__ = [
     "ModelAliasRow",
     "ModelVersionRow",
     "ParamRow",
+    "PipelineRow",
+    "PipelineRunRow",
     "RegisteredModelRow",
     "RunArtifactRow",
     "RunInputRow",
     "RunRow",
+    "StepLinkRow",
+    "StepRunRow",
     "TagRow",
     "UTCDateTime",
     "insert_ignore",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
+from driftloop._observe import created
 from driftloop.artifacts import BlobStore
 from driftloop.errors import ConflictError, InvalidInputError, NotFoundError
 from driftloop.store import MetadataStore, insert_ignore, upsert, utcnow
@@ -163,6 +164,7 @@ class TrackingService:
                 session.flush()
                 upsert(session, TagRow, ["run_id", "key"], self._tag_rows(run_id, tags))
         self.heartbeat.add(run_id)
+        created("run", run_id)
         return run_id
 
     def resume_run(self, run_id: str) -> Run:

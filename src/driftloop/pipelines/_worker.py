@@ -1,0 +1,201 @@
+"""One attempt of one step, inside a worker (a pool process or a Ray task).
+
+The worker opens the workspace once (``task.open_workspace``, cached per process),
+imports the step's function (again if its file changed since), loads the inputs from
+the artifact store, calls the function with stdout and stderr captured at the file
+descriptor level (so prints of C code and subprocesses are kept too), and stores the
+output and the logs. Whatever the step raises comes back as a failed result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from driftloop._observe import observe
+from driftloop.pipelines._models import StepResult, StepTask
+from driftloop.pipelines._outputs import load_output, store_output
+
+LOG_TAIL_LINES = 20
+
+_workspaces: dict[str, Any] = {}
+_module_stamps: dict[str, tuple[float, int]] = {}
+
+
+def _workspace(opener: Callable[[], Any]) -> Any:
+    key = repr(opener)
+    found = _workspaces.get(key)
+    if found is None or getattr(found.resources, "is_closed", False):
+        found = _workspaces[key] = opener()
+    return found
+
+
+def close_workspaces() -> None:
+    """Close what the worker opened (flushes buffered metrics) before it exits."""
+    for ws in _workspaces.values():
+        ws.close()
+    _workspaces.clear()
+
+
+def _stamp(module: Any) -> tuple[float, int] | None:
+    path = getattr(module, "__file__", None)
+    if not path:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_mtime, stat.st_size)
+
+
+def import_fresh(module_name: str) -> Any:
+    """The module, imported again if its source file changed since this process imported it.
+
+    A long-lived worker or scheduler must run the code as it is now, as a new process would.
+    """
+    module = sys.modules.get(_module_key(module_name))
+    if module is None:
+        module = _import(module_name)
+        _module_stamps[module_name] = _stamp(module) or (0.0, 0)
+        return module
+    stamp = _stamp(module)
+    known = _module_stamps.setdefault(module_name, stamp or (0.0, 0))
+    if stamp is not None and stamp != known:
+        importlib.invalidate_caches()
+        module = _import(module_name) if module_name.endswith(".py") else importlib.reload(module)
+        _module_stamps[module_name] = stamp
+    return module
+
+
+def _module_key(module_name: str) -> str:
+    if not module_name.endswith(".py"):
+        return module_name
+    return "driftloop_script_" + hashlib.blake2b(module_name.encode(), digest_size=8).hexdigest()
+
+
+def _import(module_name: str) -> Any:
+    """Import a module by name, or a script by path (under a private name, not __main__)."""
+    if not module_name.endswith(".py"):
+        return importlib.import_module(module_name)
+    key = _module_key(module_name)
+    spec = importlib.util.spec_from_file_location(key, module_name)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {module_name}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[key] = module
+    spec.loader.exec_module(module)
+    _module_stamps[module_name] = _stamp(module) or (0.0, 0)
+    return module
+
+
+def resolve_function(ref: str) -> Callable[..., Any]:
+    """The plain function behind ``module:qualname`` (a ``@step`` object is unwrapped)."""
+    module_name, _, qualname = ref.partition(":")
+    found: Any = import_fresh(module_name)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return getattr(found, "fn", found)  # type: ignore[no-any-return]
+
+
+@contextmanager
+def captured_output(directory: Path) -> Iterator[tuple[Path, Path]]:
+    """Send fds 1 and 2 (and sys.stdout/err) to files for the block; restore them after."""
+    paths = (directory / "stdout.log", directory / "stderr.log")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = (os.dup(1), os.dup(2))
+    files = [open(p, "wb") for p in paths]  # noqa: SIM115 - closed below
+    try:
+        os.dup2(files[0].fileno(), 1)
+        os.dup2(files[1].fileno(), 2)
+        yield paths
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+        for f in files:
+            f.close()
+
+
+def _resolver(ws: Any) -> Callable[[str, str], Any]:
+    def resolve(kind: str, ref: str) -> Any:
+        if kind == "dataset_version":
+            return ws.datasets.get_version(ref)
+        return ws.registry.resolve(ref)
+
+    return resolve
+
+
+def _tail(text: str) -> str:
+    return "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
+
+
+def execute_task(task: StepTask) -> StepResult:
+    """Run one attempt of ``task`` here and store what it made; never raises for the step."""
+    ws = _workspace(task.open_workspace)
+    with tempfile.TemporaryDirectory(prefix="driftloop-step-") as tmp:
+        error: BaseException | None = None
+        output = None
+        links: list[tuple[str, str, str]] = []
+        with captured_output(Path(tmp)) as (out_path, err_path):
+            try:
+                fn = resolve_function(task.function)
+                resolve = _resolver(ws)
+                kwargs = dict(task.literals)
+                for arg, ref in task.inputs.items():
+                    kwargs[arg] = load_output(ws.blobs, ref, resolve)
+                with observe() as made:
+                    value = fn(**kwargs)
+                links = [(kind, ref, "created") for kind, ref in made]
+                output = store_output(ws.blobs, task.step_name, value)
+            except BaseException as exc:
+                if isinstance(exc, KeyboardInterrupt | SystemExit) and not _is_step_exit(exc):
+                    raise
+                error = exc
+                traceback.print_exc()  # into the captured stderr, like a real crash
+        stdout, stderr = _keep_logs(ws, out_path, err_path)
+    if output is not None and output.kind in ("dataset_version", "model_version"):
+        assert output.ref is not None
+        links.append((output.kind, output.ref, "output"))
+    if error is None:
+        return StepResult(
+            task.step_run_id, True, output, stdout[0], stderr[0], "", links=tuple(links)
+        )
+    return StepResult(
+        task.step_run_id,
+        False,
+        None,
+        stdout[0],
+        stderr[0],
+        log_tail=_tail(stderr[1]) or _tail(stdout[1]),
+        error_type=type(error).__name__,
+        error_message=str(error),
+        traceback="".join(traceback.format_exception(error)),
+        links=tuple(links),
+    )
+
+
+def _is_step_exit(exc: BaseException) -> bool:
+    # sys.exit() inside a step is the step's failure, not the worker's.
+    return isinstance(exc, SystemExit)
+
+
+def _keep_logs(ws: Any, *paths: Path) -> list[tuple[str | None, str]]:
+    kept: list[tuple[str | None, str]] = []
+    for path in paths:
+        data = path.read_bytes()
+        digest = ws.blobs.put_bytes(data).digest if data else None
+        kept.append((digest, data.decode("utf-8", errors="replace")))
+    return kept
