@@ -66,6 +66,7 @@ from driftloop.registry import (
     register_model,
     set_model_alias,
 )
+from driftloop.serving import log_feedback
 from driftloop.tracking import (
     ActiveRun,
     Experiment,
@@ -153,6 +154,7 @@ __all__ = [
     "log_artifacts",
     "log_dataset",
     "log_dict",
+    "log_feedback",
     "log_figure",
     "log_input",
     "log_metric",

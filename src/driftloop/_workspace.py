@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from driftloop.pipelines._protocols import StepExecutor
     from driftloop.pipelines._service import PipelineService
     from driftloop.registry._service import DownstreamProvider, RegistryService
+    from driftloop.serving._log_reader import PredictionLogService
 
 _CONFIG_TEMPLATE = """\
 # driftloop workspace. Environment variables (DRIFTLOOP_DB_URL, DRIFTLOOP_ARTIFACT_URL,
@@ -315,6 +316,14 @@ class Workspace:
                 "DRIFTLOOP_ONLINE_URL": settings.online_url,
             },
         )
+
+    @cached_property
+    def predictions(self) -> PredictionLogService:
+        """The prediction log and its feedback labels (see ``driftloop.serving``)."""
+        from driftloop.serving._log_reader import PredictionLogService
+
+        r = self._resources
+        return PredictionLogService(r.store, r.blobs, r.duck, self.settings.state_dir / "cache")
 
     def close(self) -> None:
         """Flush and close the resources (a view made by :meth:`acting_as` closes nothing)."""

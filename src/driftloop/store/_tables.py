@@ -7,6 +7,7 @@ from driftloop.store import (
     _data_rows,  # noqa: F401
     _features_rows,  # noqa: F401
     _pipeline_rows,  # noqa: F401
+    _prediction_rows,  # noqa: F401
     _registry_rows,  # noqa: F401
     _tracking_rows,  # noqa: F401
 )

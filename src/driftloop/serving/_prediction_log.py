@@ -1,0 +1,301 @@
+"""The prediction-log writer: requests go to a bounded queue, segments out in batches.
+
+The request path only calls :meth:`PredictionLogWriter.submit`, which never blocks:
+it puts the record on a bounded queue, or, when the queue is full, drops it and counts
+the drop (``stats().dropped``, exposed as a metric by the server). One background
+thread takes records off the queue, keeps one buffer per (endpoint, model name, model
+version, route) and turns a buffer into a Parquet segment in the artifact store when
+it holds ``segment_rows`` rows or its oldest record is ``max_age`` old. Segments
+written in one pass are indexed in the metadata store in one transaction, after their
+blobs are complete: a crash between the two leaves an unreferenced blob (reclaimed by
+``driftloop gc``), never an index row without its bytes.
+
+:meth:`~PredictionLogWriter.close` drains the queue and every buffer, so a clean
+shutdown (SIGTERM in a server's lifespan) loses nothing that was accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from driftloop.artifacts import BlobWriter
+from driftloop.errors import DriftloopError, InvalidInputError
+from driftloop.serving._prediction_record import PredictionLogStats, PredictionRecord
+from driftloop.serving._segment import parquet_bytes, segment_table
+from driftloop.store import MetadataStore, utcnow
+from driftloop.store._prediction_rows import PredictionSegmentRow
+
+log = logging.getLogger("driftloop.serving.prediction_log")
+
+Clock = Callable[[], datetime]
+SegmentKey = tuple[str, str, int, str]  # endpoint, model name, model version, route
+
+DEFAULT_QUEUE_SIZE = 10_000
+DEFAULT_SEGMENT_ROWS = 50_000
+DEFAULT_MAX_AGE = timedelta(seconds=10)
+
+
+@dataclass(slots=True)
+class _Buffer:
+    started: datetime
+    records: list[PredictionRecord] = field(default_factory=list)
+    rows: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Flush:
+    """A request to write every buffer now; ``done`` is set once they are indexed."""
+
+    done: threading.Event
+
+
+_STOP = object()
+
+
+class PredictionLogWriter:
+    """Writes prediction records as Parquet segments, off the request path.
+
+    Args:
+        blobs: the artifact store the segments go to.
+        store: the metadata store that indexes them (table ``prediction_segments``).
+        max_queue: records the queue holds; beyond it :meth:`submit` drops and counts.
+        segment_rows: a buffer is written once it holds this many rows.
+        max_age: ... or once its oldest record waited this long (by ``clock``).
+        poll_interval: seconds between checks of the buffers' age when idle.
+        clock: the time used for ages and ``created_at`` (inject one in tests).
+
+    Example::
+
+        writer = PredictionLogWriter(ws.blobs, ws.store).start()
+        writer.submit(record)       # never blocks
+        writer.close()              # drains: every accepted record is written
+    """
+
+    def __init__(
+        self,
+        blobs: BlobWriter,
+        store: MetadataStore,
+        *,
+        max_queue: int = DEFAULT_QUEUE_SIZE,
+        segment_rows: int = DEFAULT_SEGMENT_ROWS,
+        max_age: timedelta = DEFAULT_MAX_AGE,
+        poll_interval: float = 0.25,
+        clock: Clock = utcnow,
+    ) -> None:
+        if max_queue < 1 or segment_rows < 1:
+            raise InvalidInputError(
+                f"max_queue ({max_queue}) and segment_rows ({segment_rows}) must be at least 1"
+            )
+        self._blobs = blobs
+        self._store = store
+        self._segment_rows = segment_rows
+        self._max_age = max_age
+        self._poll = poll_interval
+        self._clock = clock
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
+        self._buffers: dict[SegmentKey, _Buffer] = {}
+        self._unindexed: list[dict[str, object]] = []
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(
+            ("accepted", "dropped", "written", "segments", "failed", "pending"), 0
+        )
+        self._next_index_try = 0.0
+        self._closing = False
+        self._thread: threading.Thread | None = None
+
+    # the request path --------------------------------------------------------------
+
+    def submit(self, record: PredictionRecord) -> bool:
+        """Queue ``record`` for the log; never blocks. False: dropped (queue full or closed)."""
+        with self._lock:
+            if not self._closing:
+                try:
+                    # Stamped here: a buffer's age counts from when its oldest record came.
+                    self._queue.put_nowait((self._clock(), record))
+                except queue.Full:
+                    pass
+                else:
+                    self._counts["accepted"] += 1
+                    return True
+            self._counts["dropped"] += 1
+            return False
+
+    def stats(self) -> PredictionLogStats:
+        """The counters: queue depth, drops, rows and segments written, rows pending."""
+        with self._lock:
+            counts = dict(self._counts)
+        return PredictionLogStats(
+            queue_depth=self._queue.qsize(),
+            dropped=counts["dropped"],
+            written_rows=counts["written"],
+            segments=counts["segments"],
+            accepted=counts["accepted"],
+            pending_rows=counts["pending"],
+            failed_rows=counts["failed"],
+        )
+
+    # lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> PredictionLogWriter:
+        """Start the background thread (once); returns self."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="driftloop-prediction-log", daemon=True
+                )
+                self._thread.start()
+        return self
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Write and index every record accepted before this call; False on timeout."""
+        self.start()
+        done = threading.Event()
+        try:
+            self._queue.put(_Flush(done), timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(timeout)
+
+    def close(self, timeout: float | None = 30.0) -> None:
+        """Stop accepting, write every accepted record, and stop the thread.
+
+        Records submitted from now on are dropped and counted. Waits up to ``timeout``
+        seconds for the drain (a clean SIGTERM); records still unwritten then are
+        counted in ``stats().failed_rows`` and logged.
+        """
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+        self.start()
+        try:
+            self._queue.put(_STOP, timeout=timeout)
+        except queue.Full:
+            log.error("prediction log: the queue did not drain within %ss on close", timeout)
+            return
+        assert self._thread is not None
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.error("prediction log: writing did not finish within %ss on close", timeout)
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # the background thread ---------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            try:
+                item = self._queue.get(timeout=self._poll)
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                self._write_all(final=True)
+                return
+            if isinstance(item, _Flush):
+                self._write_all(final=False)
+                item.done.set()
+            elif isinstance(item, tuple):
+                self._add(*item)
+            self._write_due()
+
+    def _add(self, arrived: datetime, record: PredictionRecord) -> None:
+        key = (record.endpoint, record.model_name, record.model_version, record.route)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = self._buffers[key] = _Buffer(arrived)
+        buffer.records.append(record)
+        buffer.rows += record.num_rows
+        self._count("pending", record.num_rows)
+        if buffer.rows >= self._segment_rows:
+            self._write_buffer(key)
+            self._index()
+
+    def _write_due(self) -> None:
+        if not self._buffers and not self._unindexed:
+            return
+        now = self._clock()
+        due = [k for k, b in self._buffers.items() if now - b.started >= self._max_age]
+        for key in due:
+            self._write_buffer(key)
+        if self._unindexed and time.monotonic() >= self._next_index_try:
+            self._index()
+
+    def _write_all(self, *, final: bool) -> None:
+        for key in list(self._buffers):
+            self._write_buffer(key)
+        self._index()
+        if final and self._unindexed:
+            lost = sum(int(str(r["row_count"])) for r in self._unindexed)
+            self._count("failed", lost)
+            self._count("pending", -lost)
+            log.error("prediction log: %d rows written but never indexed", lost)
+            self._unindexed.clear()
+
+    def _write_buffer(self, key: SegmentKey) -> None:
+        buffer = self._buffers.pop(key)
+        try:
+            tables = [segment_table(buffer.records)]
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            # Records disagreeing on a column's type: one segment per record instead.
+            tables = [segment_table([r]) for r in buffer.records]
+        for table in tables:
+            self._write_segment(key, table)
+
+    def _write_segment(self, key: SegmentKey, table: pa.Table) -> None:
+        try:
+            blob = self._blobs.put_bytes(parquet_bytes(table))
+        except (DriftloopError, OSError) as exc:
+            self._count("failed", table.num_rows)
+            self._count("pending", -table.num_rows)
+            log.error("prediction log: a segment of %d rows was lost: %s", table.num_rows, exc)
+            return
+        ts = table.column("ts")
+        endpoint, model_name, model_version, route = key
+        self._unindexed.append(
+            {
+                "endpoint": endpoint,
+                "model_name": model_name,
+                "model_version": model_version,
+                "route": route,
+                "digest": blob.digest,
+                "row_count": table.num_rows,
+                "min_ts": pc.min(ts).as_py(),
+                "max_ts": pc.max(ts).as_py(),
+                "created_at": self._clock(),
+            }
+        )
+
+    def _index(self) -> None:
+        """Index every written segment in one transaction; kept for the next pass on error."""
+        if not self._unindexed:
+            return
+        rows = list(self._unindexed)
+        try:
+            with self._store.session() as session:
+                session.add_all([PredictionSegmentRow(**r) for r in rows])
+        except DriftloopError as exc:
+            # The store is away: keep the rows, try again after a pause, not per record.
+            self._next_index_try = time.monotonic() + max(self._poll, 1.0)
+            log.warning("prediction log: indexing %d segments failed, retrying: %s", len(rows), exc)
+            return
+        del self._unindexed[: len(rows)]
+        written = sum(int(str(r["row_count"])) for r in rows)
+        with self._lock:
+            self._counts["written"] += written
+            self._counts["pending"] -= written
+            self._counts["segments"] += len(rows)
+
+    def _count(self, name: str, amount: int) -> None:
+        with self._lock:
+            self._counts[name] += amount
