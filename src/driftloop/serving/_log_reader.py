@@ -13,8 +13,9 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -271,24 +272,22 @@ class PredictionLogService:
         return [_endpoint_stats(name, found.get(name), counts.get(name, 0)) for name in names]
 
 
-def _endpoint_stats(name: str, row: object, labels: int) -> EndpointLogStats:
+def _endpoint_stats(name: str, row: Any, labels: int) -> EndpointLogStats:
     if row is None:
         return EndpointLogStats(name, 0, 0, None, None, labels)
-    _, segments, rows, first, last = row  # type: ignore[misc]
+    _, segments, rows, first, last = row
     return EndpointLogStats(name, int(segments), int(rows), _utc(first), _utc(last), labels)
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    from datetime import UTC
-
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def _feedback_table(rows: Sequence[object]) -> pa.Table:
-    request_ids = [r[0] for r in rows]  # type: ignore[index]
-    texts = [r[2] for r in rows]  # type: ignore[index]
+def _feedback_table(rows: Sequence[Any]) -> pa.Table:
+    request_ids = [r[0] for r in rows]
+    texts = [r[2] for r in rows]
     values = [json.loads(t) for t in texts]
     try:
         label = pa.array(values)
@@ -299,11 +298,8 @@ def _feedback_table(rows: Sequence[object]) -> pa.Table:
     return pa.table(
         {
             "request_id": pa.array(request_ids, pa.string()),
-            "row_index": pa.array([r[1] for r in rows], pa.int32()),  # type: ignore[index]
+            "row_index": pa.array([r[1] for r in rows], pa.int32()),
             "label": label,
-            "received_at": pa.array(
-                [r[3] for r in rows],  # type: ignore[index]
-                pa.timestamp("us", tz="UTC"),
-            ),
+            "received_at": pa.array([r[3] for r in rows], pa.timestamp("us", tz="UTC")),
         }
     )

@@ -39,7 +39,8 @@ class PredictionRecord:
     @property
     def num_rows(self) -> int:
         """Rows this record adds to the log (a record without input rows still adds one)."""
-        return max(self.inputs.num_rows, 1)
+        rows: int = self.inputs.num_rows
+        return max(rows, 1)
 
 
 @dataclass(frozen=True, slots=True)
