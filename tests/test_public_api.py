@@ -112,6 +112,7 @@ def test_modules_are_private_and_subpackages_narrow() -> None:
             "features",
             "monitoring",
             "pipelines",
+            "pipelines",
             "registry",
             "serving",
             "store",

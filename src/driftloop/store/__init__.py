@@ -35,6 +35,7 @@ from driftloop.store._tracking_rows import (
     RunRow,
     TagRow,
 )
+from driftloop.store._trigger_rows import SchedulerHeartbeatRow, TriggerEventRow, TriggerRow
 
 __all__ = [
     "Base",
@@ -59,9 +60,12 @@ __all__ = [
     "RunArtifactRow",
     "RunInputRow",
     "RunRow",
+    "SchedulerHeartbeatRow",
     "StepLinkRow",
     "StepRunRow",
     "TagRow",
+    "TriggerEventRow",
+    "TriggerRow",
     "UTCDateTime",
     "insert_ignore",
     "next_version",

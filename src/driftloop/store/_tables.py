@@ -10,6 +10,7 @@ from driftloop.store import (
     _prediction_rows,  # noqa: F401
     _registry_rows,  # noqa: F401
     _tracking_rows,  # noqa: F401
+    _trigger_rows,  # noqa: F401
 )
 from driftloop.store._base import Base
 
