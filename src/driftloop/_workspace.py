@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from driftloop.features._service import FeatureService, ViewDefinitionCache
     from driftloop.pipelines._protocols import StepExecutor
     from driftloop.pipelines._service import PipelineService
+    from driftloop.pipelines._triggers import TriggerService
     from driftloop.registry._service import DownstreamProvider, RegistryService
     from driftloop.serving._log_reader import PredictionLogService
 
@@ -324,6 +325,14 @@ class Workspace:
 
         r = self._resources
         return PredictionLogService(r.store, r.blobs, r.duck, self.settings.state_dir / "cache")
+
+    def triggers(self) -> TriggerService:
+        from driftloop.pipelines._dispatch import dispatcher_for
+        from driftloop.pipelines._triggers import TriggerService
+
+        return TriggerService(
+            self._resources.store, self._user, lambda kind: dispatcher_for(kind, self)
+        )
 
     def close(self) -> None:
         """Flush and close the resources (a view made by :meth:`acting_as` closes nothing)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from driftloop.cli import _data, _features, _models, _pipeline, _runs
+from driftloop.cli import _data, _features, _models, _pipeline, _runs, _scheduler
 from driftloop.cli._output import JsonOption, console, emit, err_console
 from driftloop.errors import DriftloopError
 
@@ -25,6 +25,7 @@ app.add_typer(_features.app, name="features")
 app.add_typer(_runs.app, name="runs")
 app.add_typer(_models.app, name="models")
 app.add_typer(_pipeline.app, name="pipeline")
+app.add_typer(_scheduler.app, name="scheduler")
 app.command("gc")(_data.gc)
 
 _state = {"debug": bool(os.environ.get("DRIFTLOOP_DEBUG"))}

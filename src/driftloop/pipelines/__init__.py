@@ -8,6 +8,11 @@ A step whose code, input contents and parameters are unchanged is not run again
 (``cached``). The local executor runs independent steps in parallel in a reused pool
 of worker processes; ``executor="ray"`` runs them on Ray.
 
+Triggers say when a pipeline starts (``kind``: a cron schedule, a new dataset version,
+a webhook call, a manual call, an alert) and what (``target_kind``/``target``: a
+pipeline, or what later contexts register). Each event fires exactly once, however
+many schedulers run: it is claimed by a unique row in the metadata store.
+
 Example::
 
     @dl.step
@@ -24,6 +29,12 @@ Example::
 """
 
 from driftloop.pipelines._definition import Pipeline, Step, StepOutput, pipeline, step
+from driftloop.pipelines._dispatch import (
+    RunStatusReader,
+    TargetDispatcher,
+    register_trigger_target,
+    target_kinds,
+)
 from driftloop.pipelines._fluent import run_pipeline
 from driftloop.pipelines._models import (
     OutputRef,
@@ -34,13 +45,30 @@ from driftloop.pipelines._models import (
     StepTask,
 )
 from driftloop.pipelines._protocols import StepExecutor
+from driftloop.pipelines._scheduler import Scheduler, TickReport
+from driftloop.pipelines._scheduler_jobs import SchedulerJob, register_scheduler_job
 from driftloop.pipelines._service import PipelineService
+from driftloop.pipelines._trigger_due import DueTrigger
+from driftloop.pipelines._trigger_models import (
+    DefinedTrigger,
+    EventStatus,
+    Trigger,
+    TriggerEvent,
+    TriggerKind,
+)
+from driftloop.pipelines._triggers import TriggerService
 
 __all__ = [
+    "DefinedTrigger",
+    "DueTrigger",
+    "EventStatus",
     "OutputRef",
     "Pipeline",
     "PipelineRun",
     "PipelineService",
+    "RunStatusReader",
+    "Scheduler",
+    "SchedulerJob",
     "Step",
     "StepExecutor",
     "StepOutput",
@@ -48,7 +76,16 @@ __all__ = [
     "StepRun",
     "StepStatus",
     "StepTask",
+    "TargetDispatcher",
+    "TickReport",
+    "Trigger",
+    "TriggerEvent",
+    "TriggerKind",
+    "TriggerService",
     "pipeline",
+    "register_scheduler_job",
+    "register_trigger_target",
     "run_pipeline",
     "step",
+    "target_kinds",
 ]

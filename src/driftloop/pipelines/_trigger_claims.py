@@ -64,17 +64,16 @@ def claim_event(
         "claimed_at": now,
     }
     with store.session() as session:
-        insert = (
-            postgresql.insert
-            if session.get_bind().dialect.name == "postgresql"
-            else (sqlite.insert)
-        )
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = (
             insert(TriggerEventRow)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["trigger_id", "event_key"])
+            .returning(TriggerEventRow.id)
         )
-        won = session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        # RETURNING, not rowcount: drivers disagree on rowcount after DO NOTHING.
+        won = session.connection().execute(stmt).first() is not None
         row = session.scalars(
             select(TriggerEventRow).where(
                 TriggerEventRow.trigger_id == trigger.id, TriggerEventRow.event_key == event_key
@@ -137,4 +136,4 @@ def take_over(store: MetadataStore, row: TriggerEventRow, *, claimant: str, now:
             )
             .values(claimed_by=claimant, claimed_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]

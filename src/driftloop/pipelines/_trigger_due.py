@@ -103,7 +103,7 @@ def _existing_keys(session: Session, pairs: list[tuple[int, str]]) -> set[tuple[
             TriggerEventRow.event_key.in_(sorted({k for _, k in pairs})),
         )
     )
-    return {(int(i), str(k)) for i, k in rows.tuples()}
+    return {(int(i), str(k)) for i, k in rows}
 
 
 def owed_payload(due: DueTrigger) -> dict[str, Any]:

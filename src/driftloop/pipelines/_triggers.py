@@ -18,10 +18,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from driftloop.errors import AuthenticationError, InvalidInputError, NotFoundError
+from driftloop.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+)
 from driftloop.pipelines import _trigger_claims as claims
-from driftloop.pipelines._dispatch import TargetDispatcher
+from driftloop.pipelines._dispatch import TargetDispatcher, target_kinds
 from driftloop.pipelines._trigger_due import (
     DueTrigger,
     due_triggers,
@@ -49,6 +55,10 @@ from driftloop.store import MetadataStore, TriggerEventRow, TriggerRow, retry_on
 __all__ = ["DueTrigger", "TriggerService"]
 
 Clock = Callable[[], datetime]
+# Aliases: inside the class, `list` is TriggerService.list.
+_Events = list[TriggerEvent]
+_Triggers = list[Trigger]
+_Dues = list[DueTrigger]
 
 
 def default_claimant() -> str:
@@ -111,6 +121,11 @@ class TriggerService:
         if not isinstance(target, str) or not target.strip():
             raise InvalidInputError(f"trigger {name!r} needs a target, e.g. target='flows:train'")
         params_dict = check_params(name, params)
+        if target_kind not in target_kinds():
+            raise InvalidInputError(
+                f"trigger {name!r}: no target kind {target_kind!r}; known: "
+                f"{', '.join(target_kinds())}"
+            )
         generated = None
         if check_kind(kind) is TriggerKind.WEBHOOK and secret is None and not self._has(name):
             generated = secret = secrets.token_urlsafe(24)
@@ -151,7 +166,6 @@ class TriggerService:
                 row = session.scalars(query).one_or_none()
                 if row is None:
                     row = TriggerRow(name=name, created_by=self._user, created_at=now)
-                    session.add(row)
                 else:
                     _keep_state(row, kind, source, spec)
                 if kind is TriggerKind.DATASET and "after_version" not in spec:
@@ -171,6 +185,7 @@ class TriggerService:
                     row.updated_at = now
                     for key, value in declared.items():
                         setattr(row, key, value)
+                session.add(row)
                 session.flush()
             return row
 
@@ -180,7 +195,7 @@ class TriggerService:
     def get(self, name: str) -> Trigger:
         return to_trigger(self._row(name))
 
-    def list(self, kind: str | TriggerKind | None = None) -> list[Trigger]:
+    def list(self, kind: str | TriggerKind | None = None) -> _Triggers:
         query = select(TriggerRow).order_by(TriggerRow.name)
         if kind is not None:
             query = query.where(TriggerRow.kind == check_kind(kind).value)
@@ -194,8 +209,9 @@ class TriggerService:
             row.updated_at = self._clock()
         return to_trigger(row)
 
-    def _row(self, name: str, session: Any = None) -> TriggerRow:
+    def _row(self, name: str, session: Session | None = None) -> TriggerRow:
         query = select(TriggerRow).where(TriggerRow.name == name)
+        row: TriggerRow | None
         if session is not None:
             row = session.scalars(query).one_or_none()
         else:
@@ -242,7 +258,7 @@ class TriggerService:
                 "send the secret given when it was defined as 'Authorization: Bearer <secret>'"
             )
         if not row.enabled:
-            raise InvalidInputError(f"trigger {name!r} is disabled; enable it first")
+            raise ConflictError(f"trigger {name!r} is disabled; enable it to accept calls")
         key = uuid.uuid4().hex if event_key is None else check_event_key(event_key)
         return self._fire_row(row, key, dict(payload))
 
@@ -252,7 +268,7 @@ class TriggerService:
         source: str,
         event_key: str,
         payload: Mapping[str, Any] | None = None,
-    ) -> list[TriggerEvent]:
+    ) -> _Events:
         """Fire every enabled trigger of ``kind`` listening to ``source``, once per key.
 
         Monitoring calls ``notify("alert", rule_name, firing_id, {...})``; dataset
@@ -290,7 +306,7 @@ class TriggerService:
 
     # -- what is owed ------------------------------------------------------------------
 
-    def run_due(self, now: datetime | None = None) -> list[TriggerEvent]:
+    def run_due(self, now: datetime | None = None) -> _Events:
         """Fire what is owed at ``now``: the latest cron time of each cron trigger, the
         latest new version of each watched dataset, and events whose owner died."""
         at = now or self._clock()
@@ -303,13 +319,13 @@ class TriggerService:
                     fired.append(event)
         return fired
 
-    def due(self, now: datetime | None = None) -> list[DueTrigger]:
+    def due(self, now: datetime | None = None) -> _Dues:
         """For each enabled cron and dataset trigger: the event owed at ``now`` (if not
         fired yet) and the next cron time."""
         with self._store.read() as session:
             return due_triggers(session, now or self._clock())
 
-    def _take_over_stale(self, now: datetime) -> list[TriggerEvent]:
+    def _take_over_stale(self, now: datetime) -> _Events:
         taken = []
         for event_row in claims.stale_claims(self._store, now):
             if claims.take_over(self._store, event_row, claimant=self.claimant, now=now):
@@ -320,7 +336,7 @@ class TriggerService:
 
     def events(
         self, name: str | None = None, *, status: str | None = None, limit: int = 50
-    ) -> list[TriggerEvent]:
+    ) -> _Events:
         """The latest events, newest first (of trigger ``name`` and ``status`` if given)."""
         query = (
             select(TriggerEventRow, TriggerRow.name)
@@ -333,7 +349,7 @@ class TriggerService:
         if status is not None:
             query = query.where(TriggerEventRow.status == status)
         with self._store.read() as session:
-            return [claims.to_event(e, n) for e, n in session.execute(query).tuples()]
+            return [claims.to_event(e, n) for e, n in session.execute(query)]
 
     def dispatcher(self, target_kind: str) -> TargetDispatcher:
         return self._targets(target_kind)

@@ -1,0 +1,69 @@
+"""A scheduler in its own process, for the tests that need real processes.
+
+Registers target kind ``record`` (appends "trigger<TAB>key<TAB>pid" to a file, one
+O_APPEND write per start, so lines from several processes never interleave), then:
+
+    python _scheduler_process.py RECORD ticks ROOT DB_URL READY GO ISO [ISO ...]
+        ticks a Scheduler once at each ISO time (its injected clock), after writing
+        READY and waiting for GO to exist (so two processes start together);
+    python _scheduler_process.py RECORD cli ARG [ARG ...]
+        runs the real `driftloop` command line with ARGs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from driftloop.pipelines import Trigger, TriggerEvent, register_trigger_target
+
+
+class _Record:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def start(self, trigger: Trigger, event: TriggerEvent) -> str | None:
+        line = f"{trigger.name}\t{event.event_key}\t{os.getpid()}\n".encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        return f"pid-{os.getpid()}"
+
+
+def _ticks(root: str, db_url: str, ready: str, go: str, times: list[str]) -> None:
+    import driftloop as dl
+    from driftloop.pipelines import Scheduler
+
+    moments = [datetime.fromisoformat(t) for t in times]
+    now = [moments[0]]
+    with dl.Workspace(root, db_url=db_url) as ws:
+        scheduler = Scheduler(ws, clock=lambda: now[0], jobs=[])
+        Path(ready).write_text(scheduler.id)
+        deadline = time.monotonic() + 60
+        while not Path(go).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)  # a start line for two processes, not a wait for a result
+        for moment in moments:
+            now[0] = moment
+            scheduler.tick()
+
+
+def main() -> None:
+    record, mode, *rest = sys.argv[1:]
+    register_trigger_target("record", lambda _ws: _Record(record))
+    if mode == "ticks":
+        root, db_url, ready, go, *times = rest
+        _ticks(root, db_url, ready, go, times)
+        return
+    from driftloop.cli import main as cli
+
+    sys.argv = ["driftloop", *rest]
+    cli()
+
+
+if __name__ == "__main__":
+    main()
