@@ -116,7 +116,6 @@ def test_modules_are_private_and_subpackages_narrow() -> None:
             "features",
             "monitoring",
             "pipelines",
-            "pipelines",
             "registry",
             "serving",
             "store",

@@ -326,6 +326,7 @@ class Workspace:
         r = self._resources
         return PredictionLogService(r.store, r.blobs, r.duck, self.settings.state_dir / "cache")
 
+    @cached_property
     def triggers(self) -> TriggerService:
         from driftloop.pipelines._dispatch import dispatcher_for
         from driftloop.pipelines._triggers import TriggerService

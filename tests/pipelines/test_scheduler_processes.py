@@ -22,7 +22,7 @@ import pytest
 
 import driftloop as dl
 
-from .conftest import Recorder
+from ._trigger_fixtures import Recorder
 
 HELPER = Path(__file__).with_name("_scheduler_process.py")
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ import driftloop as dl
 from driftloop.errors import InvalidInputError, NotFoundError
 from driftloop.pipelines import EventStatus, Scheduler
 
-from .conftest import Clock, Recorder
+from ._trigger_fixtures import Clock, Recorder
 
 
 def _scheduler(ws: dl.Workspace, clock: Clock) -> Scheduler:

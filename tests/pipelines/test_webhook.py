@@ -11,7 +11,7 @@ import driftloop as dl
 from driftloop.pipelines import Scheduler
 from driftloop.pipelines._webhook import WebhookServer, create_webhook_app
 
-from .conftest import Clock, Recorder
+from ._trigger_fixtures import Clock, Recorder
 
 
 @pytest.fixture

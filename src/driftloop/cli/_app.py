@@ -26,6 +26,7 @@ app.add_typer(_runs.app, name="runs")
 app.add_typer(_models.app, name="models")
 app.add_typer(_pipeline.app, name="pipeline")
 app.add_typer(_scheduler.app, name="scheduler")
+_pipeline.app.command("trigger")(_scheduler.trigger)
 app.command("gc")(_data.gc)
 
 _state = {"debug": bool(os.environ.get("DRIFTLOOP_DEBUG"))}
