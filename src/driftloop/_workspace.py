@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from driftloop.pipelines._service import PipelineService
     from driftloop.pipelines._triggers import TriggerService
     from driftloop.registry._service import DownstreamProvider, RegistryService
+    from driftloop.serving._batch import BatchScoringService
     from driftloop.serving._log_reader import PredictionLogService
 
 _CONFIG_TEMPLATE = """\
@@ -69,7 +70,10 @@ class WorkspaceResources:
         self.store = MetadataStore(settings.db_url).open()
         self.blobs: FsspecBlobStore = open_blob_store(settings.artifact_url)
         # Later contexts (serving) register what a model version feeds, for lineage.
-        self.downstream: list[DownstreamProvider] = [self._pipeline_lineage]
+        self.downstream: list[DownstreamProvider] = [
+            self._pipeline_lineage,
+            self._scoring_lineage,
+        ]
         self._built: dict[str, object] = {}
         self._closers: list[Callable[[], None]] = []
         self._lock = threading.RLock()
@@ -143,6 +147,11 @@ class WorkspaceResources:
 
         records = RunRecords(self.store, utcnow, timedelta(minutes=2))
         return step_lineage(records)(version)
+
+    def _scoring_lineage(self, version: Any) -> Any:
+        from driftloop.serving._batch_lineage import scored_outputs
+
+        return scored_outputs(self.store)(version)
 
     def step_executor(self, workers: int | None) -> StepExecutor:
         """The process's pool of step workers (one per worker count), reused by every run."""
@@ -334,6 +343,13 @@ class Workspace:
         return TriggerService(
             self._resources.store, self._user, lambda kind: dispatcher_for(kind, self)
         )
+
+    @cached_property
+    def scoring(self) -> BatchScoringService:
+        """Batch scoring of dataset versions with registered models."""
+        from driftloop.serving._batch import BatchScoringService
+
+        return BatchScoringService(self.registry, self.datasets, self.tracking)
 
     def close(self) -> None:
         """Flush and close the resources (a view made by :meth:`acting_as` closes nothing)."""

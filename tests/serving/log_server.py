@@ -41,9 +41,7 @@ def make(request_id: str, rows: int) -> PredictionRecord:
 
 
 def serve(ws: dl.Workspace) -> None:
-    writer = PredictionLogWriter(
-        ws.blobs, ws.store, segment_rows=200, max_age=timedelta(hours=1)
-    )
+    writer = PredictionLogWriter(ws.blobs, ws.store, segment_rows=200, max_age=timedelta(hours=1))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from driftloop.cli import _data, _features, _models, _pipeline, _runs, _scheduler
+from driftloop.cli import _data, _features, _models, _pipeline, _runs, _scheduler, _score
 from driftloop.cli._output import JsonOption, console, emit, err_console
 from driftloop.errors import DriftloopError
 
@@ -28,6 +28,7 @@ app.add_typer(_pipeline.app, name="pipeline")
 app.add_typer(_scheduler.app, name="scheduler")
 _pipeline.app.command("trigger")(_scheduler.trigger)
 app.command("gc")(_data.gc)
+app.command("score")(_score.score)
 
 _state = {"debug": bool(os.environ.get("DRIFTLOOP_DEBUG"))}
 
