@@ -95,6 +95,7 @@ class DriftReference:
         columns: Sequence[str] | None = None,
         categorical: Sequence[str] = (),
         bins: int = DEFAULT_BINS,
+        workers: int | None = None,
     ) -> DriftReference:
         table = as_arrow(data)
         kinds = column_kinds(table, columns, categorical)
@@ -104,7 +105,7 @@ class DriftReference:
                 return NumericReference.of(numeric_values(table.column(name)), bins)
             return _Categorical(value_counts(table.column(name)), table.num_rows)
 
-        prepared = _map(prepare, list(kinds))
+        prepared = _map(prepare, list(kinds), workers)
         return cls(dict(zip(kinds, prepared, strict=True)), table.num_rows)
 
 
@@ -115,6 +116,7 @@ def compute_drift(
     columns: Sequence[str] | None = None,
     categorical: Sequence[str] = (),
     thresholds: DriftThresholds | None = None,
+    workers: int | None = None,
 ) -> DriftReport:
     """Drift per column of ``current`` against ``reference``.
 
@@ -124,6 +126,7 @@ def compute_drift(
     the normed Wasserstein distance; the others (strings, booleans, and those named in
     ``categorical``) PSI, Jensen-Shannon, chi-squared and Cramér's V. Whether a column
     drifted follows ``thresholds`` (see ``DriftThresholds`` for the defaults and why).
+    Columns run in ``workers`` threads (default: up to 4, at most one per CPU).
 
     Raises:
         InvalidInputError: a column is missing from either side.
@@ -135,7 +138,7 @@ def compute_drift(
     """
     thresholds = thresholds or DriftThresholds()
     if not isinstance(reference, DriftReference):
-        reference = DriftReference.of(reference, columns, categorical)
+        reference = DriftReference.of(reference, columns, categorical, workers=workers)
     table = as_arrow(current)
     names = list(columns) if columns is not None else list(reference.columns)
     for name in names:
@@ -147,7 +150,8 @@ def compute_drift(
     def compare(name: str) -> ColumnDrift:
         return _column_drift(name, reference.columns[name], table.column(name), thresholds)
 
-    return DriftReport(_map(compare, names), reference.rows, table.num_rows, thresholds)
+    drift = _map(compare, names, workers)
+    return DriftReport(drift, reference.rows, table.num_rows, thresholds)
 
 
 def _column_drift(
@@ -247,8 +251,10 @@ def numeric_values(column: Any) -> np.ndarray:
     return result
 
 
-def _map(function: Any, items: list[Any]) -> list[Any]:
-    workers = min(_MAX_THREADS, os.cpu_count() or 1, len(items))
+def _map(function: Any, items: list[Any], workers: int | None = None) -> list[Any]:
+    if workers is None:
+        workers = min(_MAX_THREADS, os.cpu_count() or 1)
+    workers = min(workers, len(items))
     if workers <= 1:
         return [function(item) for item in items]
     with ThreadPoolExecutor(workers, thread_name_prefix="driftloop-drift") as pool:

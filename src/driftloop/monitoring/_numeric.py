@@ -33,8 +33,9 @@ class SortedSample:
     @classmethod
     def of(cls, values: ArrayLike) -> SortedSample:
         array = np.asarray(values, dtype=float)
-        finite = array[~np.isnan(array)]
-        return cls(np.sort(finite, kind="stable"), int(array.size - finite.size))
+        finite = array[~np.isnan(array)]  # a copy: sorting it in place leaves ``values`` be
+        finite.sort()
+        return cls(finite, int(array.size - finite.size))
 
     @property
     def size(self) -> int:
@@ -148,49 +149,50 @@ def _wasserstein(reference: NumericReference, cur: np.ndarray) -> float:
 def _cdf_gaps(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """(sup |F_a - F_b|, integral of |F_a - F_b|) of two sorted samples, both exact.
 
-    The sup of two right-continuous step functions is reached at a sample point, so
-    the KS statistic needs both CDFs only at the last element of each run of ties:
-    one binary search of each sample into the other (sorted keys, cache friendly).
+    Both step functions only move at the samples' distinct values, so everything is
+    read off two binary searches (each sample's distinct values into the other
+    sample, sorted keys): at a value v of a, F_a(v) is known from its position and
+    F_b(v) is the count of b up to v; the gap holds until the next value of either
+    sample. An interval starting at a value both samples hold is counted once.
     """
     if a.size == 0 or b.size == 0:
         return 0.0, 0.0
-    b_upto_a = np.searchsorted(b, a, side="right")  # how many of b are <= a[i]
-    a_upto_b = np.searchsorted(a, b, side="right")
-    ia, ib = np.flatnonzero(_run_ends(a)), np.flatnonzero(_run_ends(b))
-    on_a = np.abs((ia + 1) / a.size - b_upto_a[ia] / b.size).max()
-    on_b = np.abs(a_upto_b[ib] / a.size - (ib + 1) / b.size).max()
-    return float(max(on_a, on_b)), _wasserstein_sorted(a, b, b_upto_a, a_upto_b)
+    va, fa = _distinct_with_cdf(a)
+    vb, fb = _distinct_with_cdf(b)
+    b_upto_va = np.searchsorted(b, va, side="right")  # how many of b are <= va[k]
+    a_upto_vb = np.searchsorted(a, vb, side="right")
+    gap_a = b_upto_va / b.size
+    gap_a -= fa
+    np.abs(gap_a, out=gap_a)
+    gap_b = a_upto_vb / a.size
+    gap_b -= fb
+    np.abs(gap_b, out=gap_b)
+    width_a = _to_next_value(va, b, b_upto_va)
+    width_b = _to_next_value(vb, a, a_upto_vb)
+    width_b[(a_upto_vb > 0) & (a[np.maximum(a_upto_vb - 1, 0)] == vb)] = 0.0
+    ks = max(float(gap_a.max()), float(gap_b.max()))
+    return ks, float(np.dot(width_a, gap_a) + np.dot(width_b, gap_b))
 
 
-def _wasserstein_sorted(
-    a: np.ndarray, b: np.ndarray, b_upto_a: np.ndarray, a_upto_b: np.ndarray
-) -> float:
-    if a.size == b.size:
-        # Equal sizes: the quantile functions step together, W1 = mean |a_(i) - b_(i)|.
-        return float(np.abs(a - b).mean())
-    # Merge without sorting: a tie between the samples puts b's element first, so its
-    # slot is j + (how many of a are strictly below b[j]).
-    a_before_b = a_upto_b.copy()
-    tied = (a_upto_b > 0) & (a[np.maximum(a_upto_b - 1, 0)] == b)
-    a_before_b[tied] = _run_starts_index(a)[a_upto_b[tied] - 1]
-    merged = np.empty(a.size + b.size)
-    is_a = np.zeros(merged.size, dtype=np.int64)
-    slots_a = np.arange(a.size) + b_upto_a
-    merged[slots_a], is_a[slots_a] = a, 1
-    merged[np.arange(b.size) + a_before_b] = b
-    seen_a = np.cumsum(is_a)
-    gap = np.abs(seen_a / a.size - (np.arange(1, merged.size + 1) - seen_a) / b.size)
-    return float(np.dot(gap[:-1], np.diff(merged)))
+def _distinct_with_cdf(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a sorted sample and the empirical CDF at each."""
+    ties = values[1:] == values[:-1]
+    if not ties.any():
+        cdf = np.arange(1, values.size + 1, dtype=float)
+        cdf /= values.size
+        return values, cdf
+    ends = np.flatnonzero(np.append(~ties, True))
+    return values[ends], (ends + 1) / values.size
 
 
-def _run_ends(values: np.ndarray) -> np.ndarray:
-    ends = np.ones(values.size, dtype=bool)
-    np.not_equal(values[1:], values[:-1], out=ends[:-1])
-    return ends
-
-
-def _run_starts_index(values: np.ndarray) -> np.ndarray:
-    """For each position of a sorted array, the index where its run of ties starts."""
-    starts = np.ones(values.size, dtype=bool)
-    np.not_equal(values[1:], values[:-1], out=starts[1:])
-    return np.maximum.accumulate(np.where(starts, np.arange(values.size), 0))
+def _to_next_value(x: np.ndarray, other: np.ndarray, other_upto_x: np.ndarray) -> np.ndarray:
+    """Distance from each distinct x[k] to the next value of x or of ``other``."""
+    width = np.empty_like(x)
+    width[:-1], width[-1] = x[1:], np.inf
+    # other_upto_x never decreases: past ``inside`` no value of other lies above x[k].
+    inside = int(np.searchsorted(other_upto_x, other.size, side="left"))
+    np.minimum(width[:inside], other[other_upto_x[:inside]], out=width[:inside])
+    width -= x
+    if not np.isfinite(width[-1]):
+        width[-1] = 0.0  # past the last value of both samples: no gap, no width
+    return width
