@@ -86,8 +86,12 @@ def side_driftloop(reference: Path, current: Path, workers: int | None) -> dict[
     started = time.perf_counter()
     report = dl.compute_drift(ref, cur, workers=workers)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rss_loaded_mb": loaded, "peak_rss_mb": _rss_mb(),
-            "drifted": sorted(report.drifted)}
+    return {
+        "seconds": seconds,
+        "rss_loaded_mb": loaded,
+        "peak_rss_mb": _rss_mb(),
+        "drifted": sorted(report.drifted),
+    }
 
 
 def side_floor(reference: Path, current: Path) -> dict[str, Any]:
@@ -126,8 +130,12 @@ def side_floor(reference: Path, current: Path) -> dict[str, Any]:
         if float(np.sum((pb - pa_) * np.log(pb / pa_))) > 0.2 or ks > 0.1:
             drifted.append(name)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rss_loaded_mb": loaded, "peak_rss_mb": _rss_mb(),
-            "drifted": sorted(drifted)}
+    return {
+        "seconds": seconds,
+        "rss_loaded_mb": loaded,
+        "peak_rss_mb": _rss_mb(),
+        "drifted": sorted(drifted),
+    }
 
 
 def side_evidently(reference: Path, current: Path) -> dict[str, Any]:
@@ -153,8 +161,12 @@ def side_evidently(reference: Path, current: Path) -> dict[str, Any]:
         for m in result["metrics"]
         if m["config"].get("type", "").endswith("ValueDrift") and _is_drift(m)
     )
-    return {"seconds": seconds, "rss_loaded_mb": loaded, "peak_rss_mb": _rss_mb(),
-            "drifted": drifted}
+    return {
+        "seconds": seconds,
+        "rss_loaded_mb": loaded,
+        "peak_rss_mb": _rss_mb(),
+        "drifted": drifted,
+    }
 
 
 def _is_drift(metric: dict[str, Any]) -> bool:
@@ -191,11 +203,15 @@ def _print_drift(results: dict[str, Any], rows: int) -> None:
     print(f"drift, {rows:,} reference x {rows:,} current rows x {NUMERIC + CATEGORICAL} columns")
     print(f"{'side':<22}{'seconds':>9}{'peak RSS MB':>13}{'RSS loaded':>12}  drifted")
     for name, r in results.items():
-        print(f"{name:<22}{r['seconds']:>9.2f}{r['peak_rss_mb']:>13.0f}"
-              f"{r['rss_loaded_mb']:>12.0f}  {len(r['drifted'])}: {','.join(r['drifted'])}")
+        print(
+            f"{name:<22}{r['seconds']:>9.2f}{r['peak_rss_mb']:>13.0f}"
+            f"{r['rss_loaded_mb']:>12.0f}  {len(r['drifted'])}: {','.join(r['drifted'])}"
+        )
     ours, floor = results["driftloop"]["seconds"], results["floor"]["seconds"]
-    print(f"driftloop / floor: {ours / floor:.2f}x (target <= {TARGET_FLOOR_RATIO}x); "
-          f"one thread: {results['driftloop_1_thread']['seconds'] / floor:.2f}x")
+    print(
+        f"driftloop / floor: {ours / floor:.2f}x (target <= {TARGET_FLOOR_RATIO}x); "
+        f"one thread: {results['driftloop_1_thread']['seconds'] / floor:.2f}x"
+    )
     if "evidently" in results:
         speedup = results["evidently"]["seconds"] / ours
         print(f"Evidently / driftloop: {speedup:.1f}x (target >= {TARGET_EVIDENTLY_SPEEDUP}x)")
@@ -235,9 +251,11 @@ def main() -> None:
         _print_drift(results["drift"], args.rows)
     if "log_window" in results:
         r = results["log_window"]
-        print(f"one window over a {r['log_rows']:,}-row prediction log ({r['segments']} segments):"
-              f" {r['seconds']:.2f} s, peak RSS {r['peak_rss_mb']:.0f} MB"
-              f" (log on disk {r['log_mb']:.0f} MB), window rows {r['window_rows']:,}")
+        print(
+            f"one window over a {r['log_rows']:,}-row prediction log ({r['segments']} segments):"
+            f" {r['seconds']:.2f} s, peak RSS {r['peak_rss_mb']:.0f} MB"
+            f" (log on disk {r['log_mb']:.0f} MB), window rows {r['window_rows']:,}"
+        )
 
 
 def _one_side(args: argparse.Namespace) -> dict[str, Any]:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from driftloop.features._offline import DatasetResolver
     from driftloop.features._protocols import OnlineStore
     from driftloop.features._service import FeatureService, ViewDefinitionCache
+    from driftloop.monitoring._service import MonitoringService
     from driftloop.pipelines._protocols import StepExecutor
     from driftloop.pipelines._service import PipelineService
     from driftloop.pipelines._triggers import TriggerService
@@ -119,6 +120,11 @@ class WorkspaceResources:
         return self._lazy(
             "duck", lambda: DuckDB(self.settings.state_dir / "duckdb-tmp"), DuckDB.close
         )
+
+    @property
+    def monitor_references(self) -> dict[Any, Any]:
+        """Monitor references prepared in this process (sorted columns, bins), reused."""
+        return self._lazy("monitor_references", dict, None)
 
     @property
     def view_definitions(self) -> ViewDefinitionCache:
@@ -350,6 +356,28 @@ class Workspace:
         from driftloop.serving._batch import BatchScoringService
 
         return BatchScoringService(self.registry, self.datasets, self.tracking)
+
+    @cached_property
+    def monitoring(self) -> MonitoringService:
+        """Monitors of endpoints, their windows, series and alerts (``driftloop.monitoring``)."""
+        from driftloop.monitoring._service import MonitoringService
+        from driftloop.monitoring._sources import reference_reader, training_set_finder
+
+        r = self._resources
+
+        def notify(kind: str, source: str, key: str, payload: dict[str, Any]) -> list[Any]:
+            return list(self.triggers.notify(kind, source, key, payload))
+
+        return MonitoringService(
+            r.store,
+            self._user,
+            predictions=lambda: self.predictions,
+            open_reference=reference_reader(self.datasets),
+            training_set_of=training_set_finder(self.registry, self.tracking),
+            cursor=r.duck.cursor,
+            notify=notify,
+            references=r.monitor_references,
+        )
 
     def close(self) -> None:
         """Flush and close the resources (a view made by :meth:`acting_as` closes nothing)."""

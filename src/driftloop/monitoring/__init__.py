@@ -24,12 +24,14 @@ from driftloop.monitoring._compute import (
     DriftReport,
     compute_drift,
 )
+from driftloop.monitoring._delivery import WebhookSender
 from driftloop.monitoring._drift import (
     category_counts,
     histogram_counts,
     jensenshannon_distance,
     psi,
 )
+from driftloop.monitoring._models import Alert, AlertRule, Monitor, MonitorSpec, MonitorWindow
 from driftloop.monitoring._numeric import (
     NumericDrift,
     NumericReference,
@@ -39,17 +41,25 @@ from driftloop.monitoring._numeric import (
     quantile_edges,
     wasserstein_normed,
 )
+from driftloop.monitoring._service import MonitoringService
 from driftloop.monitoring._thresholds import DriftThresholds
 
 __all__ = [
+    "Alert",
+    "AlertRule",
     "CategoricalDrift",
     "ColumnDrift",
     "DriftReference",
     "DriftReport",
     "DriftThresholds",
+    "Monitor",
+    "MonitorSpec",
+    "MonitorWindow",
+    "MonitoringService",
     "NumericDrift",
     "NumericReference",
     "SortedSample",
+    "WebhookSender",
     "categorical_drift",
     "category_counts",
     "chi2_homogeneity",

@@ -26,10 +26,19 @@ def rule_from_row(row: AlertRuleRow) -> AlertRule:
 
 def alert_from_row(row: AlertRow) -> Alert:
     return Alert(
-        id=row.id, rule=row.rule, monitor=row.monitor, endpoint=row.endpoint,
-        model_version=row.model_version, route=row.route, severity=row.severity,
-        metric=row.metric, value=row.value, threshold=row.threshold,
-        window_start=row.window_start, fired_at=row.fired_at, resolved_at=row.resolved_at,
+        id=row.id,
+        rule=row.rule,
+        monitor=row.monitor,
+        endpoint=row.endpoint,
+        model_version=row.model_version,
+        route=row.route,
+        severity=row.severity,
+        metric=row.metric,
+        value=row.value,
+        threshold=row.threshold,
+        window_start=row.window_start,
+        fired_at=row.fired_at,
+        resolved_at=row.resolved_at,
         deliveries=list(row.deliveries),
     )
 
@@ -70,9 +79,7 @@ def _series(store: MetadataStore, rule: AlertRule) -> dict[tuple[int, str], list
     out: dict[tuple[int, str], list[Any]] = {}
     with store.read() as session:
         for row in session.scalars(query):
-            out.setdefault((row.model_version, row.route), []).append(
-                (row.window_start, row.value)
-            )
+            out.setdefault((row.model_version, row.route), []).append((row.window_start, row.value))
     return out
 
 
@@ -104,11 +111,20 @@ def _step(
         if not firing:
             return None
         values = {
-            "id": uuid.uuid4().hex, "rule": rule.name, "monitor": rule.monitor,
-            "endpoint": endpoint, "model_version": version, "route": route,
-            "severity": rule.severity, "metric": rule.metric, "value": recent[-1][1],
-            "threshold": rule.threshold, "window_start": recent[-1][0], "fired_at": now,
-            "resolved_at": None, "deliveries": [],
+            "id": uuid.uuid4().hex,
+            "rule": rule.name,
+            "monitor": rule.monitor,
+            "endpoint": endpoint,
+            "model_version": version,
+            "route": route,
+            "severity": rule.severity,
+            "metric": rule.metric,
+            "value": recent[-1][1],
+            "threshold": rule.threshold,
+            "window_start": recent[-1][0],
+            "fired_at": now,
+            "resolved_at": None,
+            "deliveries": [],
         }
         insert_ignore(session, AlertRow, values)
         row = session.get(AlertRow, values["id"])
@@ -116,7 +132,11 @@ def _step(
 
 
 def _deliver(
-    store: MetadataStore, rule: AlertRule, alert: Alert, sender: WebhookSender, notify: Notify | None
+    store: MetadataStore,
+    rule: AlertRule,
+    alert: Alert,
+    sender: WebhookSender,
+    notify: Notify | None,
 ) -> Alert:
     payload = alert_payload(alert)
     outcomes = deliver(payload, rule.webhook, sender, notify)
@@ -129,10 +149,18 @@ def _deliver(
 
 def alert_payload(alert: Alert) -> dict[str, Any]:
     return {
-        "id": alert.id, "rule": alert.rule, "state": alert.state, "severity": alert.severity,
-        "monitor": alert.monitor, "endpoint": alert.endpoint,
-        "model_version": alert.model_version, "route": alert.route, "metric": alert.metric,
-        "value": alert.value, "threshold": alert.threshold,
-        "window_start": alert.window_start.isoformat(), "fired_at": alert.fired_at.isoformat(),
+        "id": alert.id,
+        "rule": alert.rule,
+        "state": alert.state,
+        "severity": alert.severity,
+        "monitor": alert.monitor,
+        "endpoint": alert.endpoint,
+        "model_version": alert.model_version,
+        "route": alert.route,
+        "metric": alert.metric,
+        "value": alert.value,
+        "threshold": alert.threshold,
+        "window_start": alert.window_start.isoformat(),
+        "fired_at": alert.fired_at.isoformat(),
         "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
     }

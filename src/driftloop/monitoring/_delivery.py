@@ -38,8 +38,13 @@ class WebhookSender:
             try:
                 response = httpx.post(url, json=payload, timeout=self.timeout)
                 if response.status_code < 300:
-                    return {"channel": "webhook", "ok": True, "attempts": attempt,
-                            "status": response.status_code, "errors": errors}
+                    return {
+                        "channel": "webhook",
+                        "ok": True,
+                        "attempts": attempt,
+                        "status": response.status_code,
+                        "errors": errors,
+                    }
                 errors.append(f"HTTP {response.status_code}")
             except httpx.HTTPError as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
@@ -60,9 +65,15 @@ def deliver(
     logger.log(
         level,
         "alert %s %s: %s = %.4g (threshold %.4g) on %s v%s %s, window %s",
-        payload["rule"], payload["state"], payload["metric"], payload["value"],
-        payload["threshold"], payload["endpoint"], payload["model_version"],
-        payload["route"], payload["window_start"],
+        payload["rule"],
+        payload["state"],
+        payload["metric"],
+        payload["value"],
+        payload["threshold"],
+        payload["endpoint"],
+        payload["model_version"],
+        payload["route"],
+        payload["window_start"],
     )
     outcomes: list[dict[str, Any]] = [{"channel": "log", "ok": True}]
     if webhook:

@@ -69,7 +69,7 @@ class MonitorSpec:
             "group_by": self.group_by,
             "positive": self.positive,
             "max_rows": self.max_rows,
-            "thresholds": {k: getattr(t, k) for k in t.__slots__},  # type: ignore[attr-defined]
+            "thresholds": {k: getattr(t, k) for k in t.__slots__},
         }
 
     @classmethod
@@ -131,9 +131,7 @@ class AlertRule:
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
-            raise InvalidInputError(
-                f"severity {self.severity!r} is not one of {list(SEVERITIES)}"
-            )
+            raise InvalidInputError(f"severity {self.severity!r} is not one of {list(SEVERITIES)}")
         if self.for_windows < 1:
             raise InvalidInputError(f"for_windows must be at least 1; got {self.for_windows}")
         if self.webhook is not None and not self.webhook.startswith(("http://", "https://")):

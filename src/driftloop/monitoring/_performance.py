@@ -66,7 +66,9 @@ def regression_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str,
     }
 
 
-def cbpe_estimate(proba: np.ndarray, predictions: np.ndarray, classes: list[Any]) -> dict[str, float]:
+def cbpe_estimate(
+    proba: np.ndarray, predictions: np.ndarray, classes: list[Any]
+) -> dict[str, float]:
     """Expected accuracy, precision, recall, F1 and ROC AUC from probabilities alone.
 
     Binary: with p the probability of the positive class, the expected confusion

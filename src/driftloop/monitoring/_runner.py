@@ -30,7 +30,7 @@ def due_time_windows(
     if first is None:
         return []
     start = done_until if done_until is not None else _floor(first, size)
-    out = []
+    out: list[tuple[datetime, datetime]] = []
     while start + size <= now and len(out) < MAX_WINDOWS_PER_RUN:
         out.append((start, start + size))
         start += size
@@ -56,7 +56,7 @@ def due_count_windows(
                 f"select min(ts), (select ts from log_rows {where} order by ts "
                 "limit 1 offset $n) from log_rows " + where,
                 params=params,
-            ).fetchone()
+            ).fetchall()[0]
         if found is None or found[1] is None:
             return out
         begin = start if start is not None else _utc(found[0])
@@ -79,7 +79,7 @@ def due_windows(
     first = None
     if done_until is None:
         con.register("log_rows", log)
-        value = con.sql("select min(ts) from log_rows").fetchone()[0]
+        value = con.sql("select min(ts) from log_rows").fetchall()[0][0]
         first = _utc(value) if value is not None else None
     return due_time_windows(first or done_until, done_until, now, parse_duration(spec.window))
 
@@ -94,15 +94,26 @@ def done_until(store: MetadataStore, monitor: str) -> datetime | None:
 
 def store_window(store: MetadataStore, window: MonitorWindow) -> None:
     """Write (or rewrite) a window and its series values in one transaction."""
-    keys = {"monitor": window.monitor, "model_version": window.model_version,
-            "route": window.route}
+    keys = {"monitor": window.monitor, "model_version": window.model_version, "route": window.route}
     with store.session() as session:
-        upsert(session, MonitorWindowRow, ["monitor", "model_version", "route", "start"], [{
-            **keys, "endpoint": window.endpoint, "model_name": window.model_name,
-            "start": window.start, "end": window.end, "rows": window.rows,
-            "labeled_rows": window.labeled_rows, "summary": window.summary,
-            "computed_at": window.computed_at,
-        }])
+        upsert(
+            session,
+            MonitorWindowRow,
+            ["monitor", "model_version", "route", "start"],
+            [
+                {
+                    **keys,
+                    "endpoint": window.endpoint,
+                    "model_name": window.model_name,
+                    "start": window.start,
+                    "end": window.end,
+                    "rows": window.rows,
+                    "labeled_rows": window.labeled_rows,
+                    "summary": window.summary,
+                    "computed_at": window.computed_at,
+                }
+            ],
+        )
         session.execute(
             delete(MonitorMetricRow).where(
                 *(getattr(MonitorMetricRow, k) == v for k, v in keys.items()),
@@ -111,8 +122,13 @@ def store_window(store: MetadataStore, window: MonitorWindow) -> None:
         )
         session.add_all(
             MonitorMetricRow(
-                **keys, endpoint=window.endpoint, model_name=window.model_name, metric=name,
-                window_start=window.start, window_end=window.end, value=float(value),
+                **keys,
+                endpoint=window.endpoint,
+                model_name=window.model_name,
+                metric=name,
+                window_start=window.start,
+                window_end=window.end,
+                value=float(value),
                 computed_at=window.computed_at,
             )
             for name, value in window.metrics.items()
@@ -122,8 +138,16 @@ def store_window(store: MetadataStore, window: MonitorWindow) -> None:
 
 def window_from_row(row: MonitorWindowRow, metrics: dict[str, float]) -> MonitorWindow:
     return MonitorWindow(
-        monitor=row.monitor, endpoint=row.endpoint, model_name=row.model_name,
-        model_version=row.model_version, route=row.route, start=row.start, end=row.end,
-        rows=row.rows, labeled_rows=row.labeled_rows, metrics=metrics, summary=row.summary,
+        monitor=row.monitor,
+        endpoint=row.endpoint,
+        model_name=row.model_name,
+        model_version=row.model_version,
+        route=row.route,
+        start=row.start,
+        end=row.end,
+        rows=row.rows,
+        labeled_rows=row.labeled_rows,
+        metrics=metrics,
+        summary=row.summary,
         computed_at=row.computed_at,
     )

@@ -32,8 +32,28 @@ from driftloop.store._monitoring_rows import (
 class PredictionLog(Protocol):
     """What monitoring needs of the prediction log (``ws.predictions``)."""
 
-    def relation(self, endpoint: str, **options: Any) -> Any: ...
-    def labeled(self, endpoint: str, **options: Any) -> Any: ...
+    def relation(
+        self,
+        endpoint: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        model_version: int | None = None,
+        route: str | None = None,
+        con: Any = None,
+    ) -> Any: ...
+
+    def labeled(
+        self,
+        endpoint: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        model_version: int | None = None,
+        route: str | None = None,
+        con: Any = None,
+    ) -> Any: ...
+
     def feedback(self, endpoint: str, *, since: datetime | None = None) -> Any: ...
 
 
@@ -60,7 +80,7 @@ class MonitoringService:
         self._training_set_of = training_set_of
         self._cursor = cursor
         self._notify = notify
-        self._webhooks = webhooks or WebhookSender()
+        self.webhooks = webhooks or WebhookSender()
         self._references = references if references is not None else {}
 
     # definitions ----------------------------------------------------------------------
@@ -71,10 +91,22 @@ class MonitoringService:
             raise InvalidInputError(f"monitor name {name!r} must be 1-256 characters")
         now = utcnow()
         with self.store.session() as session:
-            upsert(session, MonitorRow, ["name"], [{
-                "name": name, "endpoint": spec.endpoint, "spec": spec.to_dict(),
-                "is_enabled": True, "created_by": self.user, "created_at": now, "updated_at": now,
-            }])
+            upsert(
+                session,
+                MonitorRow,
+                ["name"],
+                [
+                    {
+                        "name": name,
+                        "endpoint": spec.endpoint,
+                        "spec": spec.to_dict(),
+                        "is_enabled": True,
+                        "created_by": self.user,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                ],
+            )
         return self.get(name)
 
     def get(self, name: str) -> Monitor:
@@ -82,11 +114,13 @@ class MonitoringService:
             row = session.get(MonitorRow, name)
             if row is None:
                 known = sorted(session.scalars(select(MonitorRow.name)))
-                raise NotFoundError(f"no monitor {name!r} (known: {known}); create it with "
-                                    "`driftloop monitor create`")
+                raise NotFoundError(
+                    f"no monitor {name!r} (known: {known}); create it with "
+                    "`driftloop monitor create`"
+                )
             return _monitor(row)
 
-    def list(self, endpoint: str | None = None) -> list[Monitor]:
+    def list_monitors(self, endpoint: str | None = None) -> list[Monitor]:
         query = select(MonitorRow).order_by(MonitorRow.name)
         if endpoint is not None:
             query = query.where(MonitorRow.endpoint == endpoint)
@@ -96,13 +130,26 @@ class MonitoringService:
     def define_alert(self, rule: AlertRule) -> AlertRule:
         """Create or replace an alert rule over one of a monitor's series."""
         self.get(rule.monitor)
-        spec = {k: getattr(rule, k) for k in ("metric", "threshold", "above", "for_windows",
-                                               "severity", "webhook")}
+        spec = {
+            k: getattr(rule, k)
+            for k in ("metric", "threshold", "above", "for_windows", "severity", "webhook")
+        }
         with self.store.session() as session:
-            upsert(session, AlertRuleRow, ["name"], [{
-                "name": rule.name, "monitor": rule.monitor, "spec": spec, "is_enabled": True,
-                "created_by": self.user, "created_at": utcnow(),
-            }])
+            upsert(
+                session,
+                AlertRuleRow,
+                ["name"],
+                [
+                    {
+                        "name": rule.name,
+                        "monitor": rule.monitor,
+                        "spec": spec,
+                        "is_enabled": True,
+                        "created_by": self.user,
+                        "created_at": utcnow(),
+                    }
+                ],
+            )
         return rule
 
     def alert_rules(self, monitor: str | None = None) -> list[AlertRule]:
@@ -112,8 +159,9 @@ class MonitoringService:
         with self.store.read() as session:
             return [rule_from_row(r) for r in session.scalars(query)]
 
-    def alerts(self, *, rule: str | None = None, monitor: str | None = None,
-               firing_only: bool = False) -> list[Alert]:
+    def alerts(
+        self, *, rule: str | None = None, monitor: str | None = None, firing_only: bool = False
+    ) -> list[Alert]:
         """Alert history, newest first."""
         query = select(AlertRow).order_by(AlertRow.fired_at.desc())
         if rule is not None:
@@ -131,7 +179,7 @@ class MonitoringService:
         """Compute every due window of every enabled monitor, re-measure windows whose
         labels arrived since, then evaluate alert rules. Returns the windows written."""
         written: list[MonitorWindow] = []
-        for monitor in self.list():
+        for monitor in self.list_monitors():
             if monitor.is_enabled:
                 written += self.run_monitor(monitor.name, now)
         return written
@@ -141,36 +189,53 @@ class MonitoringService:
         spec, log = monitor.spec, self._predictions()
         con = self._cursor()
         try:
-            windows = due_windows(con, spec, log.relation(spec.endpoint, con=con),
-                                  done_until(self.store, name), now)
+            windows = due_windows(
+                con, spec, log.relation(spec.endpoint, con=con), done_until(self.store, name), now
+            )
             written = [w for start, end in windows for w in self._measure(con, monitor, start, end)]
             written += self._relabel(con, monitor)
         finally:
             con.close()
-        evaluate_rules(self.store, name, spec.endpoint, now, self._webhooks, self._notify)
+        evaluate_rules(self.store, name, spec.endpoint, now, self.webhooks, self._notify)
         return written
 
-    def _measure(self, con: Any, monitor: Monitor, start: datetime, end: datetime
-                 ) -> list[MonitorWindow]:
+    def _measure(
+        self, con: Any, monitor: Monitor, start: datetime, end: datetime
+    ) -> list[MonitorWindow]:
         spec, log = monitor.spec, self._predictions()
         rows = log.relation(spec.endpoint, start=start, end=end, con=con)
         con.register("combos", rows)
-        combos = con.sql("select distinct model_name, model_version, route from combos "
-                         "order by model_version, route").fetchall()
+        combos = con.sql(
+            "select distinct model_name, model_version, route from combos "
+            "order by model_version, route"
+        ).fetchall()
         out = []
         for model_name, version, route in combos:
-            options = {"start": start, "end": end, "model_version": version, "route": route,
-                       "con": con}
+            options = {
+                "start": start,
+                "end": end,
+                "model_version": version,
+                "route": route,
+                "con": con,
+            }
             window_rows = log.relation(spec.endpoint, **options)
             labeled = log.labeled(spec.endpoint, **options)
             reference = self._reference(spec, model_name, int(version), window_rows.columns)
             metrics, summary = measure_window(con, window_rows, labeled, reference, spec)
             summary["reference"] = reference.ref
             window = MonitorWindow(
-                monitor=monitor.name, endpoint=spec.endpoint, model_name=model_name,
-                model_version=int(version), route=route, start=start, end=end,
-                rows=int(metrics.get("rows", 0)), labeled_rows=int(metrics.get("labeled_rows", 0)),
-                metrics=metrics, summary=summary, computed_at=utcnow(),
+                monitor=monitor.name,
+                endpoint=spec.endpoint,
+                model_name=model_name,
+                model_version=int(version),
+                route=route,
+                start=start,
+                end=end,
+                rows=int(metrics.get("rows", 0)),
+                labeled_rows=int(metrics.get("labeled_rows", 0)),
+                metrics=metrics,
+                summary=summary,
+                computed_at=utcnow(),
             )
             store_window(self.store, window)
             out.append(window)
@@ -179,8 +244,11 @@ class MonitoringService:
     def _relabel(self, con: Any, monitor: Monitor) -> list[MonitorWindow]:
         """Measure again the windows that have more labels now than when computed."""
         with self.store.read() as session:
-            rows = list(session.scalars(select(MonitorWindowRow).where(
-                MonitorWindowRow.monitor == monitor.name)))
+            rows = list(
+                session.scalars(
+                    select(MonitorWindowRow).where(MonitorWindowRow.monitor == monitor.name)
+                )
+            )
         if not rows:
             return []
         log, endpoint = self._predictions(), monitor.spec.endpoint
@@ -189,24 +257,34 @@ class MonitoringService:
             return []
         redone = []
         for row in rows:
-            labeled = log.labeled(endpoint, start=row.start, end=row.end,
-                                  model_version=row.model_version, route=row.route, con=con)
+            labeled = log.labeled(
+                endpoint,
+                start=row.start,
+                end=row.end,
+                model_version=row.model_version,
+                route=row.route,
+                con=con,
+            )
             con.register("relabel", labeled)
-            count = con.sql("select count(*) from relabel where status < 400").fetchone()[0]
+            count = con.sql("select count(*) from relabel where status < 400").fetchall()[0][0]
             if count != row.labeled_rows:
-                redone += [w for w in self._measure(con, monitor, row.start, row.end)
-                           if (w.model_version, w.route) == (row.model_version, row.route)]
+                redone += [
+                    w
+                    for w in self._measure(con, monitor, row.start, row.end)
+                    if (w.model_version, w.route) == (row.model_version, row.route)
+                ]
         return redone
 
-    def _reference(self, spec: MonitorSpec, model_name: str, version: int,
-                   log_columns: list[str]) -> Reference:
+    def _reference(
+        self, spec: MonitorSpec, model_name: str, version: int, log_columns: list[str]
+    ) -> Reference:
         ref = spec.reference or self._training_set_of(model_name, version)
         if ref is None:
             raise InvalidInputError(
                 f"monitor of {spec.endpoint!r} has no reference: {model_name} v{version} has no "
                 "training dataset in its lineage; give the monitor reference='name@version'"
             )
-        inputs = [c[len(INPUT):] for c in log_columns if c.startswith(INPUT)]
+        inputs = [c[len(INPUT) :] for c in log_columns if c.startswith(INPUT)]
         features = [f for f in (spec.features or inputs) if f in inputs]
         key = (ref, tuple(features), spec.categorical, spec.target, spec.max_rows)
         if key not in self._references:
@@ -218,8 +296,9 @@ class MonitoringService:
 
     # reading --------------------------------------------------------------------------
 
-    def windows(self, monitor: str, *, model_version: int | None = None,
-                route: str | None = None) -> list[MonitorWindow]:
+    def windows(
+        self, monitor: str, *, model_version: int | None = None, route: str | None = None
+    ) -> list[MonitorWindow]:
         """The computed windows of ``monitor``, oldest first, each with its metrics."""
         query = select(MonitorWindowRow).where(MonitorWindowRow.monitor == monitor)
         if model_version is not None:
@@ -229,38 +308,55 @@ class MonitoringService:
         with self.store.read() as session:
             rows = list(session.scalars(query.order_by(MonitorWindowRow.start)))
             metrics: dict[tuple[int, str, datetime], dict[str, float]] = {}
-            for m in session.scalars(select(MonitorMetricRow).where(
-                    MonitorMetricRow.monitor == monitor)):
-                metrics.setdefault((m.model_version, m.route, m.window_start), {})[m.metric] = m.value
-        return [window_from_row(r, metrics.get((r.model_version, r.route, r.start), {}))
-                for r in rows]
+            for m in session.scalars(
+                select(MonitorMetricRow).where(MonitorMetricRow.monitor == monitor)
+            ):
+                metrics.setdefault((m.model_version, m.route, m.window_start), {})[m.metric] = (
+                    m.value
+                )
+        return [
+            window_from_row(r, metrics.get((r.model_version, r.route, r.start), {})) for r in rows
+        ]
 
     def series(self, monitor: str, metric: str) -> list[dict[str, Any]]:
         """One metric over time, per model version and route (to compare a canary)."""
-        query = (select(MonitorMetricRow)
-                 .where(MonitorMetricRow.monitor == monitor, MonitorMetricRow.metric == metric)
-                 .order_by(MonitorMetricRow.window_start))
+        query = (
+            select(MonitorMetricRow)
+            .where(MonitorMetricRow.monitor == monitor, MonitorMetricRow.metric == metric)
+            .order_by(MonitorMetricRow.window_start)
+        )
         with self.store.read() as session:
-            return [{"window_start": r.window_start, "window_end": r.window_end,
-                     "model_version": r.model_version, "route": r.route, "value": r.value}
-                    for r in session.scalars(query)]
+            return [
+                {
+                    "window_start": r.window_start,
+                    "window_end": r.window_end,
+                    "model_version": r.model_version,
+                    "route": r.route,
+                    "value": r.value,
+                }
+                for r in session.scalars(query)
+            ]
 
     def status(self) -> list[dict[str, Any]]:
         """Per monitor: its last window's headline figures and its firing alerts."""
         out = []
-        for monitor in self.list():
+        for monitor in self.list_monitors():
             windows = self.windows(monitor.name)
             last = windows[-1] if windows else None
-            out.append({
-                "monitor": monitor.name, "endpoint": monitor.spec.endpoint,
-                "windows": len(windows),
-                "last_window": last.start.isoformat() if last else None,
-                "metrics": dict(last.metrics) if last else {},
-                "firing": [a.rule for a in self.alerts(monitor=monitor.name, firing_only=True)],
-            })
+            out.append(
+                {
+                    "monitor": monitor.name,
+                    "endpoint": monitor.spec.endpoint,
+                    "windows": len(windows),
+                    "last_window": last.start.isoformat() if last else None,
+                    "metrics": dict(last.metrics) if last else {},
+                    "firing": [a.rule for a in self.alerts(monitor=monitor.name, firing_only=True)],
+                }
+            )
         return out
 
 
 def _monitor(row: MonitorRow) -> Monitor:
-    return Monitor(row.name, MonitorSpec.from_dict(row.spec), row.is_enabled, row.created_by,
-                   row.created_at)
+    return Monitor(
+        row.name, MonitorSpec.from_dict(row.spec), row.is_enabled, row.created_by, row.created_at
+    )

@@ -89,11 +89,13 @@ def _service_metrics(con: Any, features: list[str]) -> tuple[dict[str, float], d
         + " from window_rows"
     )
     with translate_errors("measuring a monitor window"):
-        row = con.sql(query).fetchone()
+        row = con.sql(query).fetchall()[0]
     rows, requests, errors, latency = int(row[0]), int(row[1]), int(row[2] or 0), row[3]
     metrics = {"rows": float(rows), "requests": float(requests)}
     metrics["error_rate"] = errors / requests if requests else 0.0
-    for name, value in zip(("latency_p50", "latency_p95", "latency_p99"), latency or [], strict=False):
+    for name, value in zip(
+        ("latency_p50", "latency_p95", "latency_p99"), latency or [], strict=False
+    ):
         metrics[name] = float(value)
     for feature, rate in zip(features, row[4:], strict=True):
         metrics[f"missing.{feature}"] = float(rate or 0.0)
@@ -107,7 +109,7 @@ def _sample(con: Any, view: str, columns: list[str], max_rows: int) -> Any:
     params = SqlParams()
     select = ", ".join(quote(c) for c in columns)
     query = f"select {select} from {view} where status < 400"
-    count = con.sql(f"select count(*) from {view} where status < 400").fetchone()[0]
+    count = con.sql(f"select count(*) from {view} where status < 400").fetchall()[0][0]
     if count > max_rows:
         query += f" order by hash(request_id, row_index) limit {params.add(max_rows)}"
     with translate_errors("reading a monitor window"):

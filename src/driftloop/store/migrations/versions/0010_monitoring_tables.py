@@ -1,7 +1,7 @@
 """monitoring tables
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -43,7 +43,9 @@ def upgrade() -> None:
         sa.Column("summary", sa.JSON(), nullable=False),
         sa.Column("computed_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_monitor_windows")),
-        sa.UniqueConstraint("monitor", "model_version", "route", "start", name="uq_monitor_windows"),
+        sa.UniqueConstraint(
+            "monitor", "model_version", "route", "start", name="uq_monitor_windows"
+        ),
     )
     op.create_index(op.f("ix_monitor_windows_monitor"), "monitor_windows", ["monitor"])
     op.create_table(
