@@ -150,4 +150,3 @@ def test_step_resources_reach_ray_and_an_impossible_request_fails_at_once(
 def test_a_bad_ray_address_is_refused_naming_the_form(local_ray: Any) -> None:
     with pytest.raises(InvalidInputError, match="give 'ray://host:port'"):
         RayExecutor("http://head:10001")
-
