@@ -331,6 +331,7 @@ class Workspace:
                 "DRIFTLOOP_ARTIFACT_URL": settings.artifact_url,
                 "DRIFTLOOP_ONLINE_URL": settings.online_url,
             },
+            log_dir=settings.state_dir / "logs",
         )
 
     @cached_property

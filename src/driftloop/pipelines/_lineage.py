@@ -12,7 +12,12 @@ from collections.abc import Callable, Iterable
 from driftloop.pipelines._records import RunRecords
 from driftloop.registry._models import LineageNode, ModelVersion
 
-_RELATION = {"created": "made_in_step", "output": "returned_by_step", "input": "read_by_step"}
+_RELATION = {
+    "created": "made_in_step",
+    "output": "returned_by_step",
+    "input": "read_by_step",
+    "created_run": "run_made_in_step",
+}
 
 
 def step_lineage(
@@ -30,7 +35,7 @@ def step_lineage(
             ]
         seen: set[tuple[str, str]] = set()
         for row, pipeline, role in found:
-            relation = _RELATION.get(role, "made_run_in_step")
+            relation = _RELATION[role]
             if (row.id, relation) in seen:
                 continue
             seen.add((row.id, relation))

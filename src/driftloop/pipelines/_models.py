@@ -88,11 +88,14 @@ class StepRun:
 
     @property
     def tracking_runs(self) -> tuple[str, ...]:
-        return tuple(ref for kind, ref, _ in self.links if kind == "run")
+        return tuple(dict.fromkeys(ref for kind, ref, _ in self.links if kind == "run"))
 
     @property
     def model_versions(self) -> tuple[str, ...]:
-        return tuple(ref for kind, ref, _ in self.links if kind == "model_version")
+        found = (
+            ref for kind, ref, role in self.links if kind == "model_version" and role != "input"
+        )
+        return tuple(dict.fromkeys(found))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from driftloop.artifacts import BlobStore
-from driftloop.errors import ConflictError, InvalidInputError, NotFoundError
+from driftloop.errors import ConflictError, DriftloopError, InvalidInputError, NotFoundError
 from driftloop.pipelines._definition import Graph, Pipeline
 from driftloop.pipelines._executors import check_executor, open_executor
 from driftloop.pipelines._models import PipelineRun, StepStatus
@@ -52,6 +55,7 @@ class PipelineService:
         stale_after: timedelta = timedelta(minutes=2),
         heartbeat_s: float = 15.0,
         environment: Mapping[str, str] | None = None,
+        log_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -62,6 +66,7 @@ class PipelineService:
         self._local = local_executor
         self._heartbeat_s = heartbeat_s
         self._environment = dict(environment or {})
+        self._log_dir = log_dir or Path(tempfile.gettempdir()) / "driftloop-pipelines"
 
     # definition -------------------------------------------------------------------
 
@@ -158,14 +163,21 @@ class PipelineService:
         """Record the run (pending) and run it in a detached process; return its id at once."""
         pipeline, graph, record = self._prepare(target, params, params_as_text)
         run_id = self._create(pipeline, graph, record, executor, no_cache, trigger_event_id)
-        subprocess.Popen(
-            [sys.executable, "-m", "driftloop", "pipeline", "execute", run_id],
-            env={**os.environ, **self._environment},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        # The detached process imports what this one imports (same sys.path).
+        env = {**os.environ, **self._environment, "PYTHONPATH": os.pathsep.join(sys.path)}
+        log = self._log_dir / f"pipeline-run-{run_id}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "ab") as out:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "driftloop", "pipeline", "execute", run_id],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        # Reaped in the background: the caller never waits, and no zombie is left behind.
+        threading.Thread(target=process.wait, daemon=True, name="driftloop-reaper").start()
         return run_id
 
     def execute_recorded(self, run_id: str, progress: Progress | None = None) -> PipelineRun:
@@ -173,9 +185,15 @@ class PipelineService:
         run = self.get_run(run_id)
         if run.status is not StepStatus.PENDING:
             raise ConflictError(f"pipeline run {run_id} is {run.status.value}, not pending")
-        pipeline = self.resolve_target(run.target)
-        values, _ = check_params(pipeline.fn, pipeline.name, run.params, self._resolve)
-        self._execute(run_id, pipeline.build(values), run.executor, run.no_cache, progress)
+        try:
+            pipeline = self.resolve_target(run.target)
+            values, _ = check_params(pipeline.fn, pipeline.name, run.params, self._resolve)
+            graph = pipeline.build(values)
+        except DriftloopError as exc:
+            # Said on the run, which nobody is watching in this detached process.
+            self.records.finish_run(run_id, StepStatus.FAILED, f"could not start: {exc}")
+            raise
+        self._execute(run_id, graph, run.executor, run.no_cache, progress)
         return self.get_run(run_id)
 
     def resume(

@@ -164,7 +164,9 @@ def execute_task(task: StepTask) -> StepResult:
                 if isinstance(exc, KeyboardInterrupt | SystemExit) and not _is_step_exit(exc):
                     raise
                 error = exc
-                traceback.print_exc()  # into the captured stderr, like a real crash
+                # Into the captured stderr, like a crash of the step itself: without this
+                # worker's own frame, which says nothing about the step.
+                traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
         stdout, stderr = _keep_logs(ws, out_path, err_path)
     if output is not None and output.kind in ("dataset_version", "model_version"):
         assert output.ref is not None
@@ -179,7 +181,7 @@ def execute_task(task: StepTask) -> StepResult:
         None,
         stdout[0],
         stderr[0],
-        log_tail=_tail(stderr[1]) or _tail(stdout[1]),
+        log_tail="\n".join(t for t in (_tail(stdout[1]), _tail(stderr[1])) if t),
         error_type=type(error).__name__,
         error_message=str(error),
         traceback="".join(traceback.format_exception(error)),
