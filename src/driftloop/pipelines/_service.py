@@ -168,7 +168,7 @@ class PipelineService:
         log = self._log_dir / f"pipeline-run-{run_id}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as out:
-            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            process = subprocess.Popen(
                 [sys.executable, "-m", "driftloop", "pipeline", "execute", run_id],
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -166,7 +166,8 @@ def execute_task(task: StepTask) -> StepResult:
                 error = exc
                 # Into the captured stderr, like a crash of the step itself: without this
                 # worker's own frame, which says nothing about the step.
-                traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
+                tb = exc.__traceback__
+                traceback.print_exception(type(exc), exc, tb.tb_next if tb else None)
         stdout, stderr = _keep_logs(ws, out_path, err_path)
     if output is not None and output.kind in ("dataset_version", "model_version"):
         assert output.ref is not None
