@@ -9,7 +9,16 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from driftloop.cli import _data, _features, _models, _pipeline, _runs, _scheduler, _score
+from driftloop.cli import (
+    _data,
+    _features,
+    _models,
+    _monitor,
+    _pipeline,
+    _runs,
+    _scheduler,
+    _score,
+)
 from driftloop.cli._output import JsonOption, console, emit, err_console
 from driftloop.errors import DriftloopError
 
@@ -26,6 +35,7 @@ app.add_typer(_runs.app, name="runs")
 app.add_typer(_models.app, name="models")
 app.add_typer(_pipeline.app, name="pipeline")
 app.add_typer(_scheduler.app, name="scheduler")
+app.add_typer(_monitor.app, name="monitor")
 _pipeline.app.command("trigger")(_scheduler.trigger)
 app.command("gc")(_data.gc)
 app.command("score")(_score.score)

@@ -31,6 +31,7 @@ from driftloop.monitoring._drift import (
     jensenshannon_distance,
     psi,
 )
+from driftloop.monitoring._job import MonitorJob
 from driftloop.monitoring._models import Alert, AlertRule, Monitor, MonitorSpec, MonitorWindow
 from driftloop.monitoring._numeric import (
     NumericDrift,
@@ -53,6 +54,7 @@ __all__ = [
     "DriftReport",
     "DriftThresholds",
     "Monitor",
+    "MonitorJob",
     "MonitorSpec",
     "MonitorWindow",
     "MonitoringService",
@@ -73,3 +75,8 @@ __all__ = [
     "value_counts",
     "wasserstein_normed",
 ]
+
+# Every scheduler runs the monitors (the scheduler imports this package by name).
+from driftloop.pipelines import register_scheduler_job
+
+register_scheduler_job(MonitorJob.name, MonitorJob)

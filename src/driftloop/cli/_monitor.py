@@ -1,0 +1,204 @@
+"""`driftloop monitor`: create monitors and alert rules, run due windows, status, report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from driftloop.cli._output import JsonOption, console, emit, format_value, table
+from driftloop.errors import InvalidInputError
+
+app = typer.Typer(help="Monitors of endpoints: drift, accuracy, latency, fairness, alerts.")
+
+
+@app.command("create")
+def create(
+    endpoint: str = typer.Argument(..., help="The endpoint to watch."),
+    name: str | None = typer.Option(None, "--name", help="Monitor name (default: endpoint)."),
+    reference: str | None = typer.Option(
+        None, "--reference", help="Dataset version (default: the served model's training set)."
+    ),
+    window: str | None = typer.Option("1d", "--window", help="Time window: 1h, 1d, 7d..."),
+    rows: int | None = typer.Option(None, "--rows", help="Count windows of N rows instead."),
+    target: str | None = typer.Option(None, "--target", help="Label column of the reference."),
+    group_by: str | None = typer.Option(None, "--group-by", help="Fairness attribute."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create (or replace) a monitor of ENDPOINT."""
+    from driftloop._workspace import get_workspace
+    from driftloop.monitoring import MonitorSpec
+
+    spec = MonitorSpec(
+        endpoint,
+        reference=reference,
+        window=None if rows else window,
+        window_rows=rows,
+        target=target,
+        group_by=group_by,
+    )
+    monitor = get_workspace().monitoring.define(name or endpoint, spec)
+    emit(
+        {"name": monitor.name, **spec.to_dict()},
+        as_json,
+        lambda: console.print(f"monitor {escape(monitor.name)} watches {escape(endpoint)}"),
+    )
+
+
+@app.command("alert")
+def alert(
+    name: str = typer.Argument(..., help="Rule name (pipeline triggers listen to it)."),
+    monitor: str = typer.Option(..., "--monitor", help="The monitor whose series it reads."),
+    metric: str = typer.Option(..., "--metric", help="drift.share, accuracy, latency_p95..."),
+    above: float | None = typer.Option(None, "--above", help="Fire when the value is above."),
+    below: float | None = typer.Option(None, "--below", help="Fire when the value is below."),
+    for_windows: int = typer.Option(1, "--for", help="Windows in a row before firing."),
+    severity: str = typer.Option("warning", "--severity", help="info, warning or critical."),
+    webhook: str | None = typer.Option(None, "--webhook", help="URL to POST alerts to."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create (or replace) an alert rule over a monitor's series."""
+    from driftloop._workspace import get_workspace
+    from driftloop.monitoring import AlertRule
+
+    if (above is None) == (below is None):
+        raise InvalidInputError("give exactly one of --above or --below")
+    threshold = above if above is not None else below
+    assert threshold is not None
+    rule = AlertRule(
+        name,
+        monitor,
+        metric,
+        threshold,
+        above=above is not None,
+        for_windows=for_windows,
+        severity=severity,
+        webhook=webhook,
+    )
+    get_workspace().monitoring.define_alert(rule)
+    emit(
+        {"name": name, "monitor": monitor, "metric": metric, "threshold": threshold},
+        as_json,
+        lambda: console.print(f"alert rule {escape(name)} on {escape(monitor)}: {metric}"),
+    )
+
+
+@app.command("run")
+def run(
+    now: str | None = typer.Option(None, "--now", help="Compute as of this ISO time (UTC)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Compute every due window of every monitor once (then evaluate alert rules)."""
+    from driftloop._workspace import get_workspace
+    from driftloop.store import utcnow
+
+    moment = _parse_time(now) if now else utcnow()
+    windows = get_workspace().monitoring.run_due(moment)
+    rows = [
+        {
+            "monitor": w.monitor,
+            "start": w.start,
+            "model_version": w.model_version,
+            "route": w.route,
+            "rows": w.rows,
+            "drift_share": w.metrics.get("drift.share"),
+            "accuracy": w.metrics.get("accuracy"),
+            "estimated_accuracy": w.metrics.get("estimated.accuracy"),
+        }
+        for w in windows
+    ]
+    emit(rows, as_json, lambda: _print_windows(rows))
+
+
+@app.command("status")
+def status(as_json: bool = JsonOption) -> None:
+    """Each monitor's latest window and its firing alerts."""
+    from driftloop._workspace import get_workspace
+
+    found = get_workspace().monitoring.status()
+    emit(found, as_json, lambda: _print_status(found))
+
+
+@app.command("report")
+def report(
+    endpoint: str = typer.Argument(..., help="The endpoint whose monitors to report."),
+    html_path: Path | None = typer.Option(None, "--html", help="Write a self-contained page."),
+    as_json: bool = JsonOption,
+) -> None:
+    """The monitoring report of ENDPOINT, as an HTML page (--html) or JSON (--json)."""
+    from driftloop._workspace import get_workspace
+    from driftloop.monitoring._report import build_report, render_html
+
+    found = build_report(get_workspace().monitoring, endpoint)
+    if html_path is not None:
+        html_path.write_text(render_html(found), encoding="utf-8")
+    emit(
+        found,
+        as_json,
+        lambda: console.print(
+            f"wrote {escape(str(html_path))}"
+            if html_path
+            else f"{len(found['monitors'])} monitors; give --html out.html or --json"
+        ),
+    )
+
+
+def _parse_time(text: str) -> datetime:
+    from datetime import UTC
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"--now {text!r} is not an ISO time like 2026-06-01T00:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _print_windows(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        console.print("no window was due")
+        return
+    table(
+        "windows computed",
+        ["monitor", "start", "ver", "route", "rows", "drift", "acc", "est"],
+        [
+            [
+                r["monitor"],
+                format_value(r["start"])[:16],
+                r["model_version"],
+                r["route"],
+                r["rows"],
+                format_value(r["drift_share"]),
+                format_value(r["accuracy"]),
+                format_value(r["estimated_accuracy"]),
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _print_status(found: list[dict[str, Any]]) -> None:
+    if not found:
+        console.print("no monitors; create one with `driftloop monitor create ENDPOINT`")
+        return
+    rows = []
+    for m in found:
+        metrics = m["metrics"]
+        rows.append(
+            [
+                m["monitor"],
+                m["endpoint"],
+                (m["last_window"] or "")[:16],
+                format_value(metrics.get("drift.share")),
+                format_value(metrics.get("accuracy")),
+                format_value(metrics.get("latency_p95")),
+                ", ".join(m["firing"]) or "-",
+            ]
+        )
+    table(
+        "monitors", ["monitor", "endpoint", "last window", "drift", "acc", "p95 ms", "firing"], rows
+    )

@@ -1,0 +1,291 @@
+"""The monitoring report of an endpoint: JSON for scripts, one self-contained HTML page.
+
+The page reads top-down at a glance: a headline per monitor (drifted features,
+accuracy beside its estimate, latency, firing alerts), then drift per feature over
+time, the reference and current distributions of the drifted features, accuracy and
+estimated accuracy over time, latency, and the alert history. Plots are inline SVG
+(matplotlib), so the file needs nothing else to open.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from driftloop.store import utcnow
+
+if TYPE_CHECKING:
+    from driftloop.monitoring._service import MonitoringService
+
+_HEADLINE = ("drift.share", "accuracy", "estimated.accuracy", "latency_p95", "error_rate")
+
+
+def build_report(service: MonitoringService, endpoint: str) -> dict[str, Any]:
+    """Every monitor of ``endpoint``: windows with their metrics, the latest details, alerts."""
+    monitors = service.list_monitors(endpoint)
+    if not monitors:
+        from driftloop.errors import NotFoundError
+
+        raise NotFoundError(
+            f"no monitor watches endpoint {endpoint!r}; create one with "
+            f"`driftloop monitor create {endpoint}`"
+        )
+    out: dict[str, Any] = {
+        "endpoint": endpoint,
+        "generated_at": utcnow().isoformat(),
+        "monitors": [],
+    }
+    for monitor in monitors:
+        windows = service.windows(monitor.name)
+        latest = windows[-1] if windows else None
+        out["monitors"].append(
+            {
+                "name": monitor.name,
+                "spec": monitor.spec.to_dict(),
+                "windows": [
+                    {
+                        "start": w.start.isoformat(),
+                        "end": w.end.isoformat(),
+                        "model_version": w.model_version,
+                        "route": w.route,
+                        "rows": w.rows,
+                        "labeled_rows": w.labeled_rows,
+                        "metrics": w.metrics,
+                    }
+                    for w in windows
+                ],
+                "latest": None
+                if latest is None
+                else {
+                    "start": latest.start.isoformat(),
+                    "model_version": latest.model_version,
+                    "route": latest.route,
+                    **latest.summary,
+                },
+                "alerts": [
+                    {
+                        "id": a.id,
+                        "rule": a.rule,
+                        "state": a.state,
+                        "severity": a.severity,
+                        "metric": a.metric,
+                        "value": a.value,
+                        "threshold": a.threshold,
+                        "model_version": a.model_version,
+                        "route": a.route,
+                        "fired_at": a.fired_at.isoformat(),
+                        "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
+                    }
+                    for a in service.alerts(monitor=monitor.name)
+                ],
+            }
+        )
+    return out
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The report as one HTML page with inline SVG plots."""
+    parts = [
+        f"<h1>Monitoring: {html.escape(report['endpoint'])}</h1>",
+        f"<p class=muted>generated {html.escape(report['generated_at'])}</p>",
+    ]
+    for monitor in report["monitors"]:
+        parts.append(_monitor_section(monitor))
+    return _PAGE.format(body="\n".join(parts), title=html.escape(report["endpoint"]))
+
+
+def _monitor_section(monitor: dict[str, Any]) -> str:
+    windows, latest = monitor["windows"], monitor["latest"] or {}
+    name = html.escape(monitor["name"])
+    parts = [f"<h2>Monitor {name}</h2>", _headline(windows, latest, monitor["alerts"])]
+    if not windows:
+        return "\n".join([*parts, "<p>No window computed yet: run `driftloop monitor run`.</p>"])
+    features = sorted(
+        {
+            k[6:]
+            for w in windows
+            for k in w["metrics"]
+            if k.startswith("drift.") and k not in ("drift.share", "drift.count")
+        }
+    )
+    parts.append("<h3>Drift per feature over time</h3>")
+    parts.append(
+        _lines(
+            windows,
+            [f"drift.{f}" for f in features],
+            features,
+            "statistic",
+            threshold=_threshold(latest),
+        )
+    )
+    parts.append("<h3>Reference vs current, latest window</h3>")
+    parts.append(_distributions(latest.get("distributions", {}), latest.get("drift", [])))
+    parts.append("<h3>Accuracy: realized (once labels arrive) and estimated (CBPE)</h3>")
+    parts.append(
+        _lines(
+            windows,
+            ["accuracy", "estimated.accuracy"],
+            ["accuracy", "estimated accuracy"],
+            "accuracy",
+        )
+    )
+    parts.append("<h3>Latency (ms)</h3>")
+    parts.append(
+        _lines(windows, ["latency_p50", "latency_p95", "latency_p99"], ["p50", "p95", "p99"], "ms")
+    )
+    if latest.get("fairness"):
+        parts.append(_fairness(latest["fairness"]))
+    parts.append(_alerts(monitor["alerts"]))
+    return "\n".join(parts)
+
+
+def _threshold(latest: dict[str, Any]) -> float | None:
+    drift = latest.get("drift") or []
+    return float(drift[0]["threshold"]) if drift else None
+
+
+def _headline(windows: list[dict[str, Any]], latest: dict[str, Any], alerts: list[Any]) -> str:
+    if not windows:
+        return ""
+    last = windows[-1]
+    drifted = [d["column"] for d in latest.get("drift", []) if d["drifted"]]
+    cells = [
+        ("window", f"{last['start'][:16]} (v{last['model_version']} {last['route']})"),
+        ("drifted features", ", ".join(drifted) or "none"),
+    ]
+    for key in _HEADLINE[1:]:
+        value = last["metrics"].get(key)
+        cells.append((key, "-" if value is None else f"{value:.3g}"))
+    firing = [a["rule"] for a in alerts if a["state"] == "firing"]
+    cells.append(("firing alerts", ", ".join(firing) or "none"))
+    row = "".join(
+        f"<div class=cell><b>{html.escape(k)}</b><br>{html.escape(v)}</div>" for k, v in cells
+    )
+    return f"<div class=headline>{row}</div>"
+
+
+def _figure(width: float = 8.0, height: float = 3.0) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
+def _svg(figure: Any) -> str:
+    buffer = io.StringIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="svg")
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _lines(
+    windows: list[dict[str, Any]],
+    keys: list[str],
+    labels: list[str],
+    ylabel: str,
+    threshold: float | None = None,
+) -> str:
+    figure = _figure()
+    axes = figure.add_subplot()
+    plotted = False
+    for series in sorted({(w["model_version"], w["route"]) for w in windows}):
+        points = [w for w in windows if (w["model_version"], w["route"]) == series]
+        for key, label in zip(keys, labels, strict=True):
+            xs = [datetime.fromisoformat(w["start"]) for w in points if key in w["metrics"]]
+            ys = [w["metrics"][key] for w in points if key in w["metrics"]]
+            if xs:
+                suffix = f" (v{series[0]} {series[1]})" if len(windows) != len(points) else ""
+                axes.plot(xs, ys, marker="o", markersize=3, label=label + suffix)
+                plotted = True
+    if not plotted:
+        return "<p class=muted>no values yet</p>"
+    if threshold is not None:
+        axes.axhline(threshold, color="red", linestyle="--", linewidth=1, label="threshold")
+    axes.set_ylabel(ylabel)
+    axes.legend(fontsize=7, ncol=3)
+    figure.autofmt_xdate()
+    return _svg(figure)
+
+
+def _distributions(distributions: dict[str, Any], drift: list[dict[str, Any]]) -> str:
+    if not distributions:
+        return "<p class=muted>no distributions stored</p>"
+    stats = {d["column"]: d for d in drift}
+    figure = _figure(8.0, 2.6 * len(distributions))
+    for i, (name, dist) in enumerate(distributions.items(), start=1):
+        axes = figure.add_subplot(len(distributions), 1, i)
+        ref = [c / max(sum(dist["reference"]), 1) for c in dist["reference"]]
+        cur = [c / max(sum(dist["current"]), 1) for c in dist["current"]]
+        if dist["kind"] == "numeric":
+            edges = dist["edges"]
+            axes.stairs(ref, edges, label="reference", fill=True, alpha=0.4)
+            axes.stairs(cur, edges, label="current", linewidth=1.5)
+        else:
+            xs = range(len(dist["categories"]))
+            axes.bar([x - 0.2 for x in xs], ref, width=0.4, label="reference")
+            axes.bar([x + 0.2 for x in xs], cur, width=0.4, label="current")
+            axes.set_xticks(list(xs), dist["categories"], fontsize=7)
+        info = stats.get(name, {})
+        title = f"{name}: {info.get('method', '')} {info.get('statistic', 0):.3g}"
+        axes.set_title(title + (" (drifted)" if info.get("drifted") else ""), fontsize=9)
+        axes.legend(fontsize=7)
+    return _svg(figure)
+
+
+def _fairness(fairness: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(g)}</td><td>{int(s['rows'])}</td>"
+        f"<td>{s['selection_rate']:.3f}</td><td>{_fmt(s.get('true_positive_rate'))}</td>"
+        f"<td>{_fmt(s.get('accuracy'))}</td></tr>"
+        for g, s in fairness["groups"].items()
+    )
+    return (
+        f"<h3>Fairness by {html.escape(fairness.get('attribute', ''))}</h3>"
+        f"<p>demographic parity difference "
+        f"{_fmt(fairness.get('demographic_parity_difference'))}, equal opportunity "
+        f"difference {_fmt(fairness.get('equal_opportunity_difference'))}</p>"
+        "<table><tr><th>group</th><th>rows</th><th>selection rate</th>"
+        f"<th>true positive rate</th><th>accuracy</th></tr>{rows}</table>"
+    )
+
+
+def _alerts(alerts: list[dict[str, Any]]) -> str:
+    if not alerts:
+        return "<h3>Alerts</h3><p class=muted>none</p>"
+    rows = "".join(
+        f"<tr class={a['state']}><td>{html.escape(a['rule'])}</td><td>{a['state']}</td>"
+        f"<td>{a['severity']}</td><td>{html.escape(a['metric'])} = {a['value']:.3g} "
+        f"(threshold {a['threshold']:.3g})</td><td>v{a['model_version']} {a['route']}</td>"
+        f"<td>{a['fired_at'][:16]}</td><td>{(a['resolved_at'] or '')[:16]}</td></tr>"
+        for a in alerts
+    )
+    return (
+        "<h3>Alerts</h3><table><tr><th>rule</th><th>state</th><th>severity</th>"
+        "<th>value</th><th>series</th><th>fired</th><th>resolved</th></tr>"
+        f"{rows}</table>"
+    )
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>driftloop monitoring: {title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 960px; color: #222; }}
+.muted {{ color: #777; }}
+.headline {{ display: flex; flex-wrap: wrap; gap: .5em; }}
+.cell {{ border: 1px solid #ddd; border-radius: 6px; padding: .4em .8em; }}
+table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ddd; padding: .2em .6em; }}
+tr.firing td {{ background: #fde2e2; }}
+svg {{ max-width: 100%; height: auto; }}
+</style></head><body>
+{body}
+</body></html>
+"""
