@@ -153,3 +153,24 @@ def test_a_pipeline_is_found_again_by_module_path_and_by_name(
         sqlite_workspace.pipelines.run("nope")
     with pytest.raises(dl.InvalidInputError, match="not a pipeline"):
         sqlite_workspace.pipelines.run(f"{module.__name__}:frame")
+
+
+def test_two_runs_at_once_in_one_process_keep_their_own_results(
+    sqlite_workspace: dl.Workspace, write_module: WriteModule
+) -> None:
+    import threading
+
+    module = write_module(KINDS)
+    runs: dict[int, dl.PipelineRun] = {}
+
+    def go(n: int) -> None:
+        runs[n] = sqlite_workspace.pipelines.run(module.kinds, {"n": n}, no_cache=True)
+
+    threads = [threading.Thread(target=go, args=(n,)) for n in (3, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert runs[3].succeeded and runs[5].succeeded, (runs[3].error, runs[5].error)
+    assert sqlite_workspace.pipelines.load_output(runs[3].id, "plain")["sum"] == 3
+    assert sqlite_workspace.pipelines.load_output(runs[5].id, "plain")["sum"] == 10

@@ -26,20 +26,32 @@ def check_executor(spec: str) -> str:
 
 def open_executor(
     spec: str, local: Callable[[int | None], StepExecutor]
-) -> tuple[StepExecutor, bool]:
-    """The executor ``spec`` names and whether the caller must close it after the run.
+) -> tuple[StepExecutor, Callable[[], None]]:
+    """The executor ``spec`` names and what to call once the run is over.
 
-    ``local(workers)`` gives the process's shared local pool (kept between runs).
+    ``local(workers)`` gives the process's shared local pool (kept between runs). A run
+    has the pool to itself: a second run at the same time in this process (two threads)
+    gets a pool of its own, closed after it, rather than mixing the two runs' results.
     """
     check_executor(spec)
-    if spec == "local":
-        return local(None), False
-    if spec.startswith("local:"):
-        return local(int(spec[6:])), False
+    if spec == "local" or spec.startswith("local:"):
+        workers = None if spec == "local" else int(spec[6:])
+        shared = local(workers)
+        lease = getattr(shared, "lease", None)
+        if lease is None or lease.acquire(blocking=False):
+            return shared, (lease.release if lease is not None else _nothing)
+        from driftloop.pipelines._local import LocalExecutor
+
+        own = LocalExecutor(workers)
+        return own, own.close
     require_extra("ray", "ray", "The Ray executor")
     try:
         module = importlib.import_module("driftloop.pipelines._ray")
     except ModuleNotFoundError as exc:
         raise InvalidInputError(f"the Ray executor is not part of this driftloop ({exc})") from exc
     executor: StepExecutor = module.RayExecutor(None if spec == "ray" else spec)
-    return executor, True
+    return executor, executor.close
+
+
+def _nothing() -> None:
+    return None

@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -68,6 +69,8 @@ class LocalExecutor:
         self._idle: list[_Worker] = []
         self._busy: dict[str, _Worker] = {}
         self._lost: list[StepResult] = []
+        # Held by the one run using this pool (see ``open_executor``).
+        self.lease = threading.Lock()
         # Workers stop when the pool closes: at the latest when this interpreter exits.
         atexit.register(self.close)
 

@@ -218,7 +218,7 @@ class PipelineService:
     def _execute(
         self, run_id: str, graph: Graph, executor: str, no_cache: bool, progress: Progress | None
     ) -> None:
-        engine, owned = open_executor(executor, self._local)
+        engine, done = open_executor(executor, self._local)
         try:
             Orchestrator(
                 self.records,
@@ -234,8 +234,7 @@ class PipelineService:
             )
             raise
         finally:
-            if owned:
-                engine.close()
+            done()
 
     # reading ----------------------------------------------------------------------
 
