@@ -68,3 +68,43 @@ def test_a_trigger_whose_pipeline_cannot_be_found_records_why(
     event = sqlite_workspace.triggers.fire("lost")
     assert event.status is EventStatus.FAILED
     assert event.error is not None and "no_such_module" in event.error
+
+
+HELD = """
+@dl.step(cache=False)
+def held(release: str) -> str:
+    while not Path(release).exists():  # the test lets the run finish when it has looked
+        time.sleep(0.05)
+    return "released"
+
+@dl.pipeline
+def hold(release: str):
+    held(release)
+"""
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_scheduler_status_shows_a_triggered_run_while_it_runs(
+    sqlite_workspace: dl.Workspace,
+    write_module: WriteModule,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from driftloop.pipelines._scheduler_status import scheduler_status
+    from driftloop.store import utcnow
+
+    module = write_module(HELD)
+    src = str(Path(dl.__file__).parents[1])
+    path = [str(tmp_path / "pipeline_code"), src, os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(path))
+    release = tmp_path / "release"
+    ws = sqlite_workspace
+    ws.triggers.define("held", target=f"{module.__name__}:hold", params={"release": str(release)})
+    event = ws.triggers.fire("held")
+    [running] = scheduler_status(ws.store, ws.triggers, utcnow()).running
+    assert running.event.id == event.id and running.run_status in ("pending", "running")
+    release.touch()
+    assert event.pipeline_run_id is not None
+    assert _finished(ws, event.pipeline_run_id).status is dl.StepStatus.SUCCEEDED
+    status = scheduler_status(ws.store, ws.triggers, utcnow())
+    assert status.running == [] and [e.id for e in status.fired] == [event.id]
