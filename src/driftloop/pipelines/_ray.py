@@ -60,7 +60,8 @@ def connect_ray(address: str | None = None) -> Any:
         if address is None:
             options.update(num_cpus=LOCAL_NUM_CPUS, object_store_memory=LOCAL_OBJECT_STORE_BYTES)
         try:
-            ray.init(address=address, **options)
+            # "local" starts a new instance: never joins a cluster found on this machine.
+            ray.init(address=address or "local", **options)
         except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
             where = address or "a new local instance"
             raise BackendUnavailableError(
