@@ -5,6 +5,9 @@ fully cached rerun of the demo's training pipeline.
   its input on, so each is one edge of the DAG), run in a fresh process on a fresh
   workspace (cold: the worker pool starts inside the measured time), then again in the
   same process with ``no_cache=True`` (warm: the pool is reused, every step runs).
+- driftloop, Ray executor (``--executor ray``): the same pipeline, each step a Ray task
+  on a local Ray started by the run (2 CPUs, 100 MB object store; cold includes starting
+  Ray, warm reuses it in the same process).
 - Metaflow's local runtime (``--peer-python``, an interpreter with metaflow installed):
   the same linear flow of ``--steps`` no-op steps, ``python flow.py run``, local
   datastore and metadata in a temp folder.
@@ -16,6 +19,7 @@ fully cached rerun of the demo's training pipeline.
   ``driftloop pipeline run`` command (which adds Python's start-up and imports).
 
     .venv/bin/python bench/pipelines.py --peer-python /work/venvs/peers/bin/python
+    .venv/bin/python bench/pipelines.py --executor ray --skip-demo     # the Ray row
 """
 
 from __future__ import annotations
