@@ -213,3 +213,31 @@ def test_resume_refuses_a_run_that_is_still_beating(
         assert time.monotonic() < deadline, "the submitted run never finished"
         time.sleep(0.1)
     assert sqlite_workspace.pipelines.get_run(run_id).status is dl.StepStatus.SUCCEEDED
+
+
+def test_a_worker_killed_mid_step_is_a_failed_attempt_and_the_retry_runs(
+    sqlite_workspace: dl.Workspace, write_module: WriteModule, flag_dir: Path
+) -> None:
+    module = write_module(
+        """
+        import signal
+        FLAG = Path(os.environ["PIPELINE_TEST_DIR"])
+
+        @dl.step(retries=1, retry_delay=0)
+        def dies_once() -> str:
+            if not (FLAG / "died").exists():
+                (FLAG / "died").write_text("")
+                os.kill(os.getpid(), signal.SIGKILL)  # the worker process itself
+            return "second attempt"
+
+        @dl.pipeline
+        def killed():
+            dies_once()
+        """
+    )
+    run = sqlite_workspace.pipelines.run(module.killed)
+    assert run.status is dl.StepStatus.SUCCEEDED, run.error
+    assert run.step("dies_once").attempt == 2
+    assert sqlite_workspace.pipelines.load_output(run.id, "dies_once") == "second attempt"
+    again = sqlite_workspace.pipelines.run(module.killed, no_cache=True)
+    assert again.succeeded  # the pool replaced the dead worker

@@ -76,6 +76,8 @@ def test_the_cli_runs_shows_logs_and_lists_with_json(
     again = invoke_cli("pipeline", "run", "training", "-p", "c=0.5")
     assert again.exit_code == 0, again.stderr
     assert "All 3 steps cached" in again.stdout
+    forced = invoke_cli("pipeline", "run", "training", "-p", "c=0.5", "--no-cache", "--json")
+    assert {s["status"] for s in json.loads(forced.stdout)["steps"]} == {"succeeded"}
 
     shown = invoke_cli("pipeline", "show", run_id[:8])
     assert shown.exit_code == 0
@@ -84,7 +86,7 @@ def test_the_cli_runs_shows_logs_and_lists_with_json(
     logs = invoke_cli("pipeline", "logs", run_id, "data", "--json")
     assert json.loads(logs.stdout)["stdout"] == "rows ready\n"
     runs = json.loads(invoke_cli("pipeline", "runs", "--json").stdout)
-    assert [r["id"] for r in runs][-1] == run_id
+    assert [r["id"] for r in runs][-1] == run_id and len(runs) == 3
     listed = json.loads(invoke_cli("pipeline", "list", "--json").stdout)
     assert [p["name"] for p in listed] == ["training"]
 
