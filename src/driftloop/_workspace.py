@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from driftloop.registry._service import DownstreamProvider, RegistryService
     from driftloop.serving._batch import BatchScoringService
     from driftloop.serving._log_reader import PredictionLogService
+    from driftloop.serving._service import ServingService
 
 _CONFIG_TEMPLATE = """\
 # driftloop workspace. Environment variables (DRIFTLOOP_DB_URL, DRIFTLOOP_ARTIFACT_URL,
@@ -56,6 +57,12 @@ _CONFIG_TEMPLATE = """\
 """
 
 T = TypeVar("T")
+
+
+def _deployment_lineage(store: MetadataStore) -> DownstreamProvider:
+    from driftloop.serving._service import deployment_lineage
+
+    return deployment_lineage(store)
 
 
 class WorkspaceResources:
@@ -74,6 +81,7 @@ class WorkspaceResources:
         self.downstream: list[DownstreamProvider] = [
             self._pipeline_lineage,
             self._scoring_lineage,
+            _deployment_lineage(self.store),
         ]
         self._built: dict[str, object] = {}
         self._closers: list[Callable[[], None]] = []
@@ -379,6 +387,12 @@ class Workspace:
             notify=notify,
             references=r.monitor_references,
         )
+
+    @cached_property
+    def serving(self) -> ServingService:
+        from driftloop.serving._service import ServingService
+
+        return ServingService(self._resources.store, self.registry, self._user)
 
     def close(self) -> None:
         """Flush and close the resources (a view made by :meth:`acting_as` closes nothing)."""

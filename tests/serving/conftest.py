@@ -1,4 +1,4 @@
-"""Helpers of the serving tests: records to log, and a real uvicorn server on a free port."""
+"""Helpers of the serving tests: records to log, real models, and real uvicorn servers."""
 
 from __future__ import annotations
 
@@ -7,14 +7,22 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 import uvicorn
 
-from driftloop.serving import PredictionRecord
+import driftloop as dl
+from driftloop.serving import PredictionRecord, ServeSettings
+from driftloop.serving._app import create_app
+from driftloop.testing import temporary_workspace
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -107,3 +115,87 @@ def serve_app() -> Any:
 def t0() -> datetime:
     """The time ``record(minutes=0)`` is stamped with."""
     return T0
+
+
+def churn_frame(rows: int = 120, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {"age": rng.normal(40, 12, rows).round(1), "tenure": rng.integers(0, 10, rows)}
+    )
+    label = ((frame["age"] > 40) ^ (frame["tenure"] > 6)).astype(int)
+    return frame, label
+
+
+def log_churn_model(
+    ws: dl.Workspace, c: float = 1.0, onnx: bool = True, name: str = "churn"
+) -> dl.ModelVersion:
+    """A logistic regression on (age float64, tenure int64), registered as ``name``."""
+    from sklearn.linear_model import LogisticRegression
+
+    frame, label = churn_frame()
+    run_id = ws.tracking.create_run("churn")
+    logged = ws.registry.log_model(
+        run_id,
+        LogisticRegression(C=c).fit(frame, label),
+        name,
+        register=True,
+        input_example=frame.head(5),
+        training_data=frame,
+        onnx=onnx,
+    )
+    ws.tracking.end_run(run_id)
+    assert logged.version is not None
+    return logged.version
+
+
+@dataclass
+class Server:
+    url: str
+    app: Any
+    server: uvicorn.Server
+    client: httpx.Client  # one pool: httpx.post() builds an SSL context on every call
+
+    @property
+    def state(self) -> Any:
+        return self.app.state.server
+
+
+@contextmanager
+def running(app: Any, **config: Any) -> Iterator[Server]:
+    """``app`` served by uvicorn on 127.0.0.1, a free port, until the block ends."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **config)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the server did not start")
+            thread.join(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=url, timeout=30) as client:
+            yield Server(url, app, server, client)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def module_workspace(
+    tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path
+) -> Iterator[dl.Workspace]:
+    """One workspace for a module's read-only server tests (never the default workspace)."""
+    with temporary_workspace(tmp_path_factory.mktemp("ws"), template=migrated_sqlite) as ws:
+        yield ws
+
+
+@pytest.fixture(scope="module")
+def served(module_workspace: dl.Workspace) -> Iterator[Server]:
+    """'churn' version 1 on endpoint 'churn', served for the whole module."""
+    log_churn_model(module_workspace)
+    module_workspace.serving.deploy("churn", "churn@1")
+    app = create_app(module_workspace, ServeSettings(poll_interval_s=0.05))
+    with running(app) as server:
+        yield server

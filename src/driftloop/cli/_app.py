@@ -18,6 +18,7 @@ from driftloop.cli import (
     _runs,
     _scheduler,
     _score,
+    _serve,
 )
 from driftloop.cli._output import JsonOption, console, emit, err_console
 from driftloop.errors import DriftloopError
@@ -39,6 +40,10 @@ app.add_typer(_monitor.app, name="monitor")
 _pipeline.app.command("trigger")(_scheduler.trigger)
 app.command("gc")(_data.gc)
 app.command("score")(_score.score)
+app.add_typer(_serve.app, name="endpoints")
+app.command("serve")(_serve.serve)
+app.command("deploy")(_serve.deploy)
+app.command("rollback")(_serve.rollback)
 
 _state = {"debug": bool(os.environ.get("DRIFTLOOP_DEBUG"))}
 

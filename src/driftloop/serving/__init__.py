@@ -1,4 +1,18 @@
-"""Serving: endpoints over HTTP, the prediction log, feedback labels and batch scoring.
+"""Serving: endpoints over HTTP, deployments and routing, the prediction log, feedback.
+
+An *endpoint* (``flight-delays``) serves its *live deployment*: the newest of its
+numbered deployments, each a row in the metadata store listing a primary route, an
+optional canary with a weight (sticky by a request key) and an optional shadow (gets
+a copy of each request; its answer is logged, never returned). Routes are pinned to
+model versions when deployed. ``ws.serving`` deploys, changes, promotes and rolls
+back; running servers re-read the live versions and swap in the new models without a
+restart and without failing a request.
+
+``create_app(workspace, settings)`` builds the ASGI app (Starlette, run by uvicorn via
+``driftloop serve``): the simple JSON API ``POST /v1/endpoints/{name}/predict``, the
+Open Inference Protocol V2 (``/v2/...``, JSON and Triton's binary tensor extension),
+``/metrics`` (Prometheus), ``/health`` and ``/openapi.json``. Every input is checked
+against the model signature; bad input is a 4xx naming the field.
 
 Every request a server answers becomes a :class:`PredictionRecord` handed to a
 :class:`PredictionLogWriter`, which queues it (never blocking the request; a full
@@ -12,10 +26,24 @@ from driftloop.serving._feedback import FeedbackResult, Label
 from driftloop.serving._feedback_routes import feedback_routes
 from driftloop.serving._fluent import log_feedback
 from driftloop.serving._log_reader import EndpointLogStats, PredictionLogService
+from driftloop.serving._models import (
+    BatchingOptions,
+    Deployment,
+    DeploymentRoute,
+    Endpoint,
+    RouteKind,
+)
 from driftloop.serving._prediction_log import PredictionLogWriter
 from driftloop.serving._prediction_record import PredictionLogStats, PredictionRecord, Route
+from driftloop.serving._routing import choose_route, key_point
+from driftloop.serving._service import ServingService
+from driftloop.serving._settings import ServeSettings
 
 __all__ = [
+    "BatchingOptions",
+    "Deployment",
+    "DeploymentRoute",
+    "Endpoint",
     "EndpointLogStats",
     "FeedbackResult",
     "Label",
@@ -24,6 +52,21 @@ __all__ = [
     "PredictionLogWriter",
     "PredictionRecord",
     "Route",
+    "RouteKind",
+    "ServeSettings",
+    "ServingService",
+    "choose_route",
+    "create_app",
     "feedback_routes",
+    "key_point",
     "log_feedback",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The app pulls in Starlette and prometheus-client: only when a server is built.
+    if name == "create_app":
+        from driftloop.serving._app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'driftloop.serving' has no attribute {name!r}")

@@ -23,6 +23,7 @@ from driftloop.store._registry_rows import (
     ModelVersionRow,
     RegisteredModelRow,
 )
+from driftloop.store._serving_rows import DeploymentRow
 from driftloop.store._sql import insert_ignore, next_version, retry_on_conflict, upsert
 from driftloop.store._tracking_rows import (
     EnvironmentRow,
@@ -42,6 +43,7 @@ __all__ = [
     "DatasetRow",
     "DatasetValidationRow",
     "DatasetVersionRow",
+    "DeploymentRow",
     "EnvironmentRow",
     "ExperimentRow",
     "FeatureEntityRow",

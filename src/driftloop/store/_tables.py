@@ -10,6 +10,7 @@ from driftloop.store import (
     _pipeline_rows,  # noqa: F401
     _prediction_rows,  # noqa: F401
     _registry_rows,  # noqa: F401
+    _serving_rows,  # noqa: F401
     _tracking_rows,  # noqa: F401
     _trigger_rows,  # noqa: F401
 )

@@ -1,0 +1,204 @@
+"""`serve`, `deploy`, `rollback` and `endpoints list | show | history | update | promote`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from driftloop.cli._output import JsonOption, console, emit, format_value, print_json, table
+from driftloop.serving._models import Deployment
+from driftloop.serving._service import ServingService
+
+app = typer.Typer(help="Endpoints: deployments, routes and their history.", no_args_is_help=True)
+
+
+def _serving() -> ServingService:
+    from driftloop._workspace import get_workspace
+
+    return get_workspace().serving
+
+
+def _json(d: Deployment) -> dict[str, Any]:
+    from driftloop.serving._handlers import deployment_json
+
+    return deployment_json(d)
+
+
+def _routes(d: Deployment) -> str:
+    parts = [f"{d.primary.model_name}@{d.primary.model_version}"]
+    if d.canary:
+        parts.append(f"canary {d.canary.model_name}@{d.canary.model_version} {d.canary_weight:.0%}")
+    if d.shadow:
+        parts.append(f"shadow {d.shadow.model_name}@{d.shadow.model_version}")
+    return ", ".join(parts)
+
+
+def _print(d: Deployment, verb: str) -> None:
+    console.print(
+        f"{verb} endpoint {escape(d.endpoint)} deployment {d.version}: {escape(_routes(d))}"
+    )
+    console.print(f"  {escape(d.changes)}")
+
+
+def deploy(
+    endpoint: str = typer.Argument(..., help="Endpoint name, e.g. flight-delays."),
+    primary: str = typer.Argument(..., help="Model reference: churn@champion, models:/churn/3."),
+    canary: str | None = typer.Option(None, help="Canary model reference."),
+    canary_weight: float = typer.Option(0.0, help="Share of requests the canary answers, 0..1."),
+    shadow: str | None = typer.Option(None, help="Shadow model: gets a copy, answer logged only."),
+    sticky_key: str | None = typer.Option(
+        None, help="Header (or input column) keeping one caller on one side of the canary."
+    ),
+    feature: list[str] = typer.Option(
+        [], "--feature", help="Feature ref looked up online for entity-key requests (repeat)."
+    ),
+    max_batch_size: int = typer.Option(1, help="Adaptive micro-batching: most rows per batch."),
+    max_batch_wait_ms: float = typer.Option(2.0, help="Adaptive micro-batching: longest wait."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Create or replace an endpoint's deployment; running servers pick it up."""
+    made = _serving().deploy(
+        endpoint,
+        primary,
+        canary=canary,
+        canary_weight=canary_weight,
+        shadow=shadow,
+        sticky_key=sticky_key,
+        features=feature,
+        max_batch_size=max_batch_size,
+        max_batch_wait_ms=max_batch_wait_ms,
+    )
+    emit(_json(made), as_json, lambda: _print(made, "Deployed"))
+
+
+def rollback(
+    endpoint: str = typer.Argument(..., help="Endpoint name."),
+    to: int | None = typer.Option(None, "--to", help="Deployment version to return to."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Serve the deployment before the live one again (a new deployment in the history)."""
+    made = _serving().rollback(endpoint, to)
+    emit(_json(made), as_json, lambda: _print(made, "Rolled back"))
+
+
+@app.command("list")
+def list_endpoints(as_json: bool = JsonOption) -> None:
+    """Endpoints and what they serve."""
+    found = _serving().list_endpoints()
+
+    def render() -> None:
+        rows = [
+            (
+                e.name,
+                e.deployment.version,
+                _routes(e.deployment)[:44],
+                format_value(e.deployment.created_at),
+            )
+            for e in found
+        ]
+        table(None, ["endpoint", "deployment", "routes", "since"], rows)
+
+    emit([_json(e.deployment) for e in found], as_json, render)
+
+
+@app.command("show")
+def show(endpoint: str, as_json: bool = JsonOption) -> None:
+    """The live deployment of an endpoint."""
+    d = _serving().get_deployment(endpoint)
+    emit(_json(d), as_json, lambda: _print(d, "Endpoint"))
+
+
+@app.command("history")
+def history(endpoint: str, as_json: bool = JsonOption) -> None:
+    """Every deployment of an endpoint: who changed what, and when."""
+    found = _serving().history(endpoint)
+
+    def render() -> None:
+        rows = [
+            (d.version, d.action, d.created_by[:10], format_value(d.created_at), d.changes[:34])
+            for d in found
+        ]
+        table(None, ["#", "action", "who", "when", "what changed"], rows)
+
+    emit([_json(d) for d in found], as_json, render)
+
+
+@app.command("update")
+def update(
+    endpoint: str,
+    primary: str | None = typer.Option(None, help="New primary model reference."),
+    canary: str | None = typer.Option(None, help="New canary model reference."),
+    no_canary: bool = typer.Option(False, "--no-canary", help="Remove the canary."),
+    canary_weight: float | None = typer.Option(None, help="New canary share, 0..1."),
+    shadow: str | None = typer.Option(None, help="New shadow model reference."),
+    no_shadow: bool = typer.Option(False, "--no-shadow", help="Remove the shadow."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Change part of the live deployment (e.g. reweight the canary)."""
+    changes: dict[str, Any] = {"primary": primary, "canary_weight": canary_weight}
+    if canary is not None or no_canary:
+        changes["canary"] = None if no_canary else canary
+    if shadow is not None or no_shadow:
+        changes["shadow"] = None if no_shadow else shadow
+    made = _serving().update(endpoint, **changes)
+    emit(_json(made), as_json, lambda: _print(made, "Updated"))
+
+
+@app.command("promote")
+def promote(endpoint: str, as_json: bool = JsonOption) -> None:
+    """Make the canary the primary."""
+    made = _serving().promote_canary(endpoint)
+    emit(_json(made), as_json, lambda: _print(made, "Promoted"))
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
+    port: int = typer.Option(8000, help="Port to listen on (0: any free port)."),
+    workers: int = typer.Option(1, help="Worker processes sharing the port."),
+    endpoint: list[str] = typer.Option([], "--endpoint", help="Serve only these (repeat)."),
+    max_body_bytes: int = typer.Option(16 * 1024 * 1024, help="Largest request body accepted."),
+    body_timeout: float = typer.Option(10.0, help="Seconds a client may take to send a body."),
+    poll_interval: float = typer.Option(1.0, help="Seconds between deployment checks."),
+    no_onnx: bool = typer.Option(False, "--no-onnx", help="Run native models, not ONNX forms."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Serve the workspace's endpoints over HTTP until stopped (SIGINT or SIGTERM)."""
+    from driftloop._workspace import get_workspace
+    from driftloop.serving._process import serve_many, serve_one
+    from driftloop.serving._settings import ServeSettings
+
+    settings = ServeSettings(
+        host=host,
+        port=port,
+        workers=workers,
+        endpoints=tuple(endpoint) or None,
+        max_body_bytes=max_body_bytes,
+        body_timeout_s=body_timeout,
+        poll_interval_s=poll_interval,
+        prefer_onnx=not no_onnx,
+    )
+    ws = get_workspace()
+    info = {"url": f"http://{host}:{port}", "workers": workers, "workspace": str(ws.root)}
+    emit(info, as_json, lambda: console.print(f"Serving {escape(str(ws.root))} on {info['url']}"))
+    if workers == 1:
+        from driftloop.serving._app import create_app
+
+        serve_one(create_app(ws, settings), settings)
+        return
+    serve_many(
+        "driftloop.cli._serve:app_from_environment", settings, {"DRIFTLOOP_HOME": str(ws.root)}
+    )
+
+
+def app_from_environment() -> Any:
+    """The app of one worker process (``driftloop serve --workers N``)."""
+    from driftloop._workspace import get_workspace
+    from driftloop.serving._app import create_app
+    from driftloop.serving._process import settings_from_environment
+
+    return create_app(get_workspace(), settings_from_environment())
+
+
+__all__ = ["app", "deploy", "print_json", "rollback", "serve"]

@@ -1,0 +1,199 @@
+"""The server's OpenAPI 3.1 document (served at /openapi.json, browsable at /docs).
+
+Written out rather than generated: the handlers read raw bodies (the binary tensor
+extension, bounded reads), so no framework sees their shapes. A schemathesis fuzz of
+this document against a live server is part of the test suite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "string"}}
+_ERROR = {
+    "description": "Refused: the message names the field and what is allowed",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+_JSON_OK = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _body(ref: str, required: bool = True) -> dict[str, Any]:
+    return {
+        "required": required,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
+
+
+def _op(
+    summary: str, params: list[Any], body: str | None = None, codes: tuple[int, ...] = ()
+) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "parameters": params, "responses": {"200": _JSON_OK}}
+    for code in codes:
+        op["responses"][str(code)] = _ERROR
+    if body is not None:
+        op["requestBody"] = _body(body, required=body != "Rollback")
+    return op
+
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "string"}, "code": {"type": "string"}},
+    },
+    "PredictRequest": {
+        "type": "object",
+        "description": "One of records, columns, dataframe_records, dataframe_split; "
+        "or entities (join keys) whose features come from the online store.",
+        "properties": {
+            "records": {"type": "array", "items": {"type": "object"}},
+            "columns": {"type": "object", "additionalProperties": {"type": "array"}},
+            "dataframe_records": {"type": "array", "items": {"type": "object"}},
+            "dataframe_split": {
+                "type": "object",
+                "properties": {
+                    "columns": {"type": "array", "items": {"type": "string"}},
+                    "data": {"type": "array", "items": {"type": "array"}},
+                },
+            },
+            "entities": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "Deploy": {
+        "type": "object",
+        "required": ["primary"],
+        "additionalProperties": False,
+        "properties": {
+            "primary": {"type": "string", "examples": ["churn@champion"]},
+            "canary": {"type": ["string", "null"]},
+            "canary_weight": {"type": "number", "minimum": 0, "maximum": 1},
+            "shadow": {"type": ["string", "null"]},
+            "sticky_key": {"type": ["string", "null"]},
+            "features": {"type": "array", "items": {"type": "string"}},
+            "max_batch_size": {"type": "integer"},
+            "max_batch_wait_ms": {"type": "number"},
+        },
+    },
+    "Update": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "primary": {"type": ["string", "null"]},
+            "canary": {"type": ["string", "null"]},
+            "canary_weight": {"type": ["number", "null"]},
+            "shadow": {"type": ["string", "null"]},
+            "sticky_key": {"type": ["string", "null"]},
+            "max_batch_size": {"type": ["integer", "null"]},
+            "max_batch_wait_ms": {"type": ["number", "null"]},
+        },
+    },
+    "Rollback": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"to_version": {"type": ["integer", "null"]}},
+    },
+    "InferRequest": {
+        "type": "object",
+        "required": ["inputs"],
+        "properties": {
+            "id": {"type": "string"},
+            "parameters": {"type": "object"},
+            "inputs": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "shape", "datatype"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "shape": {"type": "array", "items": {"type": "integer"}},
+                        "datatype": {"type": "string"},
+                        "parameters": {"type": "object"},
+                        "data": {},
+                    },
+                },
+            },
+            "outputs": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "parameters": {"type": "object"}},
+                },
+            },
+        },
+    },
+}
+
+
+def openapi_schema() -> dict[str, Any]:
+    endpoint = [_NAME]
+    versioned = [_NAME, _VERSION]
+    refused = (400, 404, 408, 413, 503)
+    paths: dict[str, Any] = {
+        "/v1/endpoints": {"get": _op("List endpoints and their readiness", [])},
+        "/v1/endpoints/{name}": {"get": _op("An endpoint's status", endpoint, codes=(404,))},
+        "/v1/endpoints/{name}/predict": {
+            "post": _op("Predict (simple JSON API)", endpoint, "PredictRequest", refused)
+        },
+        "/v1/endpoints/{name}/deployment": {
+            "put": _op("Create or replace the deployment", endpoint, "Deploy", (400, 404, 409)),
+            "patch": _op("Change part of the deployment", endpoint, "Update", (400, 404, 409)),
+        },
+        "/v1/endpoints/{name}/promote": {
+            "post": _op("Make the canary the primary", endpoint, codes=(404, 409))
+        },
+        "/v1/endpoints/{name}/rollback": {
+            "post": _op("Return to the previous deployment", endpoint, "Rollback", (400, 404, 409))
+        },
+        "/v1/endpoints/{name}/history": {"get": _op("Deployment history", endpoint, codes=(404,))},
+        "/v2": {"get": _op("Server metadata (Open Inference Protocol)", [])},
+        "/v2/health/live": {"get": _op("Server live", [])},
+        "/v2/health/ready": {"get": _op("Server ready", [], codes=(503,))},
+        "/v2/models/{name}": {"get": _op("Model metadata", endpoint, codes=(400, 404))},
+        "/v2/models/{name}/ready": {"get": _op("Model ready", endpoint, codes=(400, 404))},
+        "/v2/models/{name}/infer": {"post": _op("Inference", endpoint, "InferRequest", refused)},
+        "/v2/models/{name}/versions/{version}": {
+            "get": _op("Model version metadata", versioned, codes=(400, 404))
+        },
+        "/v2/models/{name}/versions/{version}/ready": {
+            "get": _op("Model version ready", versioned, codes=(400, 404))
+        },
+        "/v2/models/{name}/versions/{version}/infer": {
+            "post": _op("Inference on one model version", versioned, "InferRequest", refused)
+        },
+        "/health": {"get": _op("Health of the server and its endpoints", [])},
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics",
+                "responses": {"200": {"description": "OK", "content": {"text/plain": {}}}},
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "driftloop serving", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": _SCHEMAS},
+    }
+
+
+DOCS_HTML = """<!doctype html>
+<html><head><meta charset="utf-8"><title>driftloop serving API</title>
+<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}code{background:#eee}</style>
+</head><body><h1>driftloop serving API</h1>
+<p>The OpenAPI document is at <a href="/openapi.json"><code>/openapi.json</code></a>
+(load it into any OpenAPI viewer or client generator).</p>
+<ul id="paths"></ul>
+<script>
+fetch('/openapi.json').then(r => r.json()).then(doc => {
+  const list = document.getElementById('paths');
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const item = document.createElement('li');
+      item.innerHTML = '<code>' + method.toUpperCase() + ' ' + path + '</code> ' + op.summary;
+      list.appendChild(item);
+    }
+  }
+});
+</script></body></html>
+"""
