@@ -50,6 +50,7 @@ def run(
     apply_trigger_file(scheduler.triggers, ws.root / CONFIG_FILE)
     if once:
         report = scheduler.tick()
+        scheduler.heartbeat(report.now, stopped=True)  # done: not taken for a live one
         emit(report, as_json, lambda: _print_fired(report.fired))
         return
     _serve(scheduler, None if no_webhooks else (webhook_host, webhook_port), as_json)
@@ -118,48 +119,49 @@ def status(
     found = scheduler_status(ws.store, ws.triggers, utcnow(), limit=limit)
 
     def draw() -> None:
-        table(
+        _section(
             "Schedulers",
             ["id", "alive", "last heartbeat", "webhooks"],
             [
-                (
-                    s.id,
-                    "yes" if s.is_alive else "no",
-                    format_value(s.heartbeat_at),
-                    s.info.get("webhook_url", ""),
-                )
+                (s.id, _yes(s.is_alive), format_value(s.heartbeat_at), s.info.get("webhook_url"))
                 for s in found.schedulers
             ],
+            "none has run; start one with `driftloop scheduler`",
         )
-        table(
+        _section(
             "Due",
             ["trigger", "kind", "owed now", "next"],
             [
-                (d.trigger.name, d.trigger.kind.value, d.owed_key or "", format_value(d.next_at))
+                (d.trigger.name, d.trigger.kind.value, d.owed_key, format_value(d.next_at))
                 for d in found.due
             ],
+            "no cron or dataset triggers",
         )
-        _events_table("Fired", found.fired)
-        _events_table("Running", [r.event for r in found.running])
+        _events_section("Fired", found.fired, "nothing fired yet")
+        _events_section("Running", [r.event for r in found.running], "nothing running")
 
     emit(found, as_json, draw)
 
 
-def _events_table(title: str, events: list[TriggerEvent]) -> None:
-    table(
-        title,
-        ["trigger", "event", "status", "at", "run"],
-        [
-            (
-                e.trigger,
-                e.event_key[:24],
-                e.status.value,
-                format_value(e.fired_at or e.claimed_at),
-                e.pipeline_run_id or (e.error or "")[:30],
-            )
-            for e in events
-        ],
-    )
+def _section(title: str, columns: list[str], rows: list[tuple[Any, ...]], empty: str) -> None:
+    if rows:
+        table(title, columns, rows)
+    else:
+        console.print(f"{title}: {escape(empty)}")
+
+
+def _events_section(title: str, events: list[TriggerEvent], empty: str) -> None:
+    rows = [
+        (
+            e.trigger,
+            e.event_key[:24],
+            e.status.value,
+            format_value(e.fired_at or e.claimed_at),
+            e.pipeline_run_id or (e.error or "")[:30],
+        )
+        for e in events
+    ]
+    _section(title, ["trigger", "event", "status", "at", "run"], rows, empty)
 
 
 @app.command("triggers")

@@ -123,7 +123,10 @@ class Scheduler:
                     log.exception("scheduler tick failed; trying again in %.1fs", self.interval_s)
                 stop.wait(self.interval_s)
         finally:
-            self.heartbeat(self._clock(), stopped=True)
+            try:
+                self.heartbeat(self._clock(), stopped=True)
+            except Exception:  # the store is down at exit: the stale heartbeat says enough
+                log.exception("scheduler could not post its last heartbeat")
 
     def heartbeat(self, now: datetime, *, stopped: bool = False) -> None:
         info = {
