@@ -1,7 +1,8 @@
 """A scheduler in its own process, for the tests that need real processes.
 
 Registers target kind ``record`` (appends "trigger<TAB>key<TAB>pid" to a file, one
-O_APPEND write per start, so lines from several processes never interleave), then:
+O_APPEND write per start, so lines from several processes never interleave; if a file
+``die-once`` lies beside it, the first start deletes it and SIGKILLs the process), then:
 
     python _scheduler_process.py RECORD ticks ROOT DB_URL READY GO ISO [ISO ...]
         ticks a Scheduler once at each ISO time (its injected clock), after writing
@@ -13,6 +14,7 @@ O_APPEND write per start, so lines from several processes never interleave), the
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from datetime import datetime
@@ -26,6 +28,10 @@ class _Record:
         self.path = path
 
     def start(self, trigger: Trigger, event: TriggerEvent) -> str | None:
+        die = Path(self.path).with_name("die-once")
+        if die.exists():  # SIGKILL after claiming, before starting: a crash at the worst time
+            die.unlink()
+            os.kill(os.getpid(), signal.SIGKILL)
         line = f"{trigger.name}\t{event.event_key}\t{os.getpid()}\n".encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:

@@ -116,6 +116,30 @@ def test_a_restarted_scheduler_fires_missed_times_once(
     ]
 
 
+def test_a_scheduler_killed_after_claiming_leaves_an_event_another_starts_once(
+    workspace: dl.Workspace, tmp_path: Path, recorder: Recorder
+) -> None:
+    from driftloop.pipelines import Scheduler
+
+    start = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    Scheduler(workspace, clock=lambda: start - timedelta(minutes=1), jobs=[]).triggers.define(
+        "hourly", kind="cron", cron="0 * * * *", target_kind="record", target="t"
+    )
+    (tmp_path / "go").touch()
+    (tmp_path / "die-once").touch()
+    killed = _start_ticks(workspace, tmp_path, "a", [start.isoformat()])
+    assert killed.wait(timeout=120) == -signal.SIGKILL
+    [event] = workspace.triggers.events("hourly")
+    assert event.status.value == "claimed" and _lines(tmp_path / "record.tsv") == []
+    # Restarted past the dead owner's lease (two at once): the event starts exactly once.
+    later = [(start + timedelta(minutes=5)).isoformat()]
+    procs = [_start_ticks(workspace, tmp_path, name, later) for name in ("b", "c")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    assert [key for _, key, _ in _lines(tmp_path / "record.tsv")] == ["2026-01-05T12:00:00Z"]
+    [event] = workspace.triggers.events("hourly")
+    assert event.status.value == "fired"
+
+
 def test_the_scheduler_command_serves_webhooks_reports_status_and_stops_on_sigterm(
     sqlite_workspace: dl.Workspace, tmp_path: Path, recorder: Recorder
 ) -> None:
