@@ -174,3 +174,19 @@ def test_two_runs_at_once_in_one_process_keep_their_own_results(
     assert runs[3].succeeded and runs[5].succeeded, (runs[3].error, runs[5].error)
     assert sqlite_workspace.pipelines.load_output(runs[3].id, "plain")["sum"] == 3
     assert sqlite_workspace.pipelines.load_output(runs[5].id, "plain")["sum"] == 10
+
+
+def test_gc_keeps_step_outputs_and_logs(
+    sqlite_workspace: dl.Workspace, write_module: WriteModule
+) -> None:
+    from datetime import timedelta
+
+    from driftloop.artifacts._gc import GarbageCollector
+
+    module = write_module(KINDS)
+    run = sqlite_workspace.pipelines.run(module.kinds, {"n": 3})
+    GarbageCollector(sqlite_workspace.store, sqlite_workspace.blobs).collect(grace=timedelta(0))
+    assert sqlite_workspace.pipelines.load_output(run.id, "plain") == {"sum": 3, "type": "ndarray"}
+    assert "making 3 rows" in sqlite_workspace.pipelines.step_logs(run.id, "frame")[0]
+    again = sqlite_workspace.pipelines.run(module.kinds, {"n": 3})
+    assert {s.status.value for s in again.steps} == {"cached"}

@@ -115,22 +115,8 @@ class Orchestrator:
         inputs = {arg: state.outputs[up] for arg, up in node.upstream_args.items()}
         key = cache_key(node.step.function_ref, code_digest(node.step.fn), inputs, node.literals)
         recorded = _recorded_inputs(inputs, node.literals)
-        if options.cache and not no_cache:
-            hit = self.records.find_cached(key)
-            if (
-                hit is not None
-                and hit.output
-                and output_exists(self.blobs, OutputRef.from_json(hit.output))
-            ):
-                self.records.step_cached(state.row_ids[name], key, recorded, hit)
-                output = OutputRef.from_json(hit.output)
-                links = _input_links(inputs, node.literals)
-                if output.ref:
-                    links.append((output.kind, output.ref, "output"))
-                self.records.add_links(state.row_ids[name], links)
-                state.outputs[name] = output
-                self._emit(state, name, StepStatus.CACHED)
-                return
+        if options.cache and not no_cache and self._reuse(node, state, key, inputs, recorded):
+            return
         state.attempts[name] += 1
         self.records.step_running(state.row_ids[name], state.attempts[name], key, recorded)
         self.records.add_links(state.row_ids[name], _input_links(inputs, node.literals))
@@ -153,6 +139,30 @@ class Orchestrator:
         state.deadlines[name] = None if options.timeout_s is None else now + options.timeout_s
         self._emit(state, name, StepStatus.RUNNING)
         self.executor.submit(task)
+
+    def _reuse(
+        self,
+        node: Node,
+        state: _State,
+        key: str,
+        inputs: dict[str, OutputRef],
+        recorded: dict[str, Any],
+    ) -> bool:
+        """Mark the step cached if some run stored outputs under ``key`` that still exist."""
+        hit = self.records.find_cached(key)
+        if hit is None or not hit.output:
+            return False
+        output = OutputRef.from_json(hit.output)
+        if not output_exists(self.blobs, output):
+            return False  # collected by `driftloop gc`: compute it again
+        self.records.step_cached(state.row_ids[node.name], key, recorded, hit)
+        links = _input_links(inputs, node.literals)
+        if output.ref:
+            links.append((output.kind, output.ref, "output"))
+        self.records.add_links(state.row_ids[node.name], links)
+        state.outputs[node.name] = output
+        self._emit(state, node.name, StepStatus.CACHED)
+        return True
 
     def _next_wake(self, state: _State, last_beat: float) -> float:
         now = self.monotonic()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from driftloop._observe import observe
-from driftloop.pipelines._models import StepResult, StepTask
+from driftloop.pipelines._models import OutputRef, StepResult, StepTask
 from driftloop.pipelines._outputs import load_output, store_output
 
 LOG_TAIL_LINES = 20
@@ -142,57 +142,54 @@ def _tail(text: str) -> str:
     return "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
 
 
+def _call_step(ws: Any, task: StepTask) -> tuple[OutputRef, list[tuple[str, str, str]]]:
+    fn = resolve_function(task.function)
+    resolve = _resolver(ws)
+    kwargs = dict(task.literals)
+    for arg, ref in task.inputs.items():
+        kwargs[arg] = load_output(ws.blobs, ref, resolve)
+    with observe() as made:
+        value = fn(**kwargs)
+    links = [(kind, ref, "created") for kind, ref in made]
+    output = store_output(ws.blobs, task.step_name, value)
+    if output.ref is not None:
+        links.append((output.kind, output.ref, "output"))
+    return output, links
+
+
 def execute_task(task: StepTask) -> StepResult:
     """Run one attempt of ``task`` here and store what it made; never raises for the step."""
     ws = _workspace(task.open_workspace)
+    error: BaseException | None = None
+    output: OutputRef | None = None
+    links: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory(prefix="driftloop-step-") as tmp:
-        error: BaseException | None = None
-        output = None
-        links: list[tuple[str, str, str]] = []
         with captured_output(Path(tmp)) as (out_path, err_path):
             try:
-                fn = resolve_function(task.function)
-                resolve = _resolver(ws)
-                kwargs = dict(task.literals)
-                for arg, ref in task.inputs.items():
-                    kwargs[arg] = load_output(ws.blobs, ref, resolve)
-                with observe() as made:
-                    value = fn(**kwargs)
-                links = [(kind, ref, "created") for kind, ref in made]
-                output = store_output(ws.blobs, task.step_name, value)
-            except BaseException as exc:
-                if isinstance(exc, KeyboardInterrupt | SystemExit) and not _is_step_exit(exc):
-                    raise
+                output, links = _call_step(ws, task)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # sys.exit() in a step is the step's failure too
                 error = exc
                 # Into the captured stderr, like a crash of the step itself: without this
                 # worker's own frame, which says nothing about the step.
                 tb = exc.__traceback__
                 traceback.print_exception(type(exc), exc, tb.tb_next if tb else None)
-        stdout, stderr = _keep_logs(ws, out_path, err_path)
-    if output is not None and output.kind in ("dataset_version", "model_version"):
-        assert output.ref is not None
-        links.append((output.kind, output.ref, "output"))
+        (stdout, out_text), (stderr, err_text) = _keep_logs(ws, out_path, err_path)
     if error is None:
-        return StepResult(
-            task.step_run_id, True, output, stdout[0], stderr[0], "", links=tuple(links)
-        )
+        return StepResult(task.step_run_id, True, output, stdout, stderr, links=tuple(links))
     return StepResult(
         task.step_run_id,
         False,
         None,
-        stdout[0],
-        stderr[0],
-        log_tail="\n".join(t for t in (_tail(stdout[1]), _tail(stderr[1])) if t),
+        stdout,
+        stderr,
+        log_tail="\n".join(t for t in (_tail(out_text), _tail(err_text)) if t),
         error_type=type(error).__name__,
         error_message=str(error),
         traceback="".join(traceback.format_exception(error)),
         links=tuple(links),
     )
-
-
-def _is_step_exit(exc: BaseException) -> bool:
-    # sys.exit() inside a step is the step's failure, not the worker's.
-    return isinstance(exc, SystemExit)
 
 
 def _keep_logs(ws: Any, *paths: Path) -> list[tuple[str | None, str]]:
