@@ -10,6 +10,8 @@ Example::
 """
 
 from driftloop._workspace import Workspace, get_workspace, init_workspace, set_workspace
+from driftloop.automation import LoopPolicy
+from driftloop.automation._fluent import set_loop_policy
 from driftloop.data import (
     Dataset,
     DatasetVersion,
@@ -116,6 +118,7 @@ __all__ = [
     "IntegrityError",
     "InvalidInputError",
     "Lineage",
+    "LoopPolicy",
     "LoadedModel",
     "LoggedModel",
     "Metric",
@@ -180,6 +183,7 @@ __all__ = [
     "set_model_alias",
     "set_tag",
     "set_tags",
+    "set_loop_policy",
     "set_workspace",
     "start_run",
     "step",

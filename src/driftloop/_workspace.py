@@ -33,6 +33,7 @@ from driftloop.tracking._writer import MetricWriter
 
 if TYPE_CHECKING:
     from driftloop._duckdb import DuckDB
+    from driftloop.automation._service import LoopService
     from driftloop.data._background import ProfileWorker
     from driftloop.data._service import DatasetService
     from driftloop.features._offline import DatasetResolver
@@ -393,6 +394,13 @@ class Workspace:
         from driftloop.serving._service import ServingService
 
         return ServingService(self._resources.store, self.registry, self._user)
+
+    @cached_property
+    def loop(self) -> LoopService:
+        """The closed loop of every endpoint with a policy (see ``driftloop.automation``)."""
+        from driftloop.automation._wiring import build_loop
+
+        return build_loop(self, utcnow)
 
     def close(self) -> None:
         """Flush and close the resources (a view made by :meth:`acting_as` closes nothing)."""

@@ -7,6 +7,8 @@ how it is rolled out (a canary, watched, then promoted or rolled back). Each pas
 themselves (:func:`evaluate_gate`, :func:`decide_canary`, :func:`advance`) are pure.
 """
 
+from typing import Any
+
 from driftloop.automation._episode import Episode, EpisodeState, advance, is_cooling_down
 from driftloop.automation._gate import GateCheck, GateResult, ModelEvidence, evaluate_gate
 from driftloop.automation._policy import (
@@ -18,6 +20,22 @@ from driftloop.automation._policy import (
     parse_policy,
 )
 from driftloop.automation._rollout import RolloutDecision, RouteStats, decide_canary
+from driftloop.pipelines import register_scheduler_job, register_trigger_target
+
+
+def _loop_of(workspace: Any) -> Any:
+    return workspace.loop
+
+
+def _register() -> None:
+    # Imported lazily by the scheduler (JOB_MODULES): the loop plugs into triggers and ticks.
+    from driftloop.automation._scheduling import LoopJob, LoopTarget
+
+    register_trigger_target("loop", lambda ws: LoopTarget(_loop_of(ws)))
+    register_scheduler_job("loop", lambda ws: LoopJob(_loop_of(ws)))
+
+
+_register()
 
 __all__ = [
     "DataWindow",

@@ -42,7 +42,7 @@ class FakeLoopWorld:
     def submit(self, policy: LoopPolicy, episode_id: str, now: datetime) -> str:
         return self.submitted.setdefault(episode_id, f"run-{len(self.submitted) + 1}")
 
-    def status(self, run_id: str) -> TrainingStatus:
+    def status(self, policy: LoopPolicy, run_id: str) -> TrainingStatus:
         if self.training == "succeeded":
             return TrainingStatus("succeeded", self.next_model_version)
         if self.training == "failed":

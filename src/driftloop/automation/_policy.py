@@ -41,12 +41,16 @@ class DataWindow:
 @dataclass(frozen=True, slots=True)
 class GateSpec:
     """The challenger must beat the champion on ``metric`` by ``min_improvement`` (absolute)
-    on the recent labeled window and, if given, on a fixed ``holdout`` dataset; and pass the
-    validation ``suite``, the fairness bound and the latency bound that are set."""
+    on the ``recent_rows`` latest labeled requests and, if given, on a fixed ``holdout``
+    dataset (labels in ``holdout_label``); and pass the validation ``suite`` (a suite file,
+    checked on the challenger's training data), the bound on the gap in positive rate
+    between groups of ``fairness_attribute``, and the p99 latency bound that are set."""
 
     metric: str = "roc_auc"
     min_improvement: float = 0.0
+    recent_rows: int = 5000
     holdout: str | None = None
+    holdout_label: str = "label"
     suite: str | None = None
     fairness_attribute: str | None = None
     max_fairness_gap: float | None = None
@@ -109,7 +113,9 @@ class _TriggerFile(_Strict):
 class _GateFile(_Strict):
     metric: str = "roc_auc"
     min_improvement: float = 0.0
+    recent_rows: int = Field(default=5000, ge=10)
     holdout: str | None = None
+    holdout_label: str = "label"
     suite: str | None = None
     fairness_attribute: str | None = None
     max_fairness_gap: float | None = Field(default=None, ge=0)
@@ -196,7 +202,9 @@ def policy_to_dict(policy: LoopPolicy) -> dict[str, Any]:
         "gate": {
             "metric": policy.gate.metric,
             "min_improvement": policy.gate.min_improvement,
+            "recent_rows": policy.gate.recent_rows,
             "holdout": policy.gate.holdout,
+            "holdout_label": policy.gate.holdout_label,
             "suite": policy.gate.suite,
             "fairness_attribute": policy.gate.fairness_attribute,
             "max_fairness_gap": policy.gate.max_fairness_gap,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from driftloop.automation._gate import ModelEvidence
 from driftloop.automation._policy import LoopPolicy
@@ -42,7 +42,7 @@ class Trainer(Protocol):
         """Start (or, if it was started for ``episode_id`` already, find) the run; its id."""
         ...
 
-    def status(self, run_id: str) -> TrainingStatus: ...
+    def status(self, policy: LoopPolicy, run_id: str) -> TrainingStatus: ...
 
 
 class Evaluator(Protocol):
@@ -71,6 +71,12 @@ class LiveMetrics(Protocol):
     def route_stats(
         self, policy: LoopPolicy, since: datetime, now: datetime
     ) -> tuple[RouteStats, RouteStats]: ...
+
+
+class TriggerRegistry(Protocol):
+    """Where the loop declares the triggers that start it (the pipelines' trigger table)."""
+
+    def define(self, name: str, *, target: str, target_kind: str, **spec: Any) -> object: ...
 
 
 class Notifier(Protocol):

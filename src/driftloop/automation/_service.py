@@ -15,8 +15,15 @@ from typing import Any
 from driftloop.automation._episode import Episode, EpisodeState, is_cooling_down
 from driftloop.automation._gate import evaluate_gate
 from driftloop.automation._journal import Decision, LoopJournal, PolicyState
-from driftloop.automation._policy import LoopPolicy
-from driftloop.automation._protocols import Evaluator, LiveMetrics, Notifier, Router, Trainer
+from driftloop.automation._policy import LoopPolicy, LoopTrigger
+from driftloop.automation._protocols import (
+    Evaluator,
+    LiveMetrics,
+    Notifier,
+    Router,
+    Trainer,
+    TriggerRegistry,
+)
 from driftloop.automation._rollout import decide_canary
 from driftloop.errors import ConflictError, InvalidInputError
 from driftloop.store import MetadataStore
@@ -39,16 +46,36 @@ class LoopParts:
 class LoopService:
     """The closed loop over every endpoint that has a policy."""
 
-    def __init__(self, store: MetadataStore, parts: LoopParts, clock: Clock, user: str) -> None:
+    def __init__(
+        self,
+        store: MetadataStore,
+        parts: LoopParts | Callable[[], LoopParts],
+        clock: Clock,
+        user: str,
+        triggers: TriggerRegistry | None = None,
+    ) -> None:
         self.journal = LoopJournal(store)
-        self._parts = parts
+        self._triggers = triggers
+        # A factory is called on first need: reading history or pausing builds no server parts.
+        self._make_parts = parts if callable(parts) else (lambda: parts)
+        self._built: LoopParts | None = None
         self._clock = clock
         self._user = user
+
+    @property
+    def _parts(self) -> LoopParts:
+        if self._built is None:
+            self._built = self._make_parts()
+        return self._built
 
     # -- policies and people's controls -------------------------------------------------
 
     def set_policy(self, policy: LoopPolicy) -> None:
+        """Store ``policy`` and declare its triggers (re-applying the same policy is harmless)."""
         self.journal.save_policy(policy, self._user, self._clock())
+        if self._triggers is not None:
+            for number, trigger in enumerate(policy.triggers, start=1):
+                declare_trigger(self._triggers, policy.endpoint, number, trigger)
 
     def policy(self, endpoint: str) -> PolicyState:
         return self.journal.policy(endpoint)
@@ -103,15 +130,17 @@ class LoopService:
         self.journal.note(endpoint, "suppressed", f"trigger ignored: {held}", trigger, "loop", now)
         return None
 
-    def tick(self) -> list[Episode]:
-        """Carry every open episode of every unpaused policy as far as it can go now."""
+    def tick(self, now: datetime | None = None) -> list[Episode]:
+        """Carry every open episode of every unpaused policy as far as it can go at ``now``
+        (the scheduler's time; the service's clock when None)."""
+        now = now or self._clock()
         moved = []
         for state in self.journal.policies():
             if state.is_paused:
                 continue
             episode = self.journal.current(state.policy.endpoint)
             if episode is not None:
-                moved.append(self._carry_on(state.policy, episode))
+                moved.append(self._carry_on(state.policy, episode, now))
         return moved
 
     def history(self, endpoint: str) -> list[Decision]:
@@ -128,12 +157,12 @@ class LoopService:
             return f"cooling down after episode {last.id} (ended {last.ended_at:%Y-%m-%d %H:%M})"
         return None
 
-    def _carry_on(self, policy: LoopPolicy, episode: Episode) -> Episode:
+    def _carry_on(self, policy: LoopPolicy, episode: Episode, now: datetime) -> Episode:
         for _ in range(MAX_MOVES_PER_TICK):
             handler = _HANDLERS.get(episode.state)
             if handler is None:
                 break
-            nxt = handler(self, policy, episode, self._clock())
+            nxt = handler(self, policy, episode, now)
             if nxt is None:
                 break
             episode = nxt
@@ -145,22 +174,24 @@ class LoopService:
         run_id = self._parts.trainer.submit(policy, episode.id, now)
         summary = f"retraining with pipeline {policy.pipeline!r} (run {run_id})"
         evidence = {"pipeline": policy.pipeline, "run_id": run_id, "params": policy.params}
-        return self._move(episode, S.TRAINING, summary, evidence, pipeline_run_id=run_id)
+        return self._move(episode, S.TRAINING, summary, evidence, pipeline_run_id=run_id, now=now)
 
     def _check_training(
         self, policy: LoopPolicy, episode: Episode, now: datetime
     ) -> Episode | None:
         assert episode.pipeline_run_id is not None  # set by the move into TRAINING
-        status = self._parts.trainer.status(episode.pipeline_run_id)
+        status = self._parts.trainer.status(policy, episode.pipeline_run_id)
         if status.state == "running":
             return None
         if status.state == "failed" or status.model_version is None:
             why = status.error or "the pipeline registered no model version"
-            return self._move(episode, S.ABANDONED, f"retraining failed: {why}", {"error": why})
+            return self._move(
+                episode, S.ABANDONED, f"retraining failed: {why}", {"error": why}, now=now
+            )
         summary = f"retraining produced challenger {policy.model} version {status.model_version}"
         evidence = {"run_id": episode.pipeline_run_id, "model_version": status.model_version}
         return self._move(
-            episode, S.GATING, summary, evidence, challenger_version=status.model_version
+            episode, S.GATING, summary, evidence, now=now, challenger_version=status.model_version
         )
 
     def _gate(self, policy: LoopPolicy, episode: Episode, now: datetime) -> Episode:
@@ -174,10 +205,12 @@ class LoopService:
         changes: dict[str, Any] = {"champion_version": champion}
         if not result.passed:
             reasons = "; ".join(c.reason for c in result.failures)
-            return self._move(episode, S.REJECTED, f"gate failed: {reasons}", evidence, **changes)
+            return self._move(
+                episode, S.REJECTED, f"gate failed: {reasons}", evidence, **changes, now=now
+            )
         if policy.require_approval:
             summary = f"gate passed; version {episode.challenger_version} awaits approval"
-            return self._move(episode, S.AWAITING_APPROVAL, summary, evidence, **changes)
+            return self._move(episode, S.AWAITING_APPROVAL, summary, evidence, **changes, now=now)
         return self._start_canary(policy, episode, now, champion_version=champion, **evidence)
 
     def _start_canary(
@@ -198,16 +231,18 @@ class LoopService:
         if champion_version is not None:
             changes["champion_version"] = champion_version
         evidence = {"weight": weight, **evidence}
-        return self._move(episode, S.CANARY, summary, evidence, actor=actor, **changes)
+        return self._move(episode, S.CANARY, summary, evidence, actor=actor, **changes, now=now)
 
     def _watch_canary(self, policy: LoopPolicy, episode: Episode, now: datetime) -> Episode | None:
         assert episode.challenger_version is not None and episode.canary_started_at is not None
         routing = self._parts.router.routing(policy.endpoint)
         if routing.primary == episode.challenger_version:
-            return self._move(episode, S.PROMOTED, "promotion found done", {"routing": routing})
+            return self._move(
+                episode, S.PROMOTED, "promotion found done", {"routing": routing}, now=now
+            )
         if routing.canary != episode.challenger_version:
             why = "the canary is no longer deployed"
-            return self._move(episode, S.ROLLED_BACK, why, {"routing": routing})
+            return self._move(episode, S.ROLLED_BACK, why, {"routing": routing}, now=now)
         canary, champion = self._parts.live.route_stats(policy, episode.canary_started_at, now)
         decision = decide_canary(
             policy.rollout,
@@ -225,10 +260,10 @@ class LoopService:
             summary = f"promoted version {episode.challenger_version}: " + "; ".join(
                 decision.reasons
             )
-            return self._move(episode, S.PROMOTED, summary, evidence)
+            return self._move(episode, S.PROMOTED, summary, evidence, now=now)
         self._parts.router.drop_canary(policy)
         summary = "rolled back the canary: " + "; ".join(decision.reasons)
-        return self._move(episode, S.ROLLED_BACK, summary, evidence)
+        return self._move(episode, S.ROLLED_BACK, summary, evidence, now=now)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -239,10 +274,12 @@ class LoopService:
         summary: str,
         evidence: dict[str, Any],
         actor: str = "loop",
+        now: datetime | None = None,
         **changes: Any,
     ) -> Episode:
+        at = now or self._clock()
         moved = self.journal.move(
-            episode, to, self._clock(), summary=summary, evidence=evidence, actor=actor, **changes
+            episode, to, at, summary=summary, evidence=evidence, actor=actor, **changes
         )
         self._parts.notifier.notify(episode.endpoint, to.value, summary)
         return moved
@@ -256,6 +293,19 @@ class LoopService:
                 f"see `driftloop loop history {endpoint}`"
             )
         return episode
+
+
+def declare_trigger(
+    triggers: TriggerRegistry, endpoint: str, number: int, trigger: LoopTrigger
+) -> None:
+    """A trigger row that starts this endpoint's loop (``target_kind`` "loop")."""
+    name = f"loop.{endpoint}.{trigger.kind}.{number}"
+    where: dict[str, str] = {
+        "alert": {"kind": "alert", "rule": trigger.source},
+        "dataset": {"kind": "dataset", "dataset": trigger.source},
+        "schedule": {"kind": "cron", "cron": trigger.source},
+    }[trigger.kind]
+    triggers.define(name, target=endpoint, target_kind="loop", **where)
 
 
 def _trigger_text(trigger: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ from rich.markup import escape
 from driftloop.cli import (
     _data,
     _features,
+    _loop,
     _models,
     _monitor,
     _pipeline,
@@ -38,6 +39,9 @@ app.add_typer(_pipeline.app, name="pipeline")
 app.add_typer(_scheduler.app, name="scheduler")
 app.add_typer(_monitor.app, name="monitor")
 _pipeline.app.command("trigger")(_scheduler.trigger)
+app.add_typer(_loop.app, name="loop")
+app.command("approve")(_loop.approve)
+app.command("reject")(_loop.reject)
 app.command("gc")(_data.gc)
 app.command("score")(_score.score)
 app.add_typer(_serve.app, name="endpoints")

@@ -42,12 +42,14 @@ def run(
         return
     from driftloop._workspace import get_workspace
     from driftloop.pipelines._scheduler import Scheduler
+    from driftloop.automation._config import apply_loop_file
     from driftloop.pipelines._trigger_config import apply_trigger_file
 
     _log_to_stderr()
     ws = get_workspace()
     scheduler = Scheduler(ws, interval_s=interval)
     apply_trigger_file(scheduler.triggers, ws.root / CONFIG_FILE)
+    apply_loop_file(ws.loop, ws.root / CONFIG_FILE)
     if once:
         report = scheduler.tick()
         scheduler.heartbeat(report.now, stopped=True)  # done: not taken for a live one

@@ -1,0 +1,43 @@
+"""Loop policies declared in ``driftloop.toml``, applied when a scheduler starts::
+
+[[loop]]
+endpoint = "flights"
+model = "flight-delays"
+pipeline = "flights.training:train"
+triggers = [{ alert = "flights-drift" }, { schedule = "0 3 * * 1" }]
+gate = { metric = "roc_auc", min_improvement = 0.005 }
+rollout = { canary_weight = 0.2, min_requests = 500 }
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from driftloop.automation._policy import LoopPolicy, parse_policy
+from driftloop.automation._service import LoopService
+from driftloop.errors import InvalidInputError
+
+
+def read_loop_tables(path: Path) -> list[LoopPolicy]:
+    """The ``[[loop]]`` tables of the TOML file at ``path``, each checked (none if absent)."""
+    if not path.is_file():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInputError(f"{path} is not valid TOML ({exc}); fix the file") from exc
+    tables = data.get("loop", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise InvalidInputError(
+            f"{path}: 'loop' must be an array of tables, written [[loop]] (one per endpoint)"
+        )
+    return [parse_policy(t, where=f"{path} [[loop]] #{n}") for n, t in enumerate(tables, 1)]
+
+
+def apply_loop_file(loop: LoopService, path: Path) -> list[LoopPolicy]:
+    """Store every policy declared in ``path`` (all are checked before any is stored)."""
+    policies = read_loop_tables(path)
+    for policy in policies:
+        loop.set_policy(policy)
+    return policies

@@ -1,0 +1,55 @@
+"""How the loop runs unattended: a trigger target and a scheduler job.
+
+A fired trigger with ``target_kind="loop"`` opens an episode of its target endpoint; the
+``loop`` job carries every open episode on at each scheduler tick. Both go through the
+workspace's :class:`LoopService`, so `driftloop loop run-once` does exactly what the
+scheduler does.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from driftloop.automation._service import LoopService
+from driftloop.pipelines._trigger_models import Trigger, TriggerEvent
+
+# A child of the scheduler's logger: loop decisions show in the scheduler's log.
+log = logging.getLogger("driftloop.scheduler.loop")
+
+
+class LoopTarget:
+    """Target kind ``loop``: the trigger's target is the endpoint whose loop it starts."""
+
+    def __init__(self, loop: LoopService) -> None:
+        self._loop = loop
+
+    def start(self, trigger: Trigger, event: TriggerEvent) -> str | None:
+        cause: dict[str, Any] = {
+            "kind": trigger.kind.value,
+            "source": trigger.source,
+            "trigger": trigger.name,
+            "event_key": event.event_key,
+            "payload": event.payload,
+        }
+        episode = self._loop.on_trigger(trigger.target, cause)
+        return None if episode is None else episode.id
+
+
+class LoopJob:
+    name = "loop"
+
+    def __init__(self, loop: LoopService) -> None:
+        self._loop = loop
+
+    def tick(self, now: datetime) -> None:
+        for episode in self._loop.tick(now):
+            log.info("loop of %s: episode %s is %s", episode.endpoint, episode.id, episode.state)
+
+
+class LogNotifier:
+    """Loop notifications on the ``driftloop.loop`` logger (the scheduler's log)."""
+
+    def notify(self, endpoint: str, kind: str, summary: str) -> None:
+        log.warning("loop of %s: %s: %s", endpoint, kind, summary)

@@ -1,0 +1,152 @@
+"""`loop status | history | run-once | pause | resume | pin | unpin`, `approve`, `reject`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from driftloop.automation._service import LoopService
+from driftloop.cli._output import JsonOption, console, emit, format_value, table
+
+app = typer.Typer(
+    help="The closed loop: retraining, gate, canary and promotion, per endpoint.",
+    no_args_is_help=True,
+)
+EndpointArg = typer.Argument(..., help="Endpoint name.")
+ReasonOption = typer.Option("", "--reason", "-r", help="Why; kept in the loop history.")
+
+
+def _loop() -> LoopService:
+    from driftloop._workspace import get_workspace
+
+    return get_workspace().loop
+
+
+def _loop_with_declared_policies() -> LoopService:
+    from driftloop._workspace import get_workspace
+    from driftloop.automation._config import apply_loop_file
+    from driftloop.config import CONFIG_FILE
+
+    ws = get_workspace()
+    apply_loop_file(ws.loop, ws.root / CONFIG_FILE)
+    return ws.loop
+
+
+@app.command("status")
+def status(as_json: bool = JsonOption) -> None:
+    """Each endpoint's policy controls and its open episode."""
+    loop = _loop()
+    rows: list[dict[str, Any]] = []
+    for state in loop.journal.policies():
+        endpoint = state.policy.endpoint
+        episode = loop.journal.current(endpoint)
+        rows.append(
+            {
+                "endpoint": endpoint,
+                "model": state.policy.model,
+                "paused": state.is_paused,
+                "pinned_version": state.pinned_version,
+                "episode": episode,
+            }
+        )
+
+    def render() -> None:
+        def control(row: dict[str, Any]) -> str:
+            if row["paused"]:
+                return "paused"
+            return f"pinned @{row['pinned_version']}" if row["pinned_version"] else "on"
+
+        table(
+            f"{len(rows)} loop(s)",
+            ["endpoint", "model", "loop", "episode", "since"],
+            [
+                (
+                    r["endpoint"],
+                    r["model"],
+                    control(r),
+                    r["episode"].state.value if r["episode"] else "idle",
+                    format_value(r["episode"].updated_at) if r["episode"] else "",
+                )
+                for r in rows
+            ],
+        )
+
+    emit(rows, as_json, render)
+
+
+@app.command("history")
+def history(endpoint: str = EndpointArg, as_json: bool = JsonOption) -> None:
+    """Every decision of the loop of ENDPOINT, oldest first, with who made it and why."""
+    decisions = _loop().history(endpoint)
+
+    def render() -> None:
+        if not decisions:
+            console.print(f"No loop decisions for {escape(endpoint)} yet.")
+            return
+        for d in decisions:
+            when = d.at.strftime("%Y-%m-%d %H:%M")
+            who = "" if d.actor == "loop" else f" [dim]({escape(d.actor)})[/dim]"
+            console.print(f"{when}  [bold]{escape(d.kind):<17}[/bold] {escape(d.summary)}{who}")
+
+    emit(decisions, as_json, render)
+
+
+@app.command("run-once")
+def run_once(as_json: bool = JsonOption) -> None:
+    """Apply the [[loop]] tables of driftloop.toml, carry every open episode as far as it
+    can go now, then exit (what one scheduler tick does for the loop)."""
+    episodes = _loop_with_declared_policies().tick()
+
+    def render() -> None:
+        if not episodes:
+            console.print("No open loop episodes.")
+        for e in episodes:
+            console.print(f"{escape(e.endpoint)}: {e.state.value}")
+
+    emit(episodes, as_json, render)
+
+
+@app.command("pause")
+def pause(endpoint: str = EndpointArg) -> None:
+    """Stop the loop of ENDPOINT: no new retraining; an open episode waits where it is."""
+    _loop().pause(endpoint)
+    console.print(f"Loop of {escape(endpoint)} paused.")
+
+
+@app.command("resume")
+def resume(endpoint: str = EndpointArg) -> None:
+    """Let the loop of ENDPOINT act again."""
+    _loop().pause(endpoint, paused=False)
+    console.print(f"Loop of {escape(endpoint)} resumed.")
+
+
+@app.command("pin")
+def pin(
+    endpoint: str = EndpointArg,
+    version: int = typer.Argument(..., help="Model version to keep serving."),
+) -> None:
+    """Keep ENDPOINT on VERSION: the loop starts no retraining until `unpin`."""
+    _loop().pin(endpoint, version)
+    console.print(f"{escape(endpoint)} pinned to version {version}.")
+
+
+@app.command("unpin")
+def unpin(endpoint: str = EndpointArg) -> None:
+    _loop().pin(endpoint, None)
+    console.print(f"{escape(endpoint)} unpinned.")
+
+
+def approve(endpoint: str = EndpointArg, reason: str = ReasonOption) -> None:
+    """Approve the challenger awaiting approval on ENDPOINT: it goes out as a canary."""
+    episode = _loop().approve(endpoint, reason)
+    console.print(
+        f"Approved version {episode.challenger_version} of {escape(endpoint)}: canary started."
+    )
+
+
+def reject(endpoint: str = EndpointArg, reason: str = ReasonOption) -> None:
+    """Reject the challenger awaiting approval on ENDPOINT: the champion stays."""
+    episode = _loop().reject(endpoint, reason)
+    console.print(f"Rejected version {episode.challenger_version} of {escape(endpoint)}.")
