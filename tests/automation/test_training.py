@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import textwrap
-import uuid
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +15,6 @@ import driftloop as dl
 from driftloop.automation import LoopPolicy, parse_policy
 from driftloop.automation._protocols import TrainingStatus
 from driftloop.automation._training import PipelineTrainer
-
 
 pytestmark = pytest.mark.slow  # starts worker processes
 

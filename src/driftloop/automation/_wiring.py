@@ -11,8 +11,8 @@ from typing import Protocol
 from driftloop.automation._evaluation import WorkspaceEvaluator
 from driftloop.automation._live import LogLiveMetrics
 from driftloop.automation._scheduling import LogNotifier
-from driftloop.automation._serving import DeploymentRouter
 from driftloop.automation._service import Clock, LoopParts, LoopService
+from driftloop.automation._serving import DeploymentRouter
 from driftloop.automation._training import PipelineTrainer
 from driftloop.data._service import DatasetService
 from driftloop.pipelines._service import PipelineService

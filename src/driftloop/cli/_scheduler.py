@@ -41,8 +41,8 @@ def run(
     if ctx.invoked_subcommand is not None:
         return
     from driftloop._workspace import get_workspace
-    from driftloop.pipelines._scheduler import Scheduler
     from driftloop.automation._config import apply_loop_file
+    from driftloop.pipelines._scheduler import Scheduler
     from driftloop.pipelines._trigger_config import apply_trigger_file
 
     _log_to_stderr()
