@@ -189,3 +189,17 @@ def test_a_promotion_done_before_a_crash_is_recognised_not_repeated(
     deployments = len(world.deployments)
     assert loop.tick()[0].state is S.PROMOTED
     assert len(world.deployments) == deployments
+
+
+def test_a_person_s_manual_trigger_is_not_held_back_by_the_cooldown(
+    make_loop: Callable[..., LoopService], world: FakeLoopWorld
+) -> None:
+    world.evidence[2] = ModelEvidence({"recent": 0.60})
+    loop = make_loop()
+    loop.on_trigger("flights", ALERT)
+    loop.tick()
+    assert loop.on_trigger("flights", ALERT) is None
+    episode = loop.retrain("flights", reason="try the new join", params={"window": 8})
+    assert episode is not None and episode.trigger["source"] == "ana"
+    loop.tick()
+    assert world.submitted_params[episode.id] == {"window": 8}

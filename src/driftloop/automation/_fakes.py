@@ -35,11 +35,13 @@ class FakeLoopWorld:
     canary_stats: RouteStats = field(default_factory=lambda: RouteStats(requests=0))
     champion_stats: RouteStats = field(default_factory=lambda: RouteStats(requests=0))
     submitted: dict[str, str] = field(default_factory=dict)
+    submitted_params: dict[str, dict[str, object]] = field(default_factory=dict)
     deployments: list[Routing] = field(default_factory=list)
     notifications: list[tuple[str, str, str]] = field(default_factory=list)
 
     # Trainer
     def submit(self, policy: LoopPolicy, episode_id: str, now: datetime) -> str:
+        self.submitted_params[episode_id] = dict(policy.params)
         return self.submitted.setdefault(episode_id, f"run-{len(self.submitted) + 1}")
 
     def status(self, policy: LoopPolicy, run_id: str) -> TrainingStatus:

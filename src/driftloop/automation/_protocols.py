@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from driftloop.automation._gate import ModelEvidence
 from driftloop.automation._policy import LoopPolicy
@@ -76,7 +76,17 @@ class LiveMetrics(Protocol):
 class TriggerRegistry(Protocol):
     """Where the loop declares the triggers that start it (the pipelines' trigger table)."""
 
-    def define(self, name: str, *, target: str, target_kind: str, **spec: Any) -> object: ...
+    def define(
+        self,
+        name: str,
+        *,
+        target: str,
+        kind: str = ...,
+        target_kind: str = ...,
+        cron: str | None = ...,
+        dataset: str | None = ...,
+        rule: str | None = ...,
+    ) -> object: ...
 
 
 class Notifier(Protocol):

@@ -8,7 +8,7 @@ the scheduler can die between any two steps and the next tick carries on from th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -116,11 +116,12 @@ class LoopService:
 
     def on_trigger(self, endpoint: str, trigger: dict[str, Any]) -> Episode | None:
         """Open an episode for ``trigger``, unless the policy's controls hold it back (then
-        the suppression is recorded and None returned)."""
+        the suppression is recorded and None returned): paused, pinned, an episode already
+        open, or - for automatic triggers, not a person's ``manual`` one - the cooldown."""
         text = _trigger_text(trigger)
         now = self._clock()
         state = self.journal.policy(endpoint)
-        held = self._holdback(state, now)
+        held = self._holdback(state, now, manual=trigger.get("kind") == "manual")
         if held is None:
             episode = self.journal.open_episode(endpoint, trigger, now)
             if episode is not None:
@@ -129,6 +130,14 @@ class LoopService:
             held = "an episode is already in progress"
         self.journal.note(endpoint, "suppressed", f"trigger ignored: {held}", trigger, "loop", now)
         return None
+
+    def retrain(
+        self, endpoint: str, reason: str = "", params: dict[str, Any] | None = None
+    ) -> Episode | None:
+        """Start a retraining now, by hand (not held back by the cooldown); ``params``
+        override the policy's pipeline parameters for this episode only."""
+        trigger = {"kind": "manual", "source": self._user, "reason": reason}
+        return self.on_trigger(endpoint, {**trigger, "params": dict(params or {})})
 
     def tick(self, now: datetime | None = None) -> list[Episode]:
         """Carry every open episode of every unpaused policy as far as it can go at ``now``
@@ -146,11 +155,13 @@ class LoopService:
     def history(self, endpoint: str) -> list[Decision]:
         return self.journal.history(endpoint)
 
-    def _holdback(self, state: PolicyState, now: datetime) -> str | None:
+    def _holdback(self, state: PolicyState, now: datetime, manual: bool) -> str | None:
         if state.is_paused:
             return "the loop is paused"
         if state.pinned_version is not None:
             return f"the endpoint is pinned to version {state.pinned_version}"
+        if manual:
+            return None  # a person asked: the cooldown only holds back automatic triggers
         last = self.journal.last_ended(state.policy.endpoint)
         cooldown_s = state.policy.cooldown.total_seconds()
         if last is not None and is_cooling_down(last.ended_at, now, cooldown_s):
@@ -171,6 +182,10 @@ class LoopService:
     # -- one handler per state ------------------------------------------------------------
 
     def _start_training(self, policy: LoopPolicy, episode: Episode, now: datetime) -> Episode:
+        # A person's retrain call may override the pipeline's parameters for this episode.
+        overrides = episode.trigger.get("params")
+        if isinstance(overrides, dict) and overrides:
+            policy = replace(policy, params={**policy.params, **overrides})
         run_id = self._parts.trainer.submit(policy, episode.id, now)
         summary = f"retraining with pipeline {policy.pipeline!r} (run {run_id})"
         evidence = {"pipeline": policy.pipeline, "run_id": run_id, "params": policy.params}

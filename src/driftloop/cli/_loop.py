@@ -108,6 +108,40 @@ def run_once(as_json: bool = JsonOption) -> None:
     emit(episodes, as_json, render)
 
 
+@app.command("retrain")
+def retrain(
+    endpoint: str = EndpointArg,
+    param: list[str] = typer.Option(
+        [], "--param", "-p", help="Override a pipeline parameter for this retraining: key=value."
+    ),
+    reason: str = ReasonOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Start a retraining of ENDPOINT now (the loop then gates and rolls it out)."""
+    overrides = dict(_key_value(p) for p in param)
+    episode = _loop().retrain(endpoint, reason, overrides)
+
+    def render() -> None:
+        if episode is None:
+            console.print(f"Not started: see `driftloop loop history {escape(endpoint)}`.")
+        else:
+            console.print(f"Retraining of {escape(endpoint)} started (episode {episode.id}).")
+
+    emit(episode, as_json, render)
+
+
+def _key_value(text: str) -> tuple[str, Any]:
+    import json
+
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise typer.BadParameter(f"{text!r} is not key=value")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
 @app.command("pause")
 def pause(endpoint: str = EndpointArg) -> None:
     """Stop the loop of ENDPOINT: no new retraining; an open episode waits where it is."""

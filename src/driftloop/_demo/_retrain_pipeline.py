@@ -1,0 +1,71 @@
+"""The pipeline the demo's loop retrains with: the training months plus the latest
+labeled traffic, fit, registered as a challenger (the loop decides whether it serves).
+
+``corrupt_labels`` makes the deliberately bad challenger of the demo: the same pipeline
+trained on shuffled labels, which the gate must reject.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import driftloop as dl
+from driftloop._demo._training import FEATURES, LABEL, PARAM_GRID, make_model
+from driftloop.automation._evaluation import recent_labeled
+
+MODEL_NAME = "flight-delays"
+SEED = 13
+
+
+@dl.step
+def labeled_traffic(endpoint: str, rows: int) -> pd.DataFrame:
+    """The latest ``rows`` requests of ``endpoint`` whose labels have arrived."""
+    found = recent_labeled(dl.get_workspace().predictions, endpoint, rows)
+    if found is None:
+        return pd.DataFrame(columns=[*FEATURES, LABEL])
+    frame, labels = found
+    frame = frame[FEATURES].copy()
+    frame[LABEL] = labels.astype("int8")
+    print(f"{len(frame):,} labeled requests from {endpoint!r}")
+    return frame
+
+
+@dl.step
+def base_training(dataset: str) -> pd.DataFrame:
+    return dl.get_dataset(dataset).to_pandas()[[*FEATURES, LABEL]]
+
+
+@dl.step
+def fit(base: pd.DataFrame, recent: pd.DataFrame, corrupt_labels: bool) -> dict[str, Any]:
+    frame = pd.concat([base, recent], ignore_index=True)
+    labels = frame[LABEL].to_numpy()
+    if corrupt_labels:
+        labels = np.random.default_rng(SEED).permutation(labels)
+    params = PARAM_GRID[1]
+    with dl.start_run(experiment="flight-delays-retrain", name="loop-retrain"):
+        dl.log_params({**params, "recent_rows": len(recent), "corrupt_labels": corrupt_labels})
+        model = make_model(params, SEED).fit(frame[FEATURES], labels)
+        logged = dl.log_model(
+            model,
+            MODEL_NAME,
+            input_example=frame[FEATURES].head(5),
+            training_data=frame[FEATURES],
+            register=True,
+        )
+    version = logged.version
+    assert version is not None  # register=True
+    print(f"registered {version.ref} from {len(frame):,} flights")
+    return {"version": version.version, "rows": len(frame)}
+
+
+@dl.pipeline(name="flight-delays-retrain")
+def retrain(
+    endpoint: str = "flights",
+    recent_rows: int = 40000,
+    dataset: str = "flights-train@latest",
+    corrupt_labels: bool = False,
+) -> None:
+    fit(base_training(dataset), labeled_traffic(endpoint, recent_rows), corrupt_labels)
