@@ -83,6 +83,7 @@ class WorkspaceResources:
             self._pipeline_lineage,
             self._scoring_lineage,
             _deployment_lineage(self.store),
+            self._loop_lineage,
         ]
         self._built: dict[str, object] = {}
         self._closers: list[Callable[[], None]] = []
@@ -162,6 +163,11 @@ class WorkspaceResources:
 
         records = RunRecords(self.store, utcnow, timedelta(minutes=2))
         return step_lineage(records)(version)
+
+    def _loop_lineage(self, version: Any) -> Any:
+        from driftloop.automation._lineage import loop_lineage
+
+        return loop_lineage(self.store)(version)
 
     def _scoring_lineage(self, version: Any) -> Any:
         from driftloop.serving._batch_lineage import scored_outputs
