@@ -25,7 +25,7 @@ from driftloop.automation import EpisodeState, parse_policy
 
 pytestmark = pytest.mark.slow  # real processes killed and restarted
 
-TRAIN_MODULE = '''
+TRAIN_MODULE = """
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
@@ -44,9 +44,9 @@ def fit() -> int:
 @dl.pipeline
 def retrain():
     fit()
-'''
+"""
 
-SCHEDULER = '''
+SCHEDULER = """
 import os, signal, sys, time
 import driftloop as dl
 from driftloop.automation import ModelEvidence, RouteStats
@@ -95,7 +95,7 @@ for _ in range(1200):
     if not episodes or episodes[0].state.is_terminal:
         break
     time.sleep(0.05)
-'''
+"""
 
 
 def _first_model(ws: dl.Workspace) -> None:
