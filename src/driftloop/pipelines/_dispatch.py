@@ -8,6 +8,7 @@ closed loop registers ``"loop"``. A factory takes the workspace and returns a
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
@@ -73,6 +74,18 @@ def _payload_params(event: TriggerEvent) -> dict[str, Any]:
 
 _lock = threading.Lock()
 _targets: dict[str, TargetFactory] = {"pipeline": _PipelineTarget}
+# Contexts whose import registers their target kinds (by name: nothing here imports up),
+# imported before the first lookup so a kind never depends on what was imported first.
+TARGET_MODULES = ("driftloop.automation",)
+_imported = False
+
+
+def _import_target_modules() -> None:
+    global _imported
+    if not _imported:
+        _imported = True
+        for module in TARGET_MODULES:
+            importlib.import_module(module)
 
 
 def register_trigger_target(kind: str, factory: TargetFactory) -> None:
@@ -87,12 +100,14 @@ def register_trigger_target(kind: str, factory: TargetFactory) -> None:
 
 
 def target_kinds() -> list[str]:
+    _import_target_modules()
     with _lock:
         return sorted(_targets)
 
 
 def dispatcher_for(kind: str, workspace: Any) -> TargetDispatcher:
     """The dispatcher of ``kind`` for ``workspace``, or an error listing the known kinds."""
+    _import_target_modules()
     with _lock:
         factory = _targets.get(kind)
     if factory is None:
