@@ -55,13 +55,15 @@ class NumericReference:
     edges: np.ndarray  # inner bin edges; bins are (-inf, e0], (e0, e1], ..., (ek, inf)
     counts: np.ndarray
     std: float
+    distinct: tuple[np.ndarray, np.ndarray]  # distinct values and the CDF at each
 
     @classmethod
     def of(cls, values: ArrayLike, bins: int = DEFAULT_BINS) -> NumericReference:
         sample = values if isinstance(values, SortedSample) else SortedSample.of(values)
         edges = quantile_edges(sample.values, bins)
         std = float(np.std(sample.values)) if sample.size else 0.0
-        return cls(sample, edges, bin_counts(sample.values, edges), std)
+        distinct = _distinct_with_cdf(sample.values)
+        return cls(sample, edges, bin_counts(sample.values, edges), std, distinct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +130,7 @@ def numeric_drift(reference: NumericReference, current: SortedSample) -> Numeric
     if ref.size == 0 or cur.size == 0:
         return NumericDrift(0.0, 0.0, 0.0, 1.0, 0.0)
     counts = bin_counts(cur, reference.edges)
-    ks, wasserstein = _cdf_gaps(ref, cur)
+    ks, wasserstein = _cdf_gaps(ref, cur, reference.distinct)
     scale = reference.std if reference.std > 0 else 1.0
     return NumericDrift(
         psi=psi(reference.counts, counts),
@@ -142,11 +144,13 @@ def numeric_drift(reference: NumericReference, current: SortedSample) -> Numeric
 def _wasserstein(reference: NumericReference, cur: np.ndarray) -> float:
     if reference.sample.size == 0 or cur.size == 0:
         return 0.0
-    _, distance = _cdf_gaps(reference.sample.values, cur)
+    _, distance = _cdf_gaps(reference.sample.values, cur, reference.distinct)
     return distance / (reference.std if reference.std > 0 else 1.0)
 
 
-def _cdf_gaps(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+def _cdf_gaps(
+    a: np.ndarray, b: np.ndarray, a_distinct: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[float, float]:
     """(sup |F_a - F_b|, integral of |F_a - F_b|) of two sorted samples, both exact.
 
     Both step functions only move at the samples' distinct values, so everything is
@@ -157,7 +161,7 @@ def _cdf_gaps(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """
     if a.size == 0 or b.size == 0:
         return 0.0, 0.0
-    va, fa = _distinct_with_cdf(a)
+    va, fa = a_distinct if a_distinct is not None else _distinct_with_cdf(a)
     vb, fb = _distinct_with_cdf(b)
     b_upto_va = np.searchsorted(b, va, side="right")  # how many of b are <= va[k]
     a_upto_vb = np.searchsorted(a, vb, side="right")
