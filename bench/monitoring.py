@@ -121,8 +121,8 @@ def side_floor(reference: Path, current: Path) -> dict[str, Any]:
         else:
             va, vb = pc.value_counts(ref.column(name)), pc.value_counts(cur.column(name))
             keys = sorted(set(va.field("values").to_pylist()) | set(vb.field("values").to_pylist()))
-            da = dict(zip(va.field("values").to_pylist(), va.field("counts").to_pylist(), strict=False))
-            db = dict(zip(vb.field("values").to_pylist(), vb.field("counts").to_pylist(), strict=False))
+            da = _counts(va)
+            db = _counts(vb)
             ea = np.array([da.get(k, 0) for k in keys])
             eb = np.array([db.get(k, 0) for k in keys])
             ks = 0.0
@@ -136,6 +136,11 @@ def side_floor(reference: Path, current: Path) -> dict[str, Any]:
         "peak_rss_mb": _rss_mb(),
         "drifted": sorted(drifted),
     }
+
+
+def _counts(counted: Any) -> dict[Any, int]:
+    values, counts = counted.field("values").to_pylist(), counted.field("counts").to_pylist()
+    return dict(zip(values, counts, strict=True))
 
 
 def side_evidently(reference: Path, current: Path) -> dict[str, Any]:
