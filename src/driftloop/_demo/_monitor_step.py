@@ -21,7 +21,7 @@ WINDOW_ROWS = 1_000
 
 def monitor_the_summer(ctx: DemoContext) -> None:
     from driftloop.monitoring import AlertRule, MonitorSpec
-    from driftloop.monitoring._report import build_report, render_html
+    from driftloop.monitoring._report import render_html
     from driftloop.store import utcnow
 
     ws = ctx.workspace
@@ -65,7 +65,7 @@ def monitor_the_summer(ctx: DemoContext) -> None:
     alerts = monitoring.alerts(firing_only=True)
     ctx.say("Firing alerts: " + (", ".join(f"{a.rule} ({a.severity})" for a in alerts) or "none"))
     page = ws.root / "monitoring-report.html"
-    page.write_text(render_html(build_report(monitoring, ENDPOINT)), encoding="utf-8")
+    page.write_text(render_html(monitoring.report(ENDPOINT)), encoding="utf-8")
     ctx.say(
         f"Report: {page}  (also: driftloop monitor status, driftloop monitor report "
         f"{ENDPOINT} --json)"

@@ -130,9 +130,9 @@ def report(
 ) -> None:
     """The monitoring report of ENDPOINT, as an HTML page (--html) or JSON (--json)."""
     from driftloop._workspace import get_workspace
-    from driftloop.monitoring._report import build_report, render_html
+    from driftloop.monitoring._report import render_html
 
-    found = build_report(get_workspace().monitoring, endpoint)
+    found = get_workspace().monitoring.report(endpoint)
     if html_path is not None:
         html_path.write_text(render_html(found), encoding="utf-8")
     emit(

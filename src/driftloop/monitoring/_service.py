@@ -337,6 +337,13 @@ class MonitoringService:
                 for r in session.scalars(query)
             ]
 
+    def report(self, endpoint: str) -> dict[str, Any]:
+        """The report of every monitor of ``endpoint`` (what ``driftloop monitor report``
+        renders): windows with their metrics, the latest window's details, alerts."""
+        from driftloop.monitoring._report import build_report
+
+        return build_report(self, endpoint)
+
     def status(self) -> list[dict[str, Any]]:
         """Per monitor: its last window's headline figures and its firing alerts."""
         out = []
