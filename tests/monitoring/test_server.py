@@ -49,8 +49,9 @@ def test_a_monitor_reads_what_a_real_server_logged_and_the_labels_fed_back(world
     ws = world.ws
     ws.serving.deploy("flights", primary="delays@1")
     log = PredictionLogWriter(ws.blobs, ws.store)
-    app = create_app(ws, ServeSettings(endpoints=("flights",)), prediction_log=log,
-                     make_record=PredictionRecord)
+    app = create_app(
+        ws, ServeSettings(endpoints=("flights",)), prediction_log=log, make_record=PredictionRecord
+    )
     frame = flights(200, world.rng, summer=True)
     truth = delayed(frame, world.rng, summer=True)
     with serving(app) as base, httpx.Client(base_url=base, timeout=30) as client:
@@ -60,10 +61,14 @@ def test_a_monitor_reads_what_a_real_server_logged_and_the_labels_fed_back(world
             response = client.post("/v1/endpoints/flights/predict", json={"records": records})
             assert response.status_code == 200, response.text
             request_id = response.json()["request_id"]
-            labels += [{"request_id": request_id, "row_index": i, "label": int(truth[start + i])}
-                       for i in range(len(records))]
+            labels += [
+                {"request_id": request_id, "row_index": i, "label": int(truth[start + i])}
+                for i in range(len(records))
+            ]
         assert log.flush()
-        assert client.post("/v1/endpoints/flights/feedback", json={"labels": labels}).status_code < 300
+        assert (
+            client.post("/v1/endpoints/flights/feedback", json={"labels": labels}).status_code < 300
+        )
     ws.monitoring.define("served", MonitorSpec("flights", window="1d"))
     [window] = ws.monitoring.run_due(utcnow() + timedelta(days=1))
     assert window.rows == 200 and window.metrics["requests"] == 20
