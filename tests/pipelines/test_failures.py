@@ -91,6 +91,7 @@ def test_a_retried_step_a_failed_branch_and_then_resume(
     assert run.step("flaky").attempt == 2
     assert "step 'fragile' failed after 1 attempt(s): ValueError: broken input 2" in run.error
     assert "about to fail" in run.error  # the log tail
+    assert "_worker.py" not in run.error  # the traceback starts in the step's own code
     assert "upstream step 'fragile' failed" in (run.step("after").error or "")
 
     (flag_dir / "fixed").write_text("")

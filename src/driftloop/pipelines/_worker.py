@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import traceback
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -142,6 +143,12 @@ def _tail(text: str) -> str:
     return "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
 
 
+def _user_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return tb
+
+
 def _call_step(ws: Any, task: StepTask) -> tuple[OutputRef, list[tuple[str, str, str]]]:
     fn = resolve_function(task.function)
     resolve = _resolver(ws)
@@ -173,8 +180,7 @@ def execute_task(task: StepTask) -> StepResult:
                 error = exc
                 # Into the captured stderr, like a crash of the step itself: without this
                 # worker's own frame, which says nothing about the step.
-                tb = exc.__traceback__
-                traceback.print_exception(type(exc), exc, tb.tb_next if tb else None)
+                traceback.print_exception(type(exc), exc, _user_frames(exc.__traceback__))
         (stdout, out_text), (stderr, err_text) = _keep_logs(ws, out_path, err_path)
     if error is None:
         return StepResult(task.step_run_id, True, output, stdout, stderr, links=tuple(links))
