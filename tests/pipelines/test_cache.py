@@ -95,12 +95,12 @@ def test_editing_the_step_or_a_project_helper_it_calls_is_a_miss(
 
 
 def test_the_cache_is_shared_by_processes_through_the_metadata_store(
-    sqlite_workspace: dl.Workspace, write_module: WriteModule
+    workspace: dl.Workspace, write_module: WriteModule
 ) -> None:
     module = write_module(SOURCE)
     dl.log_dataset("numbers", pd.DataFrame({"a": [5]}))
     folder = Path(module.__file__).parent
-    env = {**os.environ, "DRIFTLOOP_HOME": str(sqlite_workspace.root)}
+    env = _env(workspace)
     env["PYTHONPATH"] = os.pathsep.join([str(folder), *sys.path])
     done = subprocess.run(
         [
@@ -117,10 +117,10 @@ def test_the_cache_is_shared_by_processes_through_the_metadata_store(
         text=True,
         timeout=120,
         check=False,
-        cwd=sqlite_workspace.root,
+        cwd=workspace.root,
     )
     assert done.returncode == 0, done.stderr
-    here = sqlite_workspace.pipelines.run(module.scoring)
+    here = workspace.pipelines.run(module.scoring)
     assert _statuses(here)["score"] == "cached"
 
 
@@ -161,3 +161,13 @@ if __name__ == "__main__":
     assert marker.read_text() == "ran\n"  # the workers loaded the script as a module
     again = sqlite_workspace.pipelines.run(f"{script}:flow")
     assert _statuses(again) == {"hello": "cached"}
+
+
+def _env(ws: dl.Workspace) -> dict[str, str]:
+    """The environment of a process working on ``ws`` (any metadata backend)."""
+    return {
+        **os.environ,
+        "DRIFTLOOP_HOME": str(ws.root),
+        "DRIFTLOOP_DB_URL": ws.settings.db_url,
+        "DRIFTLOOP_ARTIFACT_URL": ws.settings.artifact_url,
+    }

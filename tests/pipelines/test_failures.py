@@ -142,16 +142,16 @@ def gated():
 
 
 def test_a_sigkilled_run_is_marked_abandoned_and_resume_finishes_it(
-    sqlite_workspace: dl.Workspace, write_module: WriteModule, flag_dir: Path
+    workspace: dl.Workspace, write_module: WriteModule, flag_dir: Path
 ) -> None:
     module = write_module(SLEEPER)
     folder = Path(module.__file__).parent
-    env = {**os.environ, "DRIFTLOOP_HOME": str(sqlite_workspace.root)}
+    env = _env(workspace)
     env["PYTHONPATH"] = os.pathsep.join([str(folder), *sys.path])
     process = subprocess.Popen(
         [sys.executable, "-m", "driftloop", "pipeline", "run", f"{module.__name__}:gated"],
         env=env,
-        cwd=sqlite_workspace.root,
+        cwd=workspace.root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -167,11 +167,11 @@ def test_a_sigkilled_run_is_marked_abandoned_and_resume_finishes_it(
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    (run,) = sqlite_workspace.pipelines.list_runs()
+    (run,) = workspace.pipelines.list_runs()
     assert run.status is dl.StepStatus.RUNNING  # its last beat is recent: it may be alive
     assert run.step("wait_for_gate").status is dl.StepStatus.RUNNING
 
-    later = _service_at(sqlite_workspace, datetime.now(UTC) + timedelta(minutes=5))
+    later = _service_at(workspace, datetime.now(UTC) + timedelta(minutes=5))
     stale = later.get_run(run.id)
     assert stale.status is dl.StepStatus.FAILED
     assert "abandoned: no heartbeat since" in (stale.error or "")
@@ -179,11 +179,11 @@ def test_a_sigkilled_run_is_marked_abandoned_and_resume_finishes_it(
     assert stale.step("first").status is dl.StepStatus.SUCCEEDED
 
     (flag_dir / "open").write_text("")
-    resumed = sqlite_workspace.pipelines.resume(run.id)
+    resumed = workspace.pipelines.resume(run.id)
     assert resumed.status is dl.StepStatus.SUCCEEDED
     assert resumed.step("first").attempt == 1
     assert resumed.step("wait_for_gate").attempt == 2
-    assert sqlite_workspace.pipelines.load_output(run.id, "wait_for_gate") == 2
+    assert workspace.pipelines.load_output(run.id, "wait_for_gate") == 2
 
 
 def _service_at(ws: dl.Workspace, now: datetime) -> PipelineService:
@@ -242,3 +242,13 @@ def test_a_worker_killed_mid_step_is_a_failed_attempt_and_the_retry_runs(
     assert sqlite_workspace.pipelines.load_output(run.id, "dies_once") == "second attempt"
     again = sqlite_workspace.pipelines.run(module.killed, no_cache=True)
     assert again.succeeded  # the pool replaced the dead worker
+
+
+def _env(ws: dl.Workspace) -> dict[str, str]:
+    """The environment of a process working on ``ws`` (any metadata backend)."""
+    return {
+        **os.environ,
+        "DRIFTLOOP_HOME": str(ws.root),
+        "DRIFTLOOP_DB_URL": ws.settings.db_url,
+        "DRIFTLOOP_ARTIFACT_URL": ws.settings.artifact_url,
+    }
