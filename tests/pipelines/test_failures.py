@@ -252,3 +252,23 @@ def _env(ws: dl.Workspace) -> dict[str, str]:
         "DRIFTLOOP_DB_URL": ws.settings.db_url,
         "DRIFTLOOP_ARTIFACT_URL": ws.settings.artifact_url,
     }
+
+
+def test_a_timeout_counts_from_when_the_worker_began_not_from_its_start_up(
+    sqlite_workspace: dl.Workspace, write_module: WriteModule
+) -> None:
+    module = write_module(
+        """
+        @dl.step(timeout=0.5)
+        def quick() -> int:
+            time.sleep(0.1)
+            return 1
+
+        @dl.pipeline
+        def cold():
+            quick()
+        """
+    )
+    # A fresh pool: the worker's start-up (over a second) exceeds the timeout.
+    run = sqlite_workspace.pipelines.run(module.cold, executor="local:1")
+    assert run.succeeded, run.error

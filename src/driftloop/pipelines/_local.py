@@ -35,7 +35,9 @@ def serve(fd: int) -> None:
     try:
         sys.path[:] = conn.recv()
         while (task := conn.recv()) is not None:
-            conn.send(execute_task(task))
+            # Said first, so a timeout counts from here, not from this worker's start-up.
+            conn.send(("started", task.step_run_id))
+            conn.send(("result", execute_task(task)))
     except (EOFError, OSError):
         pass
     finally:
@@ -71,6 +73,7 @@ class LocalExecutor:
         self._lost: list[StepResult] = []
         # Held by the one run using this pool (see ``open_executor``).
         self.lease = threading.Lock()
+        self._started: dict[str, float] = {}
         # Workers stop when the pool closes: at the latest when this interpreter exits.
         atexit.register(self.close)
 
@@ -143,15 +146,22 @@ class LocalExecutor:
         return results
 
     def _receive(self, worker: _Worker) -> StepResult | None:
+        """The worker's result if it sent it; a lost-worker result if it died; else None."""
         assert worker.task is not None
         task = worker.task
         try:
-            if worker.conn.poll():
-                result: StepResult = worker.conn.recv()
+            while worker.conn.poll():
+                kind, payload = worker.conn.recv()
+                if kind == "started":
+                    self._started[task.step_run_id] = time.monotonic()
+                    continue
                 self._busy.pop(task.step_run_id)
+                self._started.pop(task.step_run_id, None)
                 worker.task = None
                 self._idle.append(worker)
+                result: StepResult = payload
                 return result
+            return None
         except (EOFError, OSError):
             pass
         code = worker.process.poll()
@@ -161,7 +171,12 @@ class LocalExecutor:
         self._retire(task.step_run_id)
         return _lost(task, f"its worker process died (exit code {code})")
 
+    def started_at(self, step_run_id: str) -> float | None:
+        """When (``time.monotonic()``) a worker began the task; None while it has not."""
+        return self._started.get(step_run_id)
+
     def _retire(self, step_run_id: str) -> None:
+        self._started.pop(step_run_id, None)
         worker = self._busy.pop(step_run_id, None)
         if worker is None:
             return

@@ -20,7 +20,7 @@ from driftloop.pipelines._definition import Graph, Node
 from driftloop.pipelines._models import OutputRef, StepResult, StepStatus, StepTask
 from driftloop.pipelines._outputs import output_exists
 from driftloop.pipelines._params import _version_kind
-from driftloop.pipelines._protocols import StepExecutor
+from driftloop.pipelines._protocols import ReportsStart, StepExecutor
 from driftloop.pipelines._records import RunRecords
 from driftloop.pipelines._source import code_digest
 
@@ -55,7 +55,7 @@ class Orchestrator:
         self.records.start_run(run_id)
         last_beat = self.monotonic()
         while self._advance(run_id, graph, state, no_cache):
-            wait_s = self._next_wake(state, last_beat)
+            wait_s = self._next_wake(graph, state, last_beat)
             for result in self.executor.wait(wait_s):
                 self._finished(graph, state, result)
             self._expire(graph, state)
@@ -164,10 +164,20 @@ class Orchestrator:
         self._emit(state, node.name, StepStatus.CACHED)
         return True
 
-    def _next_wake(self, state: _State, last_beat: float) -> float:
+    def _deadline(self, graph: Graph, state: _State, name: str) -> float | None:
+        """When the running step ``name`` times out: from when its worker began it, if the
+        executor says (``ReportsStart``; None until then), else from its submission."""
+        deadline = state.deadlines[name]
+        if deadline is None or not isinstance(self.executor, ReportsStart):
+            return deadline
+        began = self.executor.started_at(state.row_ids[name])
+        timeout = graph.nodes[name].step.options.timeout_s or 0.0
+        return None if began is None else began + timeout
+
+    def _next_wake(self, graph: Graph, state: _State, last_beat: float) -> float:
         now = self.monotonic()
         moments = [last_beat + self.heartbeat_s]
-        moments += [d for d in state.deadlines.values() if d is not None]
+        moments += [d for n in state.deadlines if (d := self._deadline(graph, state, n))]
         moments += list(state.retry_at.values())
         if not state.deadlines:
             moments.append(min(state.retry_at.values(), default=now))
@@ -239,7 +249,8 @@ class Orchestrator:
 
     def _expire(self, graph: Graph, state: _State) -> None:
         now = self.monotonic()
-        for name, deadline in list(state.deadlines.items()):
+        for name in list(state.deadlines):
+            deadline = self._deadline(graph, state, name)
             if deadline is None or deadline > now:
                 continue
             self.executor.cancel(state.row_ids[name])

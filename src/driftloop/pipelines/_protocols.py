@@ -10,7 +10,7 @@ pool and Ray share everything but the transport.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from driftloop.pipelines._models import StepResult, StepTask
 
@@ -38,3 +38,16 @@ class StepExecutor(Protocol):
     def cancel(self, step_run_id: str) -> None: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ReportsStart(Protocol):
+    """Optional ability: say when a worker actually began a task.
+
+    With it, a step's timeout counts from that moment (a worker that is still starting
+    up, or a task queued in a cluster, does not eat into it); without it, from submit.
+    """
+
+    def started_at(self, step_run_id: str) -> float | None:
+        """``time.monotonic()`` when the task began, or None while it has not."""
+        ...
