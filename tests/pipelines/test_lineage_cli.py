@@ -83,6 +83,7 @@ def test_the_cli_runs_shows_logs_and_lists_with_json(
     assert shown.exit_code == 0
     assert "succeeded data" in shown.stdout and "succeeded register" in shown.stdout
     assert "lin@1" in shown.stdout
+    assert f"tracking runs: train: {record['steps'][1]['tracking_runs'][0][:8]}" in shown.stdout
     logs = invoke_cli("pipeline", "logs", run_id, "data", "--json")
     assert json.loads(logs.stdout)["stdout"] == "rows ready\n"
     runs = json.loads(invoke_cli("pipeline", "runs", "--json").stdout)

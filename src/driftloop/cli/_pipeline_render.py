@@ -83,6 +83,13 @@ def show_run(run: PipelineRun) -> None:
     made = [f"{s.name}: {', '.join(s.model_versions)}" for s in run.steps if s.model_versions]
     if made:
         console.print("model versions: " + "; ".join(escape(m) for m in made))
+    tracked = [
+        f"{s.name}: {', '.join(r[:8] for r in s.tracking_runs)}"
+        for s in run.steps
+        if s.tracking_runs
+    ]
+    if tracked:
+        console.print("tracking runs: " + "; ".join(escape(t) for t in tracked))
     if run.error:
         console.print(f"[red]error[/red]: {escape(run.error)}", soft_wrap=True)
 
