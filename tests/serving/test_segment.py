@@ -42,3 +42,18 @@ def test_segment_bytes_are_a_parquet_file_with_the_same_rows(record: Any) -> Non
     table = segment_table([record(rows=5)])
     back = pq.read_table(pa.BufferReader(parquet_bytes(table)))
     assert back.equals(table)
+
+
+def test_records_with_different_columns_line_up_by_name_in_order(record: Any) -> None:
+    table = segment_table(
+        [
+            record(request_id="a", inputs={"distance": [1.0, 2.0]}),
+            record(request_id="b", inputs={"distance": [3.0], "hour": [7]}),
+            record(request_id="c", inputs={}, outputs=False),
+            record(request_id="d", inputs={"distance": [4.0]}),
+        ]
+    )
+    assert table.column("request_id").to_pylist() == ["a", "a", "b", "c", "d"]
+    assert table.column("input.distance").to_pylist() == [1.0, 2.0, 3.0, None, 4.0]
+    assert table.column("input.hour").to_pylist() == [None, None, 7, None, None]
+    assert table.column("output.prediction").to_pylist() == [0, 1, 0, None, 0]

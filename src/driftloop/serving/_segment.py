@@ -66,17 +66,39 @@ def _base_columns(records: Sequence[PredictionRecord]) -> list[pa.Array]:
     ]
 
 
-def _prefixed(table: pa.Table | None, rows: int, prefix: str) -> pa.Table:
-    if table is None or table.num_columns == 0 or table.num_rows == 0:
-        return pa.table({_FILLER: pa.nulls(rows)})
-    return table.rename_columns([prefix + name for name in table.column_names])
+def _part(tables: Sequence[pa.Table | None], counts: Sequence[int], prefix: str) -> pa.Table:
+    """The tables one after another (nulls where a record has none), columns prefixed.
 
-
-def _concat(tables: list[pa.Table]) -> pa.Table:
-    joined = pa.concat_tables(tables, promote_options="permissive")
+    Runs of records with one schema (the common case) are concatenated as they are and
+    renamed once: per-record renaming cost more than everything else together.
+    """
+    pieces: list[pa.Table] = []
+    run: list[pa.Table] = []
+    filler = 0
+    for table, rows in zip(tables, counts, strict=True):
+        if table is None or table.num_columns == 0 or table.num_rows == 0:
+            if run:
+                pieces.append(pa.concat_tables(run))
+                run = []
+            filler += rows
+            continue
+        if run and not table.schema.equals(run[0].schema):
+            pieces.append(pa.concat_tables(run))
+            run = []
+        if filler:
+            pieces.append(pa.table({_FILLER: pa.nulls(filler)}))
+            filler = 0
+        run.append(table)
+    if run:
+        pieces.append(pa.concat_tables(run))
+    if filler:
+        pieces.append(pa.table({_FILLER: pa.nulls(filler)}))
+    joined = (
+        pieces[0] if len(pieces) == 1 else pa.concat_tables(pieces, promote_options="permissive")
+    )
     if _FILLER in joined.column_names:
         joined = joined.drop_columns([_FILLER])
-    return joined
+    return joined.rename_columns([prefix + name for name in joined.column_names])
 
 
 def segment_table(records: Sequence[PredictionRecord]) -> pa.Table:
@@ -86,12 +108,14 @@ def segment_table(records: Sequence[PredictionRecord]) -> pa.Table:
     types; the writer then writes them as separate segments.
     """
     base = pa.Table.from_arrays(_base_columns(records), schema=BASE_SCHEMA)
-    inputs = _concat([_prefixed(r.inputs, r.num_rows, INPUT_PREFIX) for r in records])
-    outputs = _concat([_prefixed(r.outputs, r.num_rows, OUTPUT_PREFIX) for r in records])
-    for part in (inputs, outputs):
+    counts = [r.num_rows for r in records]
+    for part in (
+        _part([r.inputs for r in records], counts, INPUT_PREFIX),
+        _part([r.outputs for r in records], counts, OUTPUT_PREFIX),
+    ):
         for name in part.column_names:
             base = base.append_column(name, part.column(name))
-    return base
+    return base.combine_chunks()
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
