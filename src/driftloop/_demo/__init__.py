@@ -16,6 +16,7 @@ from rich.console import Console
 
 from driftloop._demo._context import DemoContext
 from driftloop._demo._pipeline_step import rerun_training_pipeline, run_training_pipeline
+from driftloop._demo._serving_step import serve_and_feed_back
 
 Step = Callable[[DemoContext], None]
 
@@ -26,6 +27,7 @@ STEPS: list[tuple[str, Step]] = [
         run_training_pipeline,
     ),
     ("Run the training pipeline again", rerun_training_pipeline),
+    ("Serve the champion, replay the summer, feed labels back", serve_and_feed_back),
 ]
 
 

@@ -1,7 +1,7 @@
 """Demo step: serve the champion over HTTP, replay the summer as traffic, feed labels back.
 
 A real uvicorn server on 127.0.0.1 serves ``flight-delays@champion``; the summer's
-flights arrive as requests (most one flight each, some in batches of 20, from a few
+flights arrive as requests (most one flight each, some in batches of 50, from a few
 client threads), every answer is logged, and once the flights have landed their
 true delays come back through the feedback endpoint, joined to the log by request id.
 """
@@ -22,9 +22,9 @@ from driftloop._demo._registry_step import MODEL_NAME
 from driftloop._demo._training import FEATURES, LABEL
 
 ENDPOINT = "flight-delays"
-SINGLE_REQUESTS = 2_000
-BATCH_REQUESTS = 100
-BATCH_ROWS = 20
+SINGLE_REQUESTS = 1_000
+BATCH_REQUESTS = 60
+BATCH_ROWS = 50
 CLIENTS = 4
 LABELS_PER_CALL = 1_000
 
@@ -59,6 +59,11 @@ def _send(base: str, batch: list[tuple[list[dict[str, Any]], list[int]]]) -> lis
     with httpx.Client(base_url=base, timeout=30) as client:
         for records, labels in batch:
             response = client.post(f"/v1/endpoints/{ENDPOINT}/predict", json={"records": records})
+            if response.status_code == 400:
+                # e.g. a flight without weather where training always had it: refused
+                # (and logged as refused); there is no prediction to label.
+                answered.append(Answered(response.headers["x-request-id"], labels, "", []))
+                continue
             response.raise_for_status()
             body = response.json()
             answered.append(
@@ -77,6 +82,7 @@ def _feed_back(base: str, answered: list[Answered]) -> dict[str, int]:
     labels = [
         {"request_id": a.request_id, "row_index": i, "label": label}
         for a in answered
+        if a.predictions
         for i, label in enumerate(a.labels)
     ]
     unknown = 0
@@ -90,21 +96,29 @@ def _feed_back(base: str, answered: list[Answered]) -> dict[str, int]:
 
 
 def serve_and_feed_back(ctx: DemoContext) -> None:
+    from driftloop.serving import PredictionLogWriter, PredictionRecord
     from driftloop.serving._app import create_app
     from driftloop.serving._settings import ServeSettings
 
     ws = ctx.workspace
     deployment = ws.serving.deploy(ENDPOINT, primary=f"{MODEL_NAME}@champion")
     requests = _requests(ctx.summer)
-    app = create_app(ws, ServeSettings(endpoints=(ENDPOINT,)))
+    # The server's own writer, held here so the demo can flush it instead of waiting
+    # the 10 s a segment may stay buffered; the app starts it and drains it on shutdown.
+    log = PredictionLogWriter(ws.blobs, ws.store)
+    settings = ServeSettings(endpoints=(ENDPOINT,))
+    app = create_app(ws, settings, prediction_log=log, make_record=PredictionRecord)
     with serving(app) as base:
         ctx.say(f"Serving {ENDPOINT} (deployment {deployment.version}) at {base}")
         answered = _replay(base, requests)
         rows = sum(len(a.labels) for a in answered)
+        refused = [a for a in answered if not a.predictions]
         ctx.say(
             f"Replayed {rows:,} summer flights as {len(answered):,} HTTP requests "
-            f"({SINGLE_REQUESTS:,} of one flight, the rest {BATCH_ROWS} at a time)."
+            f"(up to {SINGLE_REQUESTS:,} of one flight, then {BATCH_ROWS} at a time); "
+            f"{len(refused)} refused with a 400 (missing weather the model never saw missing)."
         )
+        log.flush()  # what a later day would find: every answer in an indexed segment
         fed = _feed_back(base, answered)
     stats = ws.predictions.stats(ENDPOINT)[0]
     joined = ws.predictions.labeled(ENDPOINT).aggregate(
@@ -118,13 +132,14 @@ def serve_and_feed_back(ctx: DemoContext) -> None:
     )
     ctx.say(f"Read it with: ws.predictions.labeled({ENDPOINT!r})")
     answered_right = np.mean(
-        [p == t for a in answered for p, t in zip(a.predictions, a.labels, strict=True)]
+        [p == t for a in answered if a.predictions for p, t in zip(a.predictions, a.labels)]
     )
     ctx.summary["serving"] = {
         "endpoint": ENDPOINT,
         "deployment_version": deployment.version,
         "requests": len(answered),
         "rows": rows,
+        "refused_requests": len(refused),
         "logged_rows": stats.rows,
         "segments": stats.segments,
         "labels": fed["labels"],
