@@ -8,6 +8,7 @@ true delays come back through the feedback endpoint, joined to the log by reques
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +23,8 @@ from driftloop._demo._registry_step import MODEL_NAME
 from driftloop._demo._training import FEATURES, LABEL
 
 ENDPOINT = "flight-delays"
-SINGLE_REQUESTS = 1_000
-BATCH_REQUESTS = 60
+SINGLE_REQUESTS = 500
+BATCH_REQUESTS = 70
 BATCH_ROWS = 50
 CLIENTS = 4
 LABELS_PER_CALL = 1_000
@@ -48,10 +49,10 @@ def _requests(summer: pd.DataFrame, seed: int = 13) -> list[tuple[list[dict[str,
     sample = summer.sample(n=min(rows, len(summer)), random_state=seed).sort_values("time_hour")
     records = _records(sample[FEATURES])
     labels = sample[LABEL].astype(int).tolist()
-    cuts = list(range(min(SINGLE_REQUESTS, len(records))))
-    cuts += list(range(len(cuts), len(records), BATCH_ROWS))
-    bounds = [*cuts, len(records)]
-    return [(records[a:b], labels[a:b]) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    # One flight per request first, then batches: every cut where a request begins.
+    starts = [*range(SINGLE_REQUESTS), *range(SINGLE_REQUESTS, len(records), BATCH_ROWS)]
+    bounds = sorted({b for b in starts if b < len(records)} | {len(records)})
+    return [(records[a:b], labels[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
 def _send(base: str, batch: list[tuple[list[dict[str, Any]], list[int]]]) -> list[Answered]:
@@ -132,7 +133,12 @@ def serve_and_feed_back(ctx: DemoContext) -> None:
     )
     ctx.say(f"Read it with: ws.predictions.labeled({ENDPOINT!r})")
     answered_right = np.mean(
-        [p == t for a in answered if a.predictions for p, t in zip(a.predictions, a.labels)]
+        [
+            p == t
+            for a in answered
+            if a.predictions
+            for p, t in zip(a.predictions, a.labels, strict=True)
+        ]
     )
     ctx.summary["serving"] = {
         "endpoint": ENDPOINT,
