@@ -19,6 +19,7 @@ ray = pytest.importorskip("ray")
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[Any]:
     ray.init(
+        address="local",  # a new local Ray, never a cluster another test left running
         num_cpus=2,
         object_store_memory=80 * 1024 * 1024,
         include_dashboard=False,

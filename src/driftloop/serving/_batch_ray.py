@@ -32,7 +32,8 @@ def _start(ray: Any, executor: str) -> bool:
     """Initialise Ray for ``executor`` unless it already is; True if started here."""
     if ray.is_initialized():
         return False
-    address = executor if executor.startswith("ray://") else None
+    # "local": start a Ray of our own, even when another is running on this machine.
+    address = executor if executor.startswith("ray://") else "local"
     try:
         ray.init(
             address=address,
