@@ -28,7 +28,7 @@ def two_branches(n: int = 3, offset: int = 1):
 def test_the_dag_comes_from_the_values_passed_between_steps() -> None:
     graph = two_branches.build({"n": 3, "offset": 1})
     assert list(graph.nodes) == ["load", "total", "load_2", "total_2"]
-    assert graph.nodes["total"].upstream_args == {"values": "load"}
+    assert graph.nodes["total"].upstream_args == {"values": ("load", None)}
     assert graph.nodes["total"].literals == {"offset": 1}
     assert graph.nodes["total_2"].upstream == ("load_2",)
     assert graph.dependents("load") == ["total"]
@@ -88,3 +88,22 @@ def test_bad_options_are_refused() -> None:
         dl.step(retries=-1)
     with pytest.raises(dl.InvalidInputError, match="timeout"):
         dl.step(timeout=0)
+
+
+def test_a_step_with_several_outputs_gives_one_placeholder_each() -> None:
+    @dl.step(outputs=2)
+    def halves(values: list[int]) -> tuple[list[int], list[int]]:
+        return values[::2], values[1::2]
+
+    @dl.pipeline
+    def split_sum():
+        even, odd = halves(load(4))
+        total(even)
+        total(odd)
+
+    graph = split_sum.build({})
+    assert graph.nodes["total"].upstream_args == {"values": ("halves", 0)}
+    assert graph.nodes["total_2"].upstream_args == {"values": ("halves", 1)}
+    assert halves([1, 2, 3]) == ([1, 3], [2])
+    with pytest.raises(dl.InvalidInputError, match="outputs=0"):
+        dl.step(outputs=0)

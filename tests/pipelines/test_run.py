@@ -190,3 +190,44 @@ def test_gc_keeps_step_outputs_and_logs(
     assert "making 3 rows" in sqlite_workspace.pipelines.step_logs(run.id, "frame")[0]
     again = sqlite_workspace.pipelines.run(module.kinds, {"n": 3})
     assert {s.status.value for s in again.steps} == {"cached"}
+
+
+SPLIT = """
+@dl.step(outputs=2)
+def split(n: int):
+    frame = pd.DataFrame({"x": range(n)})
+    return frame[frame.x % 2 == 0], frame[frame.x % 2 == 1]
+
+@dl.step
+def count(part: pd.DataFrame) -> int:
+    return len(part)
+
+@dl.step(outputs=2)
+def wrong():
+    return 1
+
+@dl.pipeline
+def halves(n: int = 5):
+    even, odd = split(n)
+    count(even)
+    count(odd)
+
+@dl.pipeline
+def broken():
+    wrong()
+"""
+
+
+def test_a_step_with_several_outputs_passes_each_on_its_own(
+    sqlite_workspace: dl.Workspace, write_module: WriteModule
+) -> None:
+    module = write_module(SPLIT)
+    run = sqlite_workspace.pipelines.run(module.halves, {"n": 5})
+    assert run.succeeded, run.error
+    assert sqlite_workspace.pipelines.load_output(run.id, "count") == 3
+    assert sqlite_workspace.pipelines.load_output(run.id, "count_2") == 2
+    both = sqlite_workspace.pipelines.load_output(run.id, "split")
+    assert [len(part) for part in both] == [3, 2]
+    assert run.step("split").output.kind == "tuple"
+    failed = sqlite_workspace.pipelines.run(module.broken)
+    assert "step 'wrong' declares outputs=2 but returned builtins.int" in (failed.error or "")

@@ -65,6 +65,7 @@ class StepOptions:
     cpus: float | None = None
     memory: int | None = None
     gpus: float | None = None
+    outputs: int = 1
 
     def delay_before(self, attempt: int) -> float:
         """Seconds to wait before ``attempt`` (2 is the first retry)."""
@@ -111,6 +112,7 @@ def step(
     cpus: float | None = None,
     memory: str | int | None = None,
     gpus: float | None = None,
+    outputs: int = 1,
 ) -> Callable[[Callable[P, R]], Step[P, R]]: ...
 
 
@@ -127,6 +129,7 @@ def step(
     cpus: float | None = None,
     memory: str | int | None = None,
     gpus: float | None = None,
+    outputs: int = 1,
 ) -> Step[P, R] | Callable[[Callable[P, R]], Step[P, R]]:
     """Make a plain function a pipeline step.
 
@@ -137,6 +140,8 @@ def step(
         cache: False runs the step every time (its outputs are still recorded).
         cpus, memory, gpus: resources the step asks for (``memory="1GB"``); the Ray
             executor passes them to Ray.
+        outputs: how many values the step returns as a tuple; the call then gives one
+            placeholder each (``train, test = split(data)``), stored and cached apart.
 
     Example::
 
@@ -148,10 +153,12 @@ def step(
             f"retries={retries}, retry_delay={retry_delay}, backoff={backoff} are not allowed; "
             "retries and retry_delay must be >= 0 and backoff >= 1"
         )
+    if outputs < 1:
+        raise InvalidInputError(f"outputs={outputs} is not allowed; give 1 or more")
     if timeout is not None and timeout <= 0:
         raise InvalidInputError(f"timeout={timeout} is not allowed; give seconds > 0 or None")
     options = StepOptions(
-        retries, retry_delay, backoff, timeout, cache, cpus, parse_memory(memory), gpus
+        retries, retry_delay, backoff, timeout, cache, cpus, parse_memory(memory), gpus, outputs
     )
 
     def wrap(f: Callable[P, R]) -> Step[P, R]:
@@ -163,10 +170,11 @@ def step(
 class StepOutput:
     """The placeholder a step call returns while a pipeline is being defined."""
 
-    __slots__ = ("node",)
+    __slots__ = ("index", "node")
 
-    def __init__(self, node: str) -> None:
+    def __init__(self, node: str, index: int | None = None) -> None:
         self.node = node
+        self.index = index  # which output of a step with several
 
     def __bool__(self) -> bool:
         raise InvalidInputError(
@@ -177,11 +185,12 @@ class StepOutput:
     def __iter__(self) -> Any:
         raise InvalidInputError(
             f"the output of step {self.node!r} cannot be unpacked while the pipeline is "
-            "defined; return one value (a tuple is fine) and pass it to the next step"
+            "defined; declare the step with @dl.step(outputs=N) to get N outputs"
         )
 
     def __repr__(self) -> str:
-        return f"<output of step {self.node}>"
+        which = "" if self.index is None else f"[{self.index}]"
+        return f"<output of step {self.node}{which}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,12 +199,13 @@ class Node:
 
     name: str
     step: Step[..., Any]
-    upstream_args: Mapping[str, str]  # argument -> upstream node name
+    # argument -> (upstream node name, which of its outputs or None for the whole)
+    upstream_args: Mapping[str, tuple[str, int | None]]
     literals: Mapping[str, Any]
 
     @property
     def upstream(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.upstream_args.values()))
+        return tuple(dict.fromkeys(node for node, _ in self.upstream_args.values()))
 
 
 @dataclass
@@ -206,22 +216,24 @@ class Graph:
 
     def add(
         self, step: Step[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> StepOutput:
+    ) -> StepOutput | tuple[StepOutput, ...]:
         try:
             bound = step.signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise InvalidInputError(f"step {step.name!r} was called wrongly: {exc}") from None
         bound.apply_defaults()
         name = self._unique(step.name)
-        upstream: dict[str, str] = {}
+        upstream: dict[str, tuple[str, int | None]] = {}
         literals: dict[str, Any] = {}
         for arg, value in bound.arguments.items():
             if isinstance(value, StepOutput):
-                upstream[arg] = value.node
+                upstream[arg] = (value.node, value.index)
             else:
                 _no_nested_outputs(step.name, arg, value)
                 literals[arg] = value
         self.nodes[name] = Node(name, step, upstream, literals)
+        if step.options.outputs > 1:
+            return tuple(StepOutput(name, i) for i in range(step.options.outputs))
         return StepOutput(name)
 
     def _unique(self, base: str) -> str:

@@ -41,15 +41,24 @@ class OutputRef:
     digest: str
     ref: str | None = None
     size: int = 0
+    # A step with several outputs: one stored output each (``kind`` is "tuple").
+    parts: tuple[OutputRef, ...] = ()
+
+    def part(self, index: int | None) -> OutputRef:
+        """The whole output (None), or output ``index`` of a step with several."""
+        return self if index is None else self.parts[index]
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "kind": self.kind,
             "type_name": self.type_name,
             "digest": self.digest,
             "ref": self.ref,
             "size": self.size,
         }
+        if self.parts:
+            data["parts"] = [p.to_json() for p in self.parts]
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> OutputRef:
@@ -59,6 +68,7 @@ class OutputRef:
             digest=str(data["digest"]),
             ref=data.get("ref"),
             size=int(data.get("size", 0)),
+            parts=tuple(cls.from_json(p) for p in data.get("parts", ())),
         )
 
 
@@ -160,6 +170,7 @@ class StepTask:
     cpus: float | None = None
     memory: int | None = None  # bytes
     gpus: float | None = None
+    outputs: int = 1  # how many values the step returns (a tuple when more than one)
 
 
 @dataclass(frozen=True, slots=True)

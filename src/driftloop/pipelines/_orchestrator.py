@@ -112,7 +112,9 @@ class Orchestrator:
 
     def _start(self, run_id: str, node: Node, state: _State, no_cache: bool) -> None:
         name, options = node.name, node.step.options
-        inputs = {arg: state.outputs[up] for arg, up in node.upstream_args.items()}
+        inputs = {
+            arg: state.outputs[up].part(index) for arg, (up, index) in node.upstream_args.items()
+        }
         key = cache_key(node.step.function_ref, code_digest(node.step.fn), inputs, node.literals)
         recorded = _recorded_inputs(inputs, node.literals)
         if options.cache and not no_cache and self._reuse(node, state, key, inputs, recorded):
@@ -133,6 +135,7 @@ class Orchestrator:
             cpus=options.cpus,
             memory=options.memory,
             gpus=options.gpus,
+            outputs=options.outputs,
         )
         now = self.monotonic()
         state.started[name] = now
@@ -157,8 +160,7 @@ class Orchestrator:
             return False  # collected by `driftloop gc`: compute it again
         self.records.step_cached(state.row_ids[node.name], key, recorded, hit)
         links = _input_links(inputs, node.literals)
-        if output.ref:
-            links.append((output.kind, output.ref, "output"))
+        links += [(p.kind, p.ref, "output") for p in (output, *output.parts) if p.ref]
         self.records.add_links(state.row_ids[node.name], links)
         state.outputs[node.name] = output
         self._emit(state, node.name, StepStatus.CACHED)

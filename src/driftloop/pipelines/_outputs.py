@@ -12,6 +12,7 @@ import pickle
 from typing import Any
 
 from driftloop.artifacts import BlobStore
+from driftloop.artifacts._hashing import hash_bytes
 from driftloop.errors import InvalidInputError
 from driftloop.pipelines._models import OutputRef
 from driftloop.pipelines._params import Resolver, _version_kind
@@ -74,8 +75,26 @@ def store_output(blobs: BlobStore, step: str, value: Any) -> OutputRef:
     return OutputRef(encoding, _type_name(value), blob.digest, None, blob.size)
 
 
+def store_outputs(blobs: BlobStore, step: str, value: Any, count: int) -> OutputRef:
+    """Keep the value of a step declared with ``outputs=count``: each element on its own
+    when ``count`` > 1, so each downstream step depends on (and caches on) its element."""
+    if count == 1:
+        return store_output(blobs, step, value)
+    if not isinstance(value, tuple | list) or len(value) != count:
+        got = f"{len(value)} values" if isinstance(value, tuple | list) else _type_name(value)
+        raise UnstorableOutputError(
+            f"step {step!r} declares outputs={count} but returned {got}; return a tuple of "
+            f"{count} values"
+        )
+    parts = tuple(store_output(blobs, f"{step}[{i}]", v) for i, v in enumerate(value))
+    digest = "tuple:" + hash_bytes("\n".join(p.digest for p in parts).encode())
+    return OutputRef("tuple", "builtins.tuple", digest, None, sum(p.size for p in parts), parts)
+
+
 def load_output(blobs: BlobStore, ref: OutputRef, resolve: Resolver) -> Any:
     """The value a step returned, read back from where :func:`store_output` kept it."""
+    if ref.kind == "tuple":
+        return tuple(load_output(blobs, part, resolve) for part in ref.parts)
     if ref.kind in ("dataset_version", "model_version"):
         assert ref.ref is not None
         return resolve(ref.kind, ref.ref)
@@ -99,6 +118,8 @@ def load_output(blobs: BlobStore, ref: OutputRef, resolve: Resolver) -> Any:
 
 def output_exists(blobs: BlobStore, ref: OutputRef) -> bool:
     """Whether a cached output can still be read (a gc may have removed its blob)."""
+    if ref.kind == "tuple":
+        return all(output_exists(blobs, part) for part in ref.parts)
     if ref.kind in ("none", "dataset_version", "model_version"):
         return True
     return blobs.exists(ref.digest)

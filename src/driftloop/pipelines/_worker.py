@@ -24,7 +24,7 @@ from typing import Any
 
 from driftloop._observe import observe
 from driftloop.pipelines._models import OutputRef, StepResult, StepTask
-from driftloop.pipelines._outputs import load_output, store_output
+from driftloop.pipelines._outputs import load_output, store_outputs
 
 LOG_TAIL_LINES = 20
 
@@ -158,9 +158,8 @@ def _call_step(ws: Any, task: StepTask) -> tuple[OutputRef, list[tuple[str, str,
     with observe() as made:
         value = fn(**kwargs)
     links = [(kind, ref, "created") for kind, ref in made]
-    output = store_output(ws.blobs, task.step_name, value)
-    if output.ref is not None:
-        links.append((output.kind, output.ref, "output"))
+    output = store_outputs(ws.blobs, task.step_name, value, task.outputs)
+    links += [(p.kind, p.ref, "output") for p in (output, *output.parts) if p.ref]
     return output, links
 
 
