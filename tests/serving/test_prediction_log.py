@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -9,13 +10,17 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
 import driftloop as dl
-from driftloop.artifacts import Blob
+from driftloop._duckdb import quote_identifier
+from driftloop.artifacts import Blob, open_blob_store
 from driftloop.errors import BackendUnavailableError
 from driftloop.serving import PredictionLogWriter
+from driftloop.store import MetadataStore
 from driftloop.store._prediction_rows import PredictionSegmentRow
+from driftloop.testing import temporary_postgres_database
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -173,3 +178,41 @@ def test_a_segment_the_artifact_store_refuses_is_counted_failed_and_never_indexe
 def test_bad_sizes_are_refused() -> None:
     with pytest.raises(dl.InvalidInputError, match="max_queue"):
         PredictionLogWriter(RefusingBlobs(), None, max_queue=0)  # type: ignore[arg-type]
+
+
+def test_segments_wait_for_a_metadata_store_that_is_away_and_are_indexed_once_it_is_back(
+    tmp_path: Path, migrated_postgres: str, record: Any, clock: Any
+) -> None:
+    server = os.environ["DRIFTLOOP_TEST_POSTGRES_URL"]
+    with temporary_postgres_database(server, template=migrated_postgres) as url:
+        store = MetadataStore(url).open()
+        name = quote_identifier(str(make_url(url).database))  # generated: driftloop_test_<hex>
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        writer = PredictionLogWriter(
+            open_blob_store(f"file://{tmp_path / 'blobs'}"), store, poll_interval=0.01, clock=clock
+        ).start()
+        try:
+            with admin.connect() as conn:  # the database refuses every session
+                conn.execute(text(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"))
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"
+                    ),
+                    {"d": make_url(url).database},
+                )
+            for _ in range(5):
+                writer.submit(record())
+            assert writer.flush() is False
+            assert (writer.stats().written_rows, writer.stats().pending_rows) == (0, 5)
+            with admin.connect() as conn:
+                conn.execute(text(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"))
+            clock.advance(seconds=2)  # past the retry pause
+            wait_until(lambda: writer.stats().written_rows == 5)
+            writer.close()
+            with store.read() as session:
+                assert session.scalars(select(PredictionSegmentRow.row_count)).all() == [5]
+            assert writer.stats().failed_rows == 0
+        finally:
+            writer.close()
+            store.dispose()
+            admin.dispose()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,6 +41,7 @@ SegmentKey = tuple[str, str, int, str]  # endpoint, model name, model version, r
 DEFAULT_QUEUE_SIZE = 10_000
 DEFAULT_SEGMENT_ROWS = 50_000
 DEFAULT_MAX_AGE = timedelta(seconds=10)
+INDEX_RETRY = timedelta(seconds=1)  # a store that is away is tried again this often
 
 
 @dataclass(slots=True)
@@ -53,9 +53,10 @@ class _Buffer:
 
 @dataclass(frozen=True, slots=True)
 class _Flush:
-    """A request to write every buffer now; ``done`` is set once they are indexed."""
+    """A request to write every buffer now; ``done`` is set once that was tried."""
 
     done: threading.Event
+    indexed: list[bool] = field(default_factory=list)  # [True]: nothing left unindexed
 
 
 _STOP = object()
@@ -108,7 +109,7 @@ class PredictionLogWriter:
         self._counts = dict.fromkeys(
             ("accepted", "dropped", "written", "segments", "failed", "pending"), 0
         )
-        self._next_index_try = 0.0
+        self._next_index_try: datetime | None = None
         self._closing = False
         self._thread: threading.Thread | None = None
 
@@ -156,14 +157,18 @@ class PredictionLogWriter:
         return self
 
     def flush(self, timeout: float | None = 30.0) -> bool:
-        """Write and index every record accepted before this call; False on timeout."""
+        """Write and index every record accepted before this call.
+
+        False when that did not finish within ``timeout`` or the metadata store is away
+        (the segments are kept, indexed by a later pass once it is back).
+        """
         self.start()
-        done = threading.Event()
+        request = _Flush(threading.Event())
         try:
-            self._queue.put(_Flush(done), timeout=timeout)
+            self._queue.put(request, timeout=timeout)
         except queue.Full:
             return False
-        return done.wait(timeout)
+        return request.done.wait(timeout) and request.indexed == [True]
 
     def close(self, timeout: float | None = 30.0) -> None:
         """Stop accepting, write every accepted record, and stop the thread.
@@ -204,6 +209,7 @@ class PredictionLogWriter:
                 return
             if isinstance(item, _Flush):
                 self._write_all(final=False)
+                item.indexed.append(not self._unindexed)
                 item.done.set()
             elif isinstance(item, tuple):
                 self._add(*item)
@@ -228,7 +234,7 @@ class PredictionLogWriter:
         due = [k for k, b in self._buffers.items() if now - b.started >= self._max_age]
         for key in due:
             self._write_buffer(key)
-        if self._unindexed and time.monotonic() >= self._next_index_try:
+        if self._unindexed and (self._next_index_try is None or now >= self._next_index_try):
             self._index()
 
     def _write_all(self, *, final: bool) -> None:
@@ -286,7 +292,7 @@ class PredictionLogWriter:
                 session.add_all([PredictionSegmentRow(**r) for r in rows])
         except DriftloopError as exc:
             # The store is away: keep the rows, try again after a pause, not per record.
-            self._next_index_try = time.monotonic() + max(self._poll, 1.0)
+            self._next_index_try = self._clock() + INDEX_RETRY
             log.warning("prediction log: indexing %d segments failed, retrying: %s", len(rows), exc)
             return
         del self._unindexed[: len(rows)]
