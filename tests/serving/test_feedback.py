@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from tests.serving.conftest import log_churn_model
 
 import driftloop as dl
 from driftloop.serving import PredictionLogWriter
@@ -53,8 +54,9 @@ def test_bulk_labels_join_their_rows_and_unknown_ids_are_reported_but_kept(
 
 
 def test_labels_since_a_time_come_from_the_injected_clock(
-    sqlite_workspace: dl.Workspace, clock: Any
+    sqlite_workspace: dl.Workspace, record: Any, clock: Any
 ) -> None:
+    log_requests(sqlite_workspace, record, old=1, new=1)
     predictions = sqlite_workspace.predictions
     predictions.clock = clock
     predictions.log_feedback("flights", request_id="old", label="on-time")
@@ -91,3 +93,19 @@ def test_a_bad_label_is_refused_and_nothing_is_stored(
     with pytest.raises(dl.InvalidInputError, match=message):
         sqlite_workspace.predictions.log_feedback("flights", **kwargs)
     assert sqlite_workspace.predictions.feedback("flights").num_rows == 0
+
+
+def test_labels_for_an_endpoint_never_deployed_nor_logged_are_refused(
+    sqlite_workspace: dl.Workspace,
+) -> None:
+    with pytest.raises(dl.NotFoundError, match="endpoint 'flihgts' has no deployment"):
+        sqlite_workspace.predictions.log_feedback("flihgts", request_id="a", label=1)
+
+
+def test_a_deployed_endpoint_takes_labels_before_any_prediction_is_logged(
+    sqlite_workspace: dl.Workspace,
+) -> None:
+    log_churn_model(sqlite_workspace, onnx=False)
+    sqlite_workspace.serving.deploy("churn", "churn@1")
+    result = sqlite_workspace.predictions.log_feedback("churn", request_id="early", label=1)
+    assert (result.accepted, result.unknown_request_ids) == (1, ("early",))

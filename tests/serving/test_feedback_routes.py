@@ -66,6 +66,12 @@ def test_a_bad_body_is_a_4xx_naming_what_is_wrong_and_stores_nothing(
     assert sqlite_workspace.predictions.feedback("flights").num_rows == 0
 
 
+def test_an_unknown_endpoint_is_a_404(url: str) -> None:
+    answer = httpx.post(url.replace("flights", "nowhere"), json={"request_id": "r1", "label": 1})
+    assert answer.status_code == 404
+    assert "no deployment" in answer.json()["error"]
+
+
 def test_a_bad_endpoint_name_is_a_400(url: str) -> None:
     answer = httpx.post(url.replace("flights", "fl%20ights"), json={"request_id": "r1", "label": 1})
     assert answer.status_code == 400

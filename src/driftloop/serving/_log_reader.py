@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from driftloop._duckdb import Cursor, DuckDB, Relation, translate_errors
 from driftloop.artifacts import BlobStore
-from driftloop.errors import InvalidInputError
+from driftloop.errors import InvalidInputError, NotFoundError
 from driftloop.serving._feedback import (
     _MISSING,
     FeedbackResult,
@@ -36,6 +36,7 @@ from driftloop.serving._prediction_record import ROUTES
 from driftloop.serving._segment import BASE_SCHEMA
 from driftloop.store import MetadataStore, utcnow
 from driftloop.store._prediction_rows import PredictionFeedbackRow, PredictionSegmentRow
+from driftloop.store._serving_rows import DeploymentRow
 
 Clock = Callable[[], datetime]
 
@@ -183,7 +184,8 @@ class PredictionLogService:
 
         A later label of the same (request id, row) replaces the earlier one. Labels
         of request ids not (yet) in the indexed log are kept and reported in
-        ``unknown_request_ids``. Raises InvalidInputError (nothing stored) for a bad item.
+        ``unknown_request_ids``. Raises InvalidInputError (nothing stored) for a bad item,
+        NotFoundError for an endpoint that was never deployed and has no logged predictions.
 
         Example::
 
@@ -193,10 +195,23 @@ class PredictionLogService:
         """
         check_endpoint(endpoint)
         items = parse_labels(request_id, label, row_index, labels)
+        self._require_endpoint(endpoint)
         stored = store_labels(self.store, endpoint, items, self.clock())
         known = self._known_request_ids(endpoint, {i.request_id for i in items})
         unknown = sorted({i.request_id for i in items} - known)
         return FeedbackResult(endpoint, stored, tuple(unknown))
+
+    def _require_endpoint(self, endpoint: str) -> None:
+        """Refuse labels for an endpoint never deployed nor logged (a typo, most likely)."""
+        deployed = select(DeploymentRow.id).where(DeploymentRow.endpoint == endpoint).limit(1)
+        logged = select(PredictionSegmentRow.id).where(PredictionSegmentRow.endpoint == endpoint)
+        with self.store.read() as session:
+            if session.scalar(deployed) is not None or session.scalar(logged.limit(1)):
+                return
+        raise NotFoundError(
+            f"endpoint {endpoint!r} has no deployment and no logged predictions; check the "
+            "name (see `driftloop endpoints list`)"
+        )
 
     def _known_request_ids(self, endpoint: str, request_ids: set[str]) -> set[str]:
         con = self.duck.cursor()
