@@ -77,7 +77,9 @@ async def metrics(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return json_response(openapi_schema())
+    states = request.app.state.server.runtime.states
+    signatures = {name: s.model(s.deployment.primary).signature for name, s in states.items()}
+    return json_response(openapi_schema(signatures))
 
 
 async def docs(request: Request) -> Response:

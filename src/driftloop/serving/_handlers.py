@@ -111,6 +111,7 @@ async def predict(request: Request) -> Response:
     predictor: Predictor = state.predictor
     rid = request_id(request)
     name = request.path_params["name"]
+    route = None
     try:
         endpoint = predictor.runtime.endpoint(name)
         body = await read_body(
@@ -128,6 +129,8 @@ async def predict(request: Request) -> Response:
         build = _builder(parsed)
         answer = await predictor.answer(endpoint, route, build, rid)
     except DriftloopError as exc:
+        if name in predictor.runtime.states:  # unknown names are not worth a label set
+            predictor.refused(name, route, exc)
         return error_response(exc, rid)
     response = json_response(_answer_json(answer, rid), 200, rid)
     if endpoint.deployment.shadow is not None:

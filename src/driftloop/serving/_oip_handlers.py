@@ -140,6 +140,7 @@ async def infer(request: Request) -> Response:
     predictor = state.predictor
     name = request.path_params["name"]
     rid = request_id(request)
+    route = None
     try:
         version = _version(request)
         endpoint = predictor.runtime.endpoint(name)
@@ -160,6 +161,8 @@ async def infer(request: Request) -> Response:
             {"route": route.kind.value},
         )
     except DriftloopError as exc:
+        if name in predictor.runtime.states:  # unknown names are not worth a label set
+            predictor.refused(name, route, exc)
         return error_response(exc, rid)
     headers = {REQUEST_ID: rid}
     media = "application/json"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from driftloop.registry import ColumnSpec, ModelSignature
+
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
 _VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "string"}}
 _ERROR = {
@@ -46,6 +48,8 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "One of records, columns, dataframe_records, dataframe_split; "
         "or entities (join keys) whose features come from the online store.",
+        "additionalProperties": False,
+        "minProperties": 1,
         "properties": {
             "records": {"type": "array", "items": {"type": "object"}},
             "columns": {"type": "object", "additionalProperties": {"type": "array"}},
@@ -96,6 +100,7 @@ _SCHEMAS: dict[str, Any] = {
     "InferRequest": {
         "type": "object",
         "required": ["inputs"],
+        "additionalProperties": False,
         "properties": {
             "id": {"type": "string"},
             "parameters": {"type": "object"},
@@ -104,10 +109,14 @@ _SCHEMAS: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "required": ["name", "shape", "datatype"],
+                    "additionalProperties": False,
                     "properties": {
                         "name": {"type": "string"},
                         "shape": {"type": "array", "items": {"type": "integer"}},
-                        "datatype": {"type": "string"},
+                        "datatype": {
+                            "type": "string",
+                            "enum": ["BOOL", "INT32", "INT64", "FP32", "FP64", "BYTES"],
+                        },
                         "parameters": {"type": "object"},
                         "data": {},
                     },
@@ -125,7 +134,50 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
-def openapi_schema() -> dict[str, Any]:
+_JSON_TYPES = {"bool": "boolean", "string": "string", "category": "string"}
+
+
+def _column_schema(spec: ColumnSpec) -> dict[str, Any]:
+    kind = spec.type
+    if kind.startswith("float"):
+        schema: dict[str, Any] = {"type": "number"}
+    elif kind.startswith(("int", "uint")):
+        schema = {"type": "integer"}
+    elif kind in _JSON_TYPES:
+        schema = {"type": _JSON_TYPES[kind]}
+        if spec.categories and kind != "bool":
+            schema["examples"] = list(spec.categories[:5])
+    else:
+        return {}
+    if spec.nullable:
+        schema["type"] = [schema["type"], "null"]
+    return schema
+
+
+def _endpoint_paths(name: str, signature: ModelSignature | None) -> dict[str, Any]:
+    """A served endpoint's own predict path, its body described by the model signature."""
+    if signature is None or not signature.inputs:
+        return {}
+    record = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": signature.columns,
+        "properties": {c.name: _column_schema(c) for c in signature.inputs},
+    }
+    body = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["records"],
+        "properties": {"records": {"type": "array", "minItems": 1, "items": record}},
+    }
+    op = _op(f"Predict with endpoint {name}", [])
+    op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    op["responses"].update({"400": _ERROR, "413": _ERROR, "503": _ERROR})
+    return {f"/v1/endpoints/{name}/predict": {"post": op}}
+
+
+def openapi_schema(signatures: dict[str, ModelSignature | None] | None = None) -> dict[str, Any]:
+    """The document; ``signatures`` (endpoint -> its primary's signature) adds their paths."""
     endpoint = [_NAME]
     versioned = [_NAME, _VERSION]
     refused = (400, 404, 408, 413, 503)
@@ -169,6 +221,8 @@ def openapi_schema() -> dict[str, Any]:
             }
         },
     }
+    for name, signature in sorted((signatures or {}).items()):
+        paths.update(_endpoint_paths(name, signature))
     return {
         "openapi": "3.1.0",
         "info": {"title": "driftloop serving", "version": "1"},

@@ -105,7 +105,6 @@ class Predictor:
             output = await self._predict(model, columns, rows)
         except DriftloopError as exc:
             status = status_of(exc)
-            self.metrics.error(_labels(endpoint, route), status, exc.code)
             seconds = time.perf_counter() - started
             self._log(
                 state.deployment, route, model, request_id, seconds, {}, None, exc.message, status
@@ -130,10 +129,15 @@ class Predictor:
             return
         try:
             await self.answer(state, route, build, request_id)
-        except DriftloopError:
-            pass  # counted in the metrics by answer(); the caller already has its answer
+        except DriftloopError as exc:  # logged by answer(); the caller has its answer already
+            self.refused(state.deployment.endpoint, route, exc)
         except Exception as exc:  # a shadow must never hurt anything: count and go on
             self.metrics.error(_labels(state.deployment.endpoint, route), 500, type(exc).__name__)
+
+    def refused(self, endpoint: str, route: DeploymentRoute | None, error: DriftloopError) -> None:
+        """Count a refused request: by route when one was chosen, else by endpoint alone."""
+        labels = _labels(endpoint, route) if route is not None else (endpoint, "", "", "")
+        self.metrics.error(labels, status_of(error), error.code)
 
     def _log(
         self,

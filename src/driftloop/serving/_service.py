@@ -229,6 +229,13 @@ class ServingService:
         keeps every step; rolling back again walks further back.
         """
         live = self.get_deployment(endpoint)
+        if to_version is not None and (
+            not isinstance(to_version, int) or not 1 <= to_version <= live.version
+        ):
+            raise InvalidInputError(
+                f"to_version must be a deployment of {endpoint!r} (1..{live.version}), "
+                f"got {to_version!r}"
+            )
         target = to_version if to_version is not None else live.source_version - 1
         if target < 1:
             raise ConflictError(
