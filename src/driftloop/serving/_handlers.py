@@ -62,12 +62,17 @@ def _answer_json(answer: Answer, rid: str) -> dict[str, Any]:
         "deployment_version": answer.state.deployment.version,
         "model": {"name": answer.route.model_name, "version": answer.route.model_version},
         "route": answer.route.kind.value,
-        "predictions": output.prediction.tolist(),
+        "predictions": _plain(output.prediction),
     }
     if output.proba is not None and answer.model.classes is not None:
         body["classes"] = answer.model.classes
-        body["probabilities"] = np.round(output.proba, 12).tolist()
+        body["probabilities"] = np.ascontiguousarray(output.proba)
     return body
+
+
+def _plain(values: np.ndarray) -> Any:
+    # orjson writes numeric arrays itself; object arrays (labels as text) become lists.
+    return values.tolist() if values.dtype == object else np.ascontiguousarray(values)
 
 
 async def _with_entities(

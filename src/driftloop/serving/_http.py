@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -50,8 +50,12 @@ def request_id(request: Request) -> str:
     return uuid.uuid4().hex
 
 
+_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
 def json_response(content: Any, status: int = 200, rid: str | None = None) -> Response:
-    body = json.dumps(content, separators=(",", ":"), allow_nan=True, default=str)
+    """JSON of ``content`` (NumPy arrays as lists; NaN as null, which JSON has no word for)."""
+    body = orjson.dumps(content, default=str, option=_OPTIONS)
     headers = {REQUEST_ID: rid} if rid else None
     return Response(body, status, headers, media_type="application/json")
 

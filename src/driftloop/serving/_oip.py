@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 
 from driftloop.errors import InvalidInputError
 from driftloop.registry import ColumnSpec, ModelSignature
@@ -381,16 +382,15 @@ def render_infer_response(
         else:
             entry["data"] = array.reshape(-1).tolist()
         described.append(entry)
-    header = json.dumps(
+    header = orjson.dumps(
         {
             "model_name": model_name,
             "model_version": model_version,
             "id": request_id,
             "parameters": parameters,
             "outputs": described,
-        },
-        separators=(",", ":"),
-    ).encode()
+        }
+    )
     if not blobs:
         return header, None
     return header + b"".join(blobs), len(header)

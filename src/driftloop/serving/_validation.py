@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from driftloop.errors import InvalidInputError
@@ -40,6 +41,10 @@ def parse_json(body: bytes) -> Any:
     """The JSON value of a body, or an error saying where the JSON breaks."""
     if not body:
         raise InvalidInputError("the request body is empty; send a JSON object")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass  # strict JSON failed: the standard parser reads NaN and says where JSON breaks
     try:
         return json.loads(body)
     except UnicodeDecodeError as exc:
