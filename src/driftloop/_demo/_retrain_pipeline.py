@@ -21,15 +21,16 @@ SEED = 13
 
 
 @dl.step
-def labeled_traffic(endpoint: str, rows: int) -> pd.DataFrame:
-    """The latest ``rows`` requests of ``endpoint`` whose labels have arrived."""
-    found = recent_labeled(dl.get_workspace().predictions, endpoint, rows)
+def labeled_traffic(endpoint: str, rows: int, holdout_rows: int) -> pd.DataFrame:
+    """Up to ``rows`` labeled flights answered by ``endpoint``, except the latest
+    ``holdout_rows``: the gate judges the challenger on those, so it must not train on them."""
+    found = recent_labeled(dl.get_workspace().predictions, endpoint, rows + holdout_rows)
     if found is None:
         return pd.DataFrame(columns=[*FEATURES, LABEL])
-    frame, labels = found
-    frame = frame[FEATURES].copy()
-    frame[LABEL] = labels.astype("int8")
-    print(f"{len(frame):,} labeled requests from {endpoint!r}")
+    frame, labels = found  # newest first
+    frame = frame[FEATURES].iloc[holdout_rows:].copy()
+    frame[LABEL] = labels[holdout_rows:].astype("int8")
+    print(f"{len(frame):,} labeled flights from {endpoint!r} ({holdout_rows:,} newest kept out)")
     return frame
 
 
@@ -64,8 +65,10 @@ def fit(base: pd.DataFrame, recent: pd.DataFrame, corrupt_labels: bool) -> dict[
 @dl.pipeline(name="flight-delays-retrain")
 def retrain(
     endpoint: str = "flights",
-    recent_rows: int = 40000,
+    recent_rows: int = 100_000,
+    holdout_rows: int = 2_000,
     dataset: str = "flights-train@latest",
     corrupt_labels: bool = False,
 ) -> None:
-    fit(base_training(dataset), labeled_traffic(endpoint, recent_rows), corrupt_labels)
+    recent = labeled_traffic(endpoint, recent_rows, holdout_rows)
+    fit(base_training(dataset), recent, corrupt_labels)
