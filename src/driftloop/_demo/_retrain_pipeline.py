@@ -46,7 +46,13 @@ def fit(base: pd.DataFrame, recent: pd.DataFrame, corrupt_labels: bool) -> dict[
     if corrupt_labels:
         labels = np.random.default_rng(SEED).permutation(labels)
     params = PARAM_GRID[1]
+    # The training set is a dataset version the run reads: the monitor's reference for
+    # the new model, and its lineage.
+    trained_on = dl.log_dataset(
+        "flights-retrain", frame.assign(**{LABEL: labels}), description="loop retraining set"
+    )
     with dl.start_run(experiment="flight-delays-retrain", name="loop-retrain"):
+        dl.log_input(trained_on, role="train")
         dl.log_params({**params, "recent_rows": len(recent), "corrupt_labels": corrupt_labels})
         model = make_model(params, SEED).fit(frame[FEATURES], labels)
         logged = dl.log_model(

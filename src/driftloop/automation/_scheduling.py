@@ -52,4 +52,4 @@ class LogNotifier:
     """Loop notifications on the ``driftloop.loop`` logger (the scheduler's log)."""
 
     def notify(self, endpoint: str, kind: str, summary: str) -> None:
-        log.warning("loop of %s: %s: %s", endpoint, kind, summary)
+        log.info("loop of %s: %s: %s", endpoint, kind, summary)
