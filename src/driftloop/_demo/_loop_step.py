@@ -200,8 +200,10 @@ def _auc_by_month(
     out: dict[str, dict[int, float]] = {}
     for version in versions:
         model = ctx.workspace.registry.load(f"models:/{MODEL}/{version}")
+        scores = model.predict_proba(later[FEATURES])[:, 1]
         out[f"version {version}"] = {
-            int(month): float(roc_auc_score(part[LABEL], model.predict_proba(part[FEATURES])[:, 1]))
-            for month, part in later.groupby("month")
+            month: float(roc_auc_score(later[LABEL][rows], scores[rows]))
+            for month in sorted(later["month"].unique().tolist())
+            for rows in [(later["month"] == month).to_numpy()]
         }
     return out

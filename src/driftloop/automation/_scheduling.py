@@ -9,10 +9,13 @@ scheduler does.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from driftloop.automation._policy import LoopPolicy
 from driftloop.automation._service import LoopService
+from driftloop.monitoring._delivery import WebhookSender
 from driftloop.pipelines._trigger_models import Trigger, TriggerEvent
 
 # A child of the scheduler's logger: loop decisions show in the scheduler's log.
@@ -48,8 +51,24 @@ class LoopJob:
             log.info("loop of %s: episode %s is %s", episode.endpoint, episode.id, episode.state)
 
 
-class LogNotifier:
-    """Loop notifications on the ``driftloop.loop`` logger (the scheduler's log)."""
+class AlertChannelsNotifier:
+    """Loop decisions go where the alerts that trigger the loop go: the scheduler's log,
+    and the webhook of each alert rule the endpoint's policy listens to."""
+
+    def __init__(
+        self,
+        policy_of: Callable[[str], LoopPolicy],
+        webhooks: Callable[[], dict[str, str]],
+        sender: WebhookSender | None = None,
+    ) -> None:
+        self._policy_of = policy_of
+        self._webhooks = webhooks
+        self._sender = sender or WebhookSender()
 
     def notify(self, endpoint: str, kind: str, summary: str) -> None:
         log.info("loop of %s: %s: %s", endpoint, kind, summary)
+        rules = {t.source for t in self._policy_of(endpoint).triggers if t.kind == "alert"}
+        urls = {url for rule, url in self._webhooks().items() if rule in rules}
+        payload = {"kind": "loop", "endpoint": endpoint, "decision": kind, "summary": summary}
+        for url in sorted(urls):
+            self._sender.send(url, payload)  # outcome logged by the sender; never raises

@@ -10,11 +10,12 @@ from typing import Protocol
 
 from driftloop.automation._evaluation import WorkspaceEvaluator
 from driftloop.automation._live import LogLiveMetrics
-from driftloop.automation._scheduling import LogNotifier
+from driftloop.automation._scheduling import AlertChannelsNotifier
 from driftloop.automation._service import Clock, LoopParts, LoopService
 from driftloop.automation._serving import DeploymentRouter
 from driftloop.automation._training import PipelineTrainer
 from driftloop.data._service import DatasetService
+from driftloop.monitoring._service import MonitoringService
 from driftloop.pipelines._service import PipelineService
 from driftloop.pipelines._triggers import TriggerService
 from driftloop.registry._service import RegistryService
@@ -40,9 +41,15 @@ class LoopServices(Protocol):
     def datasets(self) -> DatasetService: ...
     @property
     def triggers(self) -> TriggerService: ...
+    @property
+    def monitoring(self) -> MonitoringService: ...
 
 
 def build_loop(services: LoopServices, clock: Clock) -> LoopService:
+    def webhooks() -> dict[str, str]:
+        rules = services.monitoring.alert_rules()
+        return {rule.name: rule.webhook for rule in rules if rule.webhook}
+
     def parts() -> LoopParts:
         return LoopParts(
             trainer=PipelineTrainer(services.pipelines),
@@ -51,7 +58,8 @@ def build_loop(services: LoopServices, clock: Clock) -> LoopService:
             ),
             router=DeploymentRouter(services.serving, services.registry),
             live=LogLiveMetrics(services.predictions),
-            notifier=LogNotifier(),
+            notifier=AlertChannelsNotifier(lambda e: loop.journal.policy(e).policy, webhooks),
         )
 
-    return LoopService(services.store, parts, clock, services.user, triggers=services.triggers)
+    loop = LoopService(services.store, parts, clock, services.user, triggers=services.triggers)
+    return loop
