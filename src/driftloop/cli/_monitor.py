@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,9 @@ def run(
     from driftloop.store import utcnow
 
     moment = _parse_time(now) if now else utcnow()
-    windows = get_workspace().monitoring.run_due(moment)
+    busy = nullcontext() if as_json else console.status("computing the due windows of monitors")
+    with busy:
+        windows = get_workspace().monitoring.run_due(moment)
     rows = [
         {
             "monitor": w.monitor,
