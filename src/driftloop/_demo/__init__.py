@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 
 from driftloop._demo._context import DemoContext
+from driftloop._demo._monitor_step import monitor_the_summer
 from driftloop._demo._pipeline_step import rerun_training_pipeline, run_training_pipeline
 from driftloop._demo._serving_step import serve_and_feed_back
 
@@ -28,6 +29,7 @@ STEPS: list[tuple[str, Step]] = [
     ),
     ("Run the training pipeline again", rerun_training_pipeline),
     ("Serve the champion, replay the summer, feed labels back", serve_and_feed_back),
+    ("Monitor the endpoint: summer drift, accuracy once labels arrive", monitor_the_summer),
 ]
 
 

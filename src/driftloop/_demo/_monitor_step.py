@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from driftloop._demo._context import DemoContext
+from driftloop._demo._serving_step import ENDPOINT
 from driftloop._demo._training import FEATURES, LABEL
 
-ENDPOINT = "flight-delays"  # the endpoint the serving step replayed the summer to
 WINDOW_ROWS = 1_000
 
 
