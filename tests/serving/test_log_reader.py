@@ -86,3 +86,16 @@ def test_stats_count_segments_rows_and_labels_per_endpoint(
     (stats,) = workspace.predictions.stats("flights")
     assert (stats.segments, stats.rows, stats.labels) == (2, 4, 1)
     assert (stats.first_ts, stats.last_ts) == (t0, t0 + timedelta(minutes=5))
+
+
+def test_garbage_collection_keeps_every_indexed_segment(
+    sqlite_workspace: dl.Workspace, record: Any
+) -> None:
+    from driftloop.artifacts._gc import GarbageCollector
+
+    ws = sqlite_workspace
+    write(ws, [record(request_id="kept", rows=2)])
+    orphan = ws.blobs.put_bytes(b"an unindexed segment a crash left behind")
+    report = GarbageCollector(ws.store, ws.blobs).collect(grace=timedelta(0))
+    assert [item.name for item in report.removed] == [orphan.digest]
+    assert ws.predictions.relation("flights").count("*").fetchall() == [(2,)]

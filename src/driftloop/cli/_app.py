@@ -12,6 +12,7 @@ from rich.markup import escape
 from driftloop.cli import (
     _data,
     _features,
+    _feedback,
     _loop,
     _models,
     _monitor,
@@ -44,6 +45,8 @@ app.command("approve")(_loop.approve)
 app.command("reject")(_loop.reject)
 app.command("gc")(_data.gc)
 app.command("score")(_score.score)
+app.command("feedback")(_feedback.feedback)
+app.command("predictions")(_feedback.predictions)
 app.add_typer(_serve.app, name="endpoints")
 app.command("serve")(_serve.serve)
 app.command("deploy")(_serve.deploy)
