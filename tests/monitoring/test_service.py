@@ -97,3 +97,13 @@ def test_bad_definitions_are_refused() -> None:
 def test_unknown_monitor_says_how_to_make_one(world: World) -> None:
     with pytest.raises(NotFoundError, match="driftloop monitor create"):
         world.ws.monitoring.get("nope")
+
+
+def test_a_window_larger_than_max_rows_is_sampled_but_counted_exactly(world: World) -> None:
+    _summer_log(world)
+    service = world.ws.monitoring
+    service.define("small", MonitorSpec("flights", window="1d", max_rows=100))
+    first = service.run_due(DAY0 + timedelta(days=1))[0]
+    assert first.summary["sampled_rows"] == 100
+    assert first.rows == 400 and first.labeled_rows == 400 and first.metrics["requests"] == 20
+    assert "accuracy" in first.metrics and first.metrics["drift.share"] == 0

@@ -65,16 +65,21 @@ def measure_window(
     metrics, summary = _service_metrics(con, features)
     if metrics["rows"] == 0:
         return metrics, summary
-    current = _sample(con, "window_rows", [INPUT + f for f in features], spec.max_rows)
-    current = current.rename_columns(features)
+    wanted = [INPUT + f for f in features]
+    output_columns = _output_columns(rows, spec)
+    # One read of the window's rows for drift and quality: one sample, one scan.
+    table, _ = _sample(
+        con, "window_rows", list(dict.fromkeys(wanted + output_columns)), spec.max_rows
+    )
+    current = table.select(wanted).rename_columns(features)
+    summary["sampled_rows"] = table.num_rows
     drift = compute_drift(reference.drift, current, columns=features, thresholds=spec.thresholds)
     for column in drift.columns:
         metrics[f"drift.{column.column}"] = column.statistic
     metrics["drift.share"], metrics["drift.count"] = drift.share_drifted, len(drift.drifted)
     summary["drift"] = [_column_summary(c) for c in drift.columns]
     summary["distributions"] = _distributions(reference, current, drift)
-    outputs = _sample(con, "window_rows", _output_columns(rows, spec), spec.max_rows)
-    _quality(con, rows, reference, outputs, spec, metrics, summary)
+    _quality(con, reference, table.select(output_columns), spec, metrics, summary)
     summary["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return metrics, summary
 
@@ -102,18 +107,19 @@ def _service_metrics(con: Any, features: list[str]) -> tuple[dict[str, float], d
     return metrics, {}
 
 
-def _sample(con: Any, view: str, columns: list[str], max_rows: int) -> Any:
-    """Successful rows' ``columns``; a deterministic sample of ``max_rows`` when larger."""
-    if not columns:
-        return as_arrow({})
+def _sample(con: Any, view: str, columns: list[str], max_rows: int) -> tuple[Any, int]:
+    """Successful rows' ``columns`` (a deterministic sample of ``max_rows`` when there
+    are more) and how many successful rows there are."""
     params = SqlParams()
+    count = int(con.sql(f"select count(*) from {view} where status < 400").fetchall()[0][0])
+    if not columns:
+        return as_arrow({}), count
     select = ", ".join(quote(c) for c in columns)
     query = f"select {select} from {view} where status < 400"
-    count = con.sql(f"select count(*) from {view} where status < 400").fetchall()[0][0]
     if count > max_rows:
         query += f" order by hash(request_id, row_index) limit {params.add(max_rows)}"
     with translate_errors("reading a monitor window"):
-        return con.sql(query, params=params.values).to_arrow_table()
+        return con.sql(query, params=params.values).to_arrow_table(), count
 
 
 def _output_columns(rows: Any, spec: MonitorSpec) -> list[str]:
@@ -134,7 +140,6 @@ def _classes(columns: list[str], predictions: np.ndarray) -> list[Any]:
 
 def _quality(
     con: Any,
-    rows: Any,
     reference: Reference,
     outputs: Any,
     spec: MonitorSpec,
@@ -155,8 +160,8 @@ def _quality(
         for name, value in cbpe_estimate(proba, predictions, classes).items():
             metrics[f"estimated.{name}"] = value
     labeled_columns = [*outputs.column_names, "label"]
-    labeled = _sample(con, "window_labeled", labeled_columns, spec.max_rows)
-    metrics["labeled_rows"] = float(labeled.num_rows)
+    labeled, labeled_count = _sample(con, "window_labeled", labeled_columns, spec.max_rows)
+    metrics["labeled_rows"] = float(labeled_count)
     realized = _realized(labeled, proba_columns, classes)
     metrics.update(realized)
     positive = spec.positive if spec.positive is not None else (classes[-1] if classes else None)
