@@ -70,6 +70,8 @@ def test_report_fields_and_methods() -> None:
     by_ks = dl.compute_drift(ref, cur, thresholds=dl.DriftThresholds(numeric_method="ks"))
     assert by_ks.column("delay").statistic == by_ks.column("delay").stats["ks"]
     assert report.share_drifted == pytest.approx(3 / 5)
+    page = report.to_html()
+    assert "3 of 5 columns drifted" in page and page.count("<svg") == 1
 
 
 def test_categorical_override_and_bad_input() -> None:

@@ -65,6 +65,12 @@ class DriftReport:
     def share_drifted(self) -> float:
         return len(self.drifted) / len(self.columns) if self.columns else 0.0
 
+    def to_html(self) -> str:
+        """The report as a self-contained HTML page (``Path("drift.html").write_text(...)``)."""
+        from driftloop.monitoring._report import render_drift_html
+
+        return render_drift_html(self)
+
     def column(self, name: str) -> ColumnDrift:
         for c in self.columns:
             if c.column == name:

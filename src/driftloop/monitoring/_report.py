@@ -289,3 +289,33 @@ svg {{ max-width: 100%; height: auto; }}
 {body}
 </body></html>
 """
+
+
+def render_drift_html(report: Any) -> str:
+    """A ``dl.compute_drift`` report as one page: the deciding statistic of every column
+    against its threshold (a bar chart), then every statistic per column."""
+    columns = sorted(report.columns, key=lambda c: -c.statistic / max(c.threshold, 1e-12))
+    figure = _figure(8.0, 0.3 * len(columns) + 1.0)
+    axes = figure.add_subplot()
+    names = [c.column for c in columns][::-1]
+    ratios = [c.statistic / max(c.threshold, 1e-12) for c in columns][::-1]
+    colors = ["#d62728" if c.drifted else "#1f77b4" for c in columns][::-1]
+    axes.barh(names, ratios, color=colors)
+    axes.axvline(1.0, color="red", linestyle="--", linewidth=1)
+    axes.set_xlabel("statistic / threshold (red: drifted)")
+    rows = "".join(
+        f"<tr class={'firing' if c.drifted else ''}><td>{html.escape(c.column)}</td>"
+        f"<td>{c.kind}</td><td>{c.method} {c.statistic:.4g} (threshold {c.threshold:.3g})</td>"
+        f"<td>{c.pvalue:.3g}</td><td>{'yes' if c.drifted else 'no'}</td>"
+        f"<td>{html.escape(', '.join(f'{k} {v:.4g}' for k, v in c.stats.items()))}</td>"
+        f"<td>{c.missing_reference:.3f} / {c.missing_current:.3f}</td></tr>"
+        for c in columns
+    )
+    body = (
+        f"<h1>Drift: {len(report.drifted)} of {len(report.columns)} columns drifted</h1>"
+        f"<p class=muted>{report.reference_rows:,} reference rows, {report.current_rows:,} "
+        f"current rows</p>{_svg(figure)}<table><tr><th>column</th><th>kind</th>"
+        "<th>deciding statistic</th><th>p-value</th><th>drifted</th><th>all statistics</th>"
+        f"<th>missing ref / cur</th></tr>{rows}</table>"
+    )
+    return _PAGE.format(body=body, title="drift")

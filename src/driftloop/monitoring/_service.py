@@ -8,7 +8,7 @@ default reference (the served version's training set) through registry lineage.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -27,6 +27,8 @@ from driftloop.store._monitoring_rows import (
     MonitorRow,
     MonitorWindowRow,
 )
+
+LABEL_MARGIN = timedelta(minutes=1)
 
 
 class PredictionLog(Protocol):
@@ -82,6 +84,7 @@ class MonitoringService:
         self._notify = notify
         self.webhooks = webhooks or WebhookSender()
         self._references = references if references is not None else {}
+        self._labels_checked: dict[str, datetime] = {}
 
     # definitions ----------------------------------------------------------------------
 
@@ -252,7 +255,12 @@ class MonitoringService:
         if not rows:
             return []
         log, endpoint = self._predictions(), monitor.spec.endpoint
-        since = min(r.computed_at for r in rows)
+        # Labels are looked for from the last check on (less a margin for labels stamped
+        # before and committed after it); the first check in a process goes back to the
+        # oldest window's computation.
+        checked_at = utcnow()
+        since = self._labels_checked.get(monitor.name) or min(r.computed_at for r in rows)
+        self._labels_checked[monitor.name] = checked_at - LABEL_MARGIN
         if log.feedback(endpoint, since=since).num_rows == 0:
             return []
         redone = []
