@@ -1,7 +1,9 @@
 """A pipeline on a Ray cluster reached by address: a real head node on 127.0.0.1.
 
 The fixture starts ``ray start --head --block`` (2 CPUs, a 100 MB object store, no
-dashboard) in its own process group and stops the group at the end. Token
+dashboard) in its own process group and stops the group at the end. Its temp folder is
+its own, so the head does not become the cluster that a bare ``ray.init()`` elsewhere on
+the machine (another test's local Ray) would find and join. Token
 authentication is off for this loopback-only test cluster. The run happens in a fresh
 process, since a process joins one Ray only (this one may have joined a local Ray).
 """
@@ -9,10 +11,12 @@ process, since a process joins one Ray only (this one may have joined a local Ra
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -72,11 +76,13 @@ def _listening(port: int) -> bool:
 def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     client_port = _free_port()
     ray = Path(sys.executable).with_name("ray")
+    # Short: Ray puts unix sockets under it, and socket paths are limited to ~107 bytes.
+    temp = Path(tempfile.mkdtemp(prefix="dlray-", dir="/tmp"))
     args = [str(ray), "start", "--head", "--block", "--num-cpus=2",
             "--object-store-memory=100000000", "--include-dashboard=false",
             "--disable-usage-stats", f"--port={_free_port()}",
             f"--ray-client-server-port={client_port}",
-            f"--dashboard-agent-listen-port={_free_port()}"]  # fmt: skip
+            f"--dashboard-agent-listen-port={_free_port()}", f"--temp-dir={temp}"]  # fmt: skip
     log = (tmp_path_factory.mktemp("ray-head") / "head.log").open("wb")
     head = subprocess.Popen(args, env=_env(), stdout=log, stderr=log, start_new_session=True)
     try:
@@ -97,6 +103,7 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 continue
         log.close()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def test_a_pipeline_runs_on_a_ray_cluster_given_by_address(
