@@ -7,7 +7,9 @@ row taken and fires nothing. The same statement works on SQLite and PostgreSQL.
 
 An owner that dies between claiming and recording the start leaves the event
 ``claimed``; after a lease another process takes it over with a conditional update
-(only one such update can match), so the event is not lost either.
+(only one such update can match), so the event is not lost either. The one window left:
+an owner that died after its target started but before recording it (milliseconds) is
+taken over and the target starts a second time; a lost event would be worse.
 """
 
 from __future__ import annotations
