@@ -10,6 +10,8 @@ which all three read):
   the version's ONNX form.
 - **floor**: Starlette + uvicorn calling the same fitted model's ``predict`` on a
   DataFrame made from the records, and nothing else.
+- **batched**: the same driftloop server on an endpoint deployed with adaptive
+  micro-batching (``max_batch_size=16``, ``max_batch_wait_ms=2``).
 - **mlflow**: ``mlflow models serve`` of the same fitted model (``--peer-python``, the
   interpreter that has MLflow; ``--env-manager local``).
 
@@ -113,6 +115,7 @@ def make_workspace(folder: Path, model: Any, frame: Any) -> Path:
     ws.tracking.end_run(run_id)
     assert logged.version is not None and logged.onnx is not None and logged.onnx.file
     ws.serving.deploy("bench", logged.version.ref)
+    ws.serving.deploy("batched", logged.version.ref, max_batch_size=16, max_batch_wait_ms=2.0)
     ws.close()
     return home
 
@@ -175,6 +178,12 @@ def servers(folder: Path, home: Path, peer: str | None) -> dict[str, Spec]:
     found["driftloop"] = (
         [str(Path(python).parent / "driftloop"), "serve", "--port", str(port)],
         f"http://127.0.0.1:{port}/v1/endpoints/bench/predict",
+        env,
+    )
+    port = free_port()
+    found["batched"] = (  # the same server with adaptive micro-batching on its endpoint
+        [str(Path(python).parent / "driftloop"), "serve", "--port", str(port)],
+        f"http://127.0.0.1:{port}/v1/endpoints/batched/predict",
         env,
     )
     (folder / "floor.py").write_text(FLOOR_APP)
@@ -318,6 +327,9 @@ def report(best: dict[str, dict[str, dict[str, float]]], as_json: bool) -> None:
         f"(needs <= 1.5), {d['batch']['rows_per_s'] / floor['batch']['rows_per_s']:.2f}x "
         "rows/s (needs >= 1.0)"
     )
+    if "batched" in best:
+        ratio = best["batched"]["single"]["rps"] / floor["single"]["rps"]
+        print(f"driftloop with micro-batching / floor: {ratio:.2f}x req/s (1-row)")
     if "mlflow" in best:
         print(
             f"driftloop / mlflow: {d['single']['rps'] / best['mlflow']['single']['rps']:.1f}x req/s"

@@ -102,7 +102,11 @@ class Predictor:
         model = state.model(route)
         try:
             columns, rows = build(model)
-            output = await self._predict(model, columns, rows)
+            batcher = state.batchers.get(route.kind)
+            if batcher is not None:
+                output = await batcher.predict(columns, rows)
+            else:
+                output = await self._predict(model, columns, rows)
         except DriftloopError as exc:
             status = status_of(exc)
             seconds = time.perf_counter() - started

@@ -52,17 +52,47 @@ def serve_one(app: Any, settings: ServeSettings) -> None:
 
 
 def serve_many(factory: str, settings: ServeSettings, environment: dict[str, str]) -> None:
-    """``settings.workers`` processes, each building its app with ``factory`` (an import path).
+    """``settings.workers`` processes sharing one socket, each building its app with ``factory``.
 
     ``environment`` is set for the workers; the settings travel in ``DRIFTLOOP_SERVE_SETTINGS``.
+    SIGTERM or SIGINT stops every worker (each drains its prediction log) and then returns.
+    No ping-based supervisor: a busy machine delaying a worker's answer to a ping must
+    not get it killed mid-request (uvicorn's own supervisor does that after 5 s).
     """
-    from uvicorn.supervisors import Multiprocess
+    import multiprocessing
+    import signal
+
+    sock = listening_socket(settings.host, settings.port)
+    sock.listen(2048)
+    environment = {**environment, SETTINGS_ENV: settings.model_dump_json()}
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_worker, args=(factory, environment, sock), daemon=False)
+        for _ in range(settings.workers)
+    ]
+    stopping: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        stopping.append(signum)
+        for worker in workers:
+            if worker.is_alive() and worker.pid is not None:
+                os.kill(worker.pid, signal.SIGTERM)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    sock.close()
+
+
+def _worker(factory: str, environment: dict[str, str], sock: socket.socket) -> None:
+    import uvicorn
 
     os.environ.update(environment)
-    os.environ[SETTINGS_ENV] = settings.model_dump_json()
-    config = _config(factory, settings, factory=True, workers=settings.workers)
-    sock = listening_socket(settings.host, settings.port)
-    Multiprocess(config, sockets=[sock]).run()
+    settings = settings_from_environment()
+    uvicorn.Server(_config(factory, settings, factory=True)).run(sockets=[sock])
 
 
 def settings_from_environment() -> ServeSettings:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -97,10 +97,15 @@ class ServedModel:
 
 @dataclass(frozen=True, slots=True)
 class EndpointState:
-    """An endpoint's live deployment and its loaded models, swapped whole on a change."""
+    """An endpoint's live deployment and its loaded models, swapped whole on a change.
+
+    ``batchers`` (route kind -> micro-batcher) is filled when the deployment turns
+    adaptive batching on.
+    """
 
     deployment: Deployment
     models: dict[RouteKind, ServedModel]
+    batchers: dict[RouteKind, Any] = field(default_factory=dict)
 
     def model(self, route: DeploymentRoute) -> ServedModel:
         return self.models[route.kind]
@@ -180,7 +185,12 @@ class ServingRuntime:
         except DriftloopError as exc:
             self.problems[name] = (version, str(exc))
             return False
-        self.states[name] = EndpointState(deployment, models)
+        batchers: dict[RouteKind, Any] = {}
+        if deployment.batching.enabled:
+            from driftloop.serving._batching import MicroBatcher
+
+            batchers = {k: MicroBatcher(m, deployment.batching) for k, m in models.items()}
+        self.states[name] = EndpointState(deployment, models, batchers)
         self.problems.pop(name, None)
         return True
 
