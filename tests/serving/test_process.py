@@ -84,3 +84,53 @@ def test_two_workers_answer_a_reused_connection_without_nagle_delays(
             process.wait(30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _start(root: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    cli = Path(sys.executable).parent / "driftloop"
+    env = {**os.environ, "DRIFTLOOP_HOME": str(root)}
+    return subprocess.Popen(
+        [str(cli), "serve", "--port", str(port), *extra],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_ready(client: httpx.Client, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 240
+    while True:
+        try:
+            if client.get("/v2/health/ready").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the server did not come up"
+        assert process.poll() is None, "driftloop serve exited"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_sigterm_after_traffic_loses_no_logged_prediction(
+    sqlite_workspace: dl.Workspace,
+) -> None:
+    log_churn_model(sqlite_workspace)
+    sqlite_workspace.serving.deploy("churn", "churn@1")
+    port = _free_port()
+    process = _start(sqlite_workspace.root, port)
+    sent = []
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            _wait_ready(client, process)
+            for i in range(200):
+                body = {"records": [{"age": 20.0 + i % 40, "tenure": i % 10}] * (1 + i % 3)}
+                answer = client.post("/v1/endpoints/churn/predict", json=body)
+                assert answer.status_code == 200
+                sent.append((answer.json()["request_id"], 1 + i % 3))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    log = sqlite_workspace.predictions.relation("churn").df()
+    rows = log.groupby("request_id").size().to_dict()
+    assert rows == dict(sent)  # every request, every row, written on the way out

@@ -52,9 +52,9 @@ async def live(request: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
-    state: ServerState = request.app.state.server
-    is_ready = not state.runtime.problems or bool(state.runtime.states)
-    is_ready = is_ready and all(n in state.runtime.states for n in state.runtime.problems)
+    # Ready when every endpoint this server knows of serves a verified deployment.
+    runtime = request.app.state.server.runtime
+    is_ready = all(name in runtime.states for name in runtime.problems)
     return json_response({"ready": is_ready}, 200 if is_ready else 503)
 
 
