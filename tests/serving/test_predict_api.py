@@ -50,3 +50,15 @@ def test_an_unknown_endpoint_is_a_404_naming_it(served: Server) -> None:
     response = served.client.post("/v1/endpoints/nope/predict", json={"records": [{}]})
     assert response.status_code == 404
     assert "'nope'" in response.json()["error"]
+
+
+def test_the_openapi_document_and_docs_are_served(served: Server) -> None:
+    document = served.client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    assert "/v2/models/{name}/versions/{version}/infer" in document["paths"]
+    own = document["paths"]["/v1/endpoints/churn/predict"]["post"]["requestBody"]
+    record = own["content"]["application/json"]["schema"]["properties"]["records"]["items"]
+    assert record["required"] == ["age", "tenure"]
+    assert record["properties"]["tenure"] == {"type": "integer"}
+    docs = served.client.get("/docs")
+    assert docs.status_code == 200 and "/openapi.json" in docs.text
