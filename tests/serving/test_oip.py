@@ -25,6 +25,10 @@ def test_health_metadata_and_readiness_paths(served: Server) -> None:
     assert meta["name"] == "churn" and meta["versions"] == ["1"]
     assert [i["name"] for i in meta["inputs"]] == ["age", "tenure"]
     assert [i["datatype"] for i in meta["inputs"]] == ["FP64", "INT64"]
+    assert [(o["name"], o["datatype"]) for o in meta["outputs"]] == [
+        ("predict", "INT64"),
+        ("predict_proba", "FP64"),
+    ]
     assert served.client.get("/v2/models/churn/versions/1").json()["name"] == "churn"
     assert served.client.get("/v2/models/churn/ready").status_code == 200
     assert served.client.get("/v2/models/churn/versions/1/ready").status_code == 200
@@ -135,7 +139,8 @@ def test_tritonclient_works_unchanged(served: Server) -> None:
 
 
 def test_bytes_tensors_round_trip_in_binary() -> None:
-    from driftloop.serving._oip import _bytes_elements, _to_binary
+    from driftloop.serving._oip import _bytes_elements
+    from driftloop.serving._oip_render import _to_binary
 
     raw = _to_binary("BYTES", np.array(["a", "héllo"], dtype=object))
     assert raw == struct.pack("<I", 1) + b"a" + struct.pack("<I", 6) + "héllo".encode()

@@ -20,9 +20,9 @@ from driftloop.serving._oip import (
     InferRequest,
     datatype_of,
     parse_infer_request,
-    render_infer_response,
     tensor_columns,
 )
+from driftloop.serving._oip_render import render_infer_response
 from driftloop.serving._predict import Answer, sticky_value
 from driftloop.serving._runtime import ServedModel
 from driftloop.serving._server_state import ServerState
@@ -64,7 +64,9 @@ def _metadata(name: str, model: ServedModel, versions: list[str]) -> dict[str, A
         {"name": c.name, "datatype": datatype_of(c.type), "shape": [-1, 1]}
         for c in (signature.inputs if signature else ())
     ]
-    outputs: list[dict[str, Any]] = [{"name": "predict", "datatype": "BYTES", "shape": [-1]}]
+    outputs: list[dict[str, Any]] = [
+        {"name": "predict", "datatype": _prediction_datatype(model), "shape": [-1]}
+    ]
     if model.classes is not None:
         outputs.append(
             {"name": "predict_proba", "datatype": "FP64", "shape": [-1, len(model.classes)]}
@@ -76,6 +78,15 @@ def _metadata(name: str, model: ServedModel, versions: list[str]) -> dict[str, A
         "inputs": inputs,
         "outputs": outputs,
     }
+
+
+def _prediction_datatype(model: ServedModel) -> str:
+    classes = model.classes
+    if classes is None:
+        return "FP64"  # a regressor's numbers
+    if all(isinstance(c, bool) for c in classes):
+        return "BOOL"
+    return "INT64" if all(isinstance(c, int) for c in classes) else "BYTES"
 
 
 async def model_metadata(request: Request) -> Response:
