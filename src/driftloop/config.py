@@ -160,3 +160,23 @@ def _environment() -> dict[str, str]:
 def with_overrides(settings: Settings, **values: Any) -> Settings:
     """A copy of ``settings`` with some values replaced (used by tests and the demo)."""
     return replace(settings, **values)
+
+
+def read_table_array(path: Path, key: str) -> list[Any]:
+    """The ``[[key]]`` tables of the TOML file at ``path`` (none if the file or key is absent).
+
+    Raises:
+        InvalidInputError: the file is not TOML, or ``key`` is not an array of tables.
+    """
+    if not path.is_file():
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInputError(f"{path} is not valid TOML ({exc}); fix the file") from exc
+    tables = data.get(key, [])
+    if not isinstance(tables, list):
+        raise InvalidInputError(
+            f"{path}: '{key}' must be an array of tables, written [[{key}]] (one table each)"
+        )
+    return tables

@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 
 from driftloop._demo._context import DemoContext
+from driftloop._demo._loop_step import close_the_loop, set_up_loop
 from driftloop._demo._monitor_step import monitor_the_summer
 from driftloop._demo._pipeline_step import rerun_training_pipeline, run_training_pipeline
 from driftloop._demo._serving_step import serve_and_feed_back
@@ -28,8 +29,10 @@ STEPS: list[tuple[str, Step]] = [
         run_training_pipeline,
     ),
     ("Run the training pipeline again", rerun_training_pipeline),
+    ("Give the endpoint an autopilot: its loop policy", set_up_loop),
     ("Serve the champion, replay the summer, feed labels back", serve_and_feed_back),
     ("Monitor the endpoint: summer drift, accuracy once labels arrive", monitor_the_summer),
+    ("Close the loop: retrain, gate, canary, promote; stop a bad challenger", close_the_loop),
 ]
 
 

@@ -11,27 +11,19 @@ rollout = { canary_weight = 0.2, min_requests = 500 }
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from driftloop.automation._policy import LoopPolicy, parse_policy
 from driftloop.automation._service import LoopService
+from driftloop.config import read_table_array
 from driftloop.errors import InvalidInputError
 
 
 def read_loop_tables(path: Path) -> list[LoopPolicy]:
     """The ``[[loop]]`` tables of the TOML file at ``path``, each checked (none if absent)."""
-    if not path.is_file():
-        return []
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInputError(f"{path} is not valid TOML ({exc}); fix the file") from exc
-    tables = data.get("loop", [])
-    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise InvalidInputError(
-            f"{path}: 'loop' must be an array of tables, written [[loop]] (one per endpoint)"
-        )
+    tables = read_table_array(path, "loop")
+    if not all(isinstance(t, dict) for t in tables):
+        raise InvalidInputError(f"{path}: write each loop policy as a [[loop]] table")
     return [parse_policy(t, where=f"{path} [[loop]] #{n}") for n, t in enumerate(tables, 1)]
 
 

@@ -17,13 +17,13 @@ environment variable holding it with ``secret_env``::
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
+from driftloop.config import read_table_array
 from driftloop.errors import InvalidInputError
 from driftloop.pipelines._trigger_models import DefinedTrigger
 from driftloop.pipelines._triggers import TriggerService
@@ -52,17 +52,7 @@ class TriggerTable(BaseModel):
 
 def read_trigger_tables(path: Path) -> list[TriggerTable]:
     """The ``[[trigger]]`` tables of the TOML file at ``path`` (none if it has none)."""
-    if not path.is_file():
-        return []
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidInputError(f"{path} is not valid TOML ({exc}); fix the file") from exc
-    tables = data.get("trigger", [])
-    if not isinstance(tables, list):
-        raise InvalidInputError(
-            f"{path}: 'trigger' must be an array of tables, written [[trigger]] (one per trigger)"
-        )
+    tables = read_table_array(path, "trigger")
     return [_checked(path, number, table) for number, table in enumerate(tables, 1)]
 
 
