@@ -108,3 +108,14 @@ def test_pause_and_pin_show_in_status_and_hold_back_triggers(awaiting: dl.Worksp
 def test_an_unknown_endpoint_is_a_clear_error(sqlite_workspace: dl.Workspace) -> None:
     result = invoke_cli("loop", "pause", "nope")
     assert result.exit_code == 1 and "endpoint 'nope' has no loop policy" in result.stderr
+
+
+def test_the_challenger_s_lineage_reaches_the_episode_and_the_alert(awaiting: dl.Workspace) -> None:
+    lineage = awaiting.registry.lineage("models:/churn/2")
+    (node,) = lineage.of_kind("loop_episode")
+    assert node.attributes["trigger"] == {"kind": "alert", "source": "churn-drift"}
+    assert node.attributes["state"] == "awaiting_approval"
+    text = invoke_cli("models", "lineage", "churn@2")
+    assert text.exit_code == 0, text.stderr
+    assert "challenger_in_loop" in text.stdout and "alert churn-drift" in text.stdout
+    assert awaiting.registry.lineage("models:/churn/1").of_kind("loop_episode") == []
