@@ -37,11 +37,13 @@ def test_one_early_error_is_noise_not_a_breach() -> None:
     assert decide(RouteStats(requests=3, errors=1, latency_p99_ms=9.0))[0] == "wait"
 
 
-def test_before_labels_the_estimate_stands_in_for_the_metric() -> None:
+def test_a_lower_estimate_before_labels_is_no_reason_to_roll_back() -> None:
+    # Each model's CBPE estimate assumes its own calibration: an overconfident champion
+    # would always "win" a comparison of estimates.
     champion = RouteStats(requests=900, latency_p99_ms=10.0, estimated_metric=0.80)
     canary = RouteStats(requests=60, latency_p99_ms=9.0, estimated_metric=0.70)
     decision = decide_canary(SPEC, canary, champion, T0, T0 + timedelta(minutes=1))
-    assert decision.action == "rollback" and "estimated metric" in decision.reasons[0]
+    assert decision.action == "wait"
 
 
 def test_a_canary_that_saw_too_little_traffic_in_its_window_is_rolled_back() -> None:
@@ -49,5 +51,9 @@ def test_a_canary_that_saw_too_little_traffic_in_its_window_is_rolled_back() -> 
     assert action == "rollback" and "not enough traffic" in why
 
 
-def test_after_the_window_enough_requests_without_labels_is_promoted() -> None:
-    assert decide(RouteStats(requests=150, latency_p99_ms=9.0), minutes=31)[0] == "promote"
+def test_enough_traffic_whose_labels_are_late_waits_for_them_then_gives_up() -> None:
+    action, why = decide(RouteStats(requests=150, latency_p99_ms=9.0), minutes=31)
+    assert action == "wait" and "waiting for labels: 150/100 requests, 0/20" in why
+    week = 60 * 24 * 7
+    action, why = decide(RouteStats(requests=150, latency_p99_ms=9.0), minutes=31 + week)
+    assert action == "rollback" and "labels did not arrive" in why

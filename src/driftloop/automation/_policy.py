@@ -64,14 +64,17 @@ class GateSpec:
 @dataclass(frozen=True, slots=True)
 class RolloutSpec:
     """The canary gets ``canary_weight`` of traffic until it has answered ``min_requests``
-    requests (with at least ``min_labels`` labeled) or ``observe`` has passed; it is rolled
-    back at once on an error rate above ``max_error_rate``, a p99 latency above
-    ``max_latency_ratio`` x the champion's, or a metric drop beyond ``max_metric_drop``."""
+    requests with at least ``min_labels`` labeled rows, no worse than the champion; it is
+    rolled back at once on an error rate above ``max_error_rate``, a p99 latency above
+    ``max_latency_ratio`` x the champion's, or a realized metric drop beyond
+    ``max_metric_drop``; and rolled back unjudged if ``observe`` passes without
+    ``min_requests`` requests, or ``label_wait`` more passes without ``min_labels`` labels."""
 
     canary_weight: float = 0.2
     min_requests: int = 200
     min_labels: int = 50
     observe: timedelta = timedelta(hours=1)
+    label_wait: timedelta = timedelta(days=7)
     max_error_rate: float = 0.01
     max_latency_ratio: float = 1.5
     max_metric_drop: float = 0.01
@@ -127,6 +130,7 @@ class _RolloutFile(_Strict):
     min_requests: int = Field(default=200, ge=1)
     min_labels: int = Field(default=50, ge=0)
     observe_minutes: float = Field(default=60.0, gt=0)
+    label_wait_hours: float = Field(default=24.0 * 7, ge=0)
     max_error_rate: float = Field(default=0.01, ge=0, le=1)
     max_latency_ratio: float = Field(default=1.5, gt=0)
     max_metric_drop: float = Field(default=0.01, ge=0)
@@ -185,7 +189,8 @@ def _trigger(raw: _TriggerFile) -> LoopTrigger:
 def _rollout(raw: _RolloutFile) -> RolloutSpec:
     values = raw.model_dump()
     observe = timedelta(minutes=values.pop("observe_minutes"))
-    return RolloutSpec(observe=observe, **values)
+    label_wait = timedelta(hours=values.pop("label_wait_hours"))
+    return RolloutSpec(observe=observe, label_wait=label_wait, **values)
 
 
 def policy_to_dict(policy: LoopPolicy) -> dict[str, Any]:
@@ -215,6 +220,7 @@ def policy_to_dict(policy: LoopPolicy) -> dict[str, Any]:
             "min_requests": rollout.min_requests,
             "min_labels": rollout.min_labels,
             "observe_minutes": rollout.observe.total_seconds() / 60,
+            "label_wait_hours": rollout.label_wait.total_seconds() / 3600,
             "max_error_rate": rollout.max_error_rate,
             "max_latency_ratio": rollout.max_latency_ratio,
             "max_metric_drop": rollout.max_metric_drop,

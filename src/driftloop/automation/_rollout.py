@@ -1,9 +1,10 @@
 """The canary decision: wait, promote, or roll back, from the two routes' live figures.
 
-Pure. A breach (errors, latency, accuracy) rolls back as soon as there is enough traffic to
-see it; promotion waits until the observation is complete: enough requests and labels, or
-the observation time has passed. A canary that never saw enough traffic to be judged is
-rolled back rather than promoted on no evidence.
+Pure. A breach (errors, latency, realized accuracy) rolls back as soon as there is enough
+traffic to see it; promotion waits until the canary has answered enough requests and
+enough of them are labeled. A canary that saw too little traffic in the observation time,
+or whose labels did not arrive within ``label_wait`` after it, is rolled back rather than
+promoted on no evidence.
 """
 
 from __future__ import annotations
@@ -55,25 +56,27 @@ def decide_canary(
     breaches = _breaches(spec, canary, champion, higher_is_better)
     if breaches:
         return RolloutDecision("rollback", tuple(breaches))
-    enough = canary.requests >= spec.min_requests and canary.labeled >= spec.min_labels
-    timed_out = now - started_at >= spec.observe
-    if not enough and not timed_out:
-        return RolloutDecision(
-            "wait",
-            (
-                f"observing: {canary.requests}/{spec.min_requests} requests, "
-                f"{canary.labeled}/{spec.min_labels} labeled",
-            ),
-        )
-    if canary.requests < spec.min_requests:
+    has_traffic = canary.requests >= spec.min_requests
+    has_labels = canary.labeled >= spec.min_labels
+    if has_traffic and has_labels:
+        return RolloutDecision("promote", tuple(_clean_bill(canary, champion)))
+    elapsed = now - started_at
+    progress = (
+        f"{canary.requests}/{spec.min_requests} requests, "
+        f"{canary.labeled}/{spec.min_labels} labeled"
+    )
+    if elapsed < spec.observe:
+        return RolloutDecision("wait", (f"observing: {progress}",))
+    if not has_traffic:
         return RolloutDecision(
             "rollback",
-            (
-                f"observation time passed with only {canary.requests} of "
-                f"{spec.min_requests} requests: not enough traffic to judge the canary",
-            ),
+            (f"observation time passed with {progress}: not enough traffic to judge the canary",),
         )
-    return RolloutDecision("promote", tuple(_clean_bill(canary, champion)))
+    if elapsed < spec.observe + spec.label_wait:
+        return RolloutDecision("wait", (f"waiting for labels: {progress}",))
+    return RolloutDecision(
+        "rollback", (f"labels did not arrive in time ({progress}): the canary is not judged",)
+    )
 
 
 def _breaches(
@@ -104,20 +107,18 @@ def _breaches(
 def _metric_drop(
     spec: RolloutSpec, canary: RouteStats, champion: RouteStats, higher_is_better: bool
 ) -> str | None:
-    # Realized figures once enough labels are in; the estimate only stands in before that.
-    mine: float | None
-    theirs: float | None
-    if canary.labeled >= max(spec.min_labels, 1) and canary.metric is not None:
-        mine, theirs, kind = canary.metric, champion.metric, "realized"
-    else:
-        mine, theirs, kind = canary.estimated_metric, champion.estimated_metric, "estimated"
-    if mine is None or theirs is None:
+    # Realized figures only. Each model's CBPE estimate assumes its own calibration, so
+    # comparing two models' estimates favours the more confident one, not the better one:
+    # the estimate is shown beside the decision, never the reason for it.
+    if canary.labeled < max(spec.min_labels, 1) or canary.metric is None:
+        return None
+    if champion.metric is None:
         return None
     sign = 1.0 if higher_is_better else -1.0
-    if sign * (theirs - mine) > spec.max_metric_drop:
+    if sign * (champion.metric - canary.metric) > spec.max_metric_drop:
         return (
-            f"{kind} metric {mine:.4f} is below the champion's {theirs:.4f} by more than "
-            f"{spec.max_metric_drop:.4f}"
+            f"realized metric {canary.metric:.4f} over {canary.labeled} labeled rows is below "
+            f"the champion's {champion.metric:.4f} by more than {spec.max_metric_drop:.4f}"
         )
     return None
 
