@@ -109,6 +109,7 @@ def set_up(ws: dl.Workspace, train: pd.DataFrame, loop: LoopService) -> None:
                     "min_requests": 20,
                     "min_labels": 500,
                     "observe_minutes": 60 * 24 * 7,
+                    "label_wait_hours": 24 * 14,  # labels come back a week late
                 },
                 "cooldown_hours": 24 * 28,
             }
