@@ -45,7 +45,7 @@ def fit(base: pd.DataFrame, recent: pd.DataFrame, corrupt_labels: bool) -> dict[
     labels = frame[LABEL].to_numpy()
     if corrupt_labels:
         labels = np.random.default_rng(SEED).permutation(labels)
-    params = PARAM_GRID[1]
+    params = _champion_params()
     # The training set is a dataset version the run reads: the monitor's reference for
     # the new model, and its lineage.
     trained_on = dl.log_dataset(
@@ -66,6 +66,21 @@ def fit(base: pd.DataFrame, recent: pd.DataFrame, corrupt_labels: bool) -> dict[
     assert version is not None  # register=True
     print(f"registered {version.ref} from {len(frame):,} flights")
     return {"version": version.version, "rows": len(frame)}
+
+
+def _champion_params() -> dict[str, Any]:
+    """The champion's own hyperparameters: the retraining changes the data, not the recipe."""
+    registry = dl.get_workspace().registry
+    run = registry.run_links(registry.resolve(f"{MODEL_NAME}@champion"))
+    chosen = {}
+    for key, default in PARAM_GRID[1].items():
+        text = run.params.get(key)
+        chosen[key] = default if text is None else (None if text == "None" else type_of(text))
+    return chosen
+
+
+def type_of(text: str) -> int | float:
+    return float(text) if "." in text else int(text)
 
 
 @dl.pipeline(name="flight-delays-retrain")

@@ -17,6 +17,8 @@ from driftloop.automation._policy import RolloutSpec
 
 # Below this many requests one failure is noise, not an error rate.
 MIN_REQUESTS_FOR_BREACH = 20
+# A p99 over fewer requests is their slowest one (e.g. the first after the model loaded).
+MIN_REQUESTS_FOR_LATENCY = 100
 
 Action = Literal["wait", "promote", "rollback"]
 
@@ -89,7 +91,7 @@ def _breaches(
             f"{spec.max_error_rate:.2%}"
         )
     if (
-        canary.requests >= MIN_REQUESTS_FOR_BREACH
+        canary.requests >= MIN_REQUESTS_FOR_LATENCY
         and canary.latency_p99_ms is not None
         and champion.latency_p99_ms
         and canary.latency_p99_ms > spec.max_latency_ratio * champion.latency_p99_ms
