@@ -20,7 +20,8 @@ MODEL_NAME = "flight-delays"
 SEED = 13
 
 
-@dl.step
+# Not cached: what it reads, the prediction log, changes while its code and parameters do not.
+@dl.step(cache=False)
 def labeled_traffic(endpoint: str, rows: int, holdout_rows: int) -> pd.DataFrame:
     """Up to ``rows`` labeled flights answered by ``endpoint``, except the latest
     ``holdout_rows``: the gate judges the challenger on those, so it must not train on them."""
