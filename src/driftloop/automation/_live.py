@@ -16,6 +16,8 @@ import pyarrow as pa
 from driftloop.automation._policy import LoopPolicy
 from driftloop.automation._rollout import RouteStats
 from driftloop.monitoring._performance import cbpe_estimate, classification_metrics
+from driftloop.monitoring._window import _classes as window_classes
+from driftloop.monitoring._window import _matrix as window_matrix
 from driftloop.serving._log_reader import PredictionLogService
 
 PROBA_PREFIX = "output.proba."
@@ -62,34 +64,35 @@ class LogLiveMetrics:
         )
 
 
-def _classes(table: pa.Table, labels: np.ndarray | None = None) -> list[Any]:
-    names = [c[len(PROBA_PREFIX) :] for c in table.column_names if c.startswith(PROBA_PREFIX)]
-    if labels is not None and labels.dtype.kind in "iub":
-        return [int(n) for n in names]
-    return names
-
-
-def _proba(table: pa.Table) -> np.ndarray:
+def _outputs(table: pa.Table) -> tuple[np.ndarray, list[str], list[Any]] | None:
+    """Predictions, probability columns and classes, read as the monitor reads them."""
+    if table.num_rows == 0 or PREDICTION not in table.column_names:
+        return None
+    predictions = table.column(PREDICTION).to_numpy(zero_copy_only=False)
     columns = [c for c in table.column_names if c.startswith(PROBA_PREFIX)]
-    return np.column_stack([table.column(c).to_numpy(zero_copy_only=False) for c in columns])
+    classes = window_classes(columns, predictions)
+    return (predictions, columns, classes) if classes else None
 
 
 def _realized(table: pa.Table, metric: str) -> tuple[float | None, int]:
-    if table.num_rows == 0 or PREDICTION not in table.column_names:
-        return None, 0
-    labels = table.column("label").to_numpy(zero_copy_only=False)
-    classes = _classes(table, labels)
-    if not classes:
+    if PREDICTION not in table.column_names:
+        return None, 0  # refused requests: nothing answered, nothing to judge
+    found = _outputs(table)
+    if found is None:
         return None, table.num_rows
-    predictions = table.column(PREDICTION).to_numpy(zero_copy_only=False)
-    found = classification_metrics(labels, predictions, _proba(table), classes)
-    return found.get(metric), table.num_rows
+    predictions, columns, classes = found
+    labels = table.column("label").to_numpy(zero_copy_only=False)
+    scores = classification_metrics(labels, predictions, window_matrix(table, columns), classes)
+    return scores.get(metric), table.num_rows
 
 
 def _estimated(table: pa.Table, metric: str) -> float | None:
-    if table.num_rows == 0 or not _classes(table) or PREDICTION not in table.column_names:
+    found = _outputs(table)
+    if found is None:
         return None
-    predictions = table.column(PREDICTION).to_numpy(zero_copy_only=False)
-    classes = _classes(table, predictions)
-    value = cbpe_estimate(_proba(table), predictions, classes).get(metric)
+    predictions, columns, classes = found
+    proba = window_matrix(table, columns)
+    if proba is None:
+        return None
+    value = cbpe_estimate(proba, predictions, classes).get(metric)
     return None if value is None else float(value)
