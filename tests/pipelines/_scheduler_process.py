@@ -6,7 +6,11 @@ O_APPEND write per start, so lines from several processes never interleave; if a
 
     python _scheduler_process.py RECORD ticks ROOT DB_URL READY GO ISO [ISO ...]
         ticks a Scheduler once at each ISO time (its injected clock), after writing
-        READY and waiting for GO to exist (so two processes start together);
+        READY and waiting for GO to exist (so two processes start together); with
+        LOCKSTEP=N in the environment, each tick waits until all N processes have
+        finished the one before, so their clocks stay within one tick of each other
+        as real schedulers' wall clocks do (a free-running pair on a busy machine
+        drifted minutes apart and one took the other's live claim for a dead one's);
     python _scheduler_process.py RECORD cli ARG [ARG ...]
         runs the real `driftloop` command line with ARGs.
 """
@@ -53,9 +57,25 @@ def _ticks(root: str, db_url: str, ready: str, go: str, times: list[str]) -> Non
         deadline = time.monotonic() + 60
         while not Path(go).exists() and time.monotonic() < deadline:
             time.sleep(0.01)  # a start line for two processes, not a wait for a result
-        for moment in moments:
+        peers = int(os.environ.get("LOCKSTEP", "0"))
+        for done, moment in enumerate(moments):
+            if peers:
+                _wait_for_peers(Path(go).parent, peers, done)
             now[0] = moment
             scheduler.tick()
+            if peers:
+                Path(go).parent.joinpath(f"{os.getpid()}.ticked").write_text(str(done + 1))
+
+
+def _wait_for_peers(folder: Path, peers: int, done: int) -> None:
+    """Block until ``peers`` processes have each finished ``done`` ticks."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        counts = [int(f.read_text() or 0) for f in folder.glob("*.ticked")]
+        if done == 0 or (len(counts) >= peers and min(counts) >= done):
+            return
+        time.sleep(0.005)
+    raise TimeoutError(f"peers did not finish tick {done} in 120 s")
 
 
 def main() -> None:

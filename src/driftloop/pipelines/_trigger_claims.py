@@ -10,6 +10,9 @@ An owner that dies between claiming and recording the start leaves the event
 (only one such update can match), so the event is not lost either. The one window left:
 an owner that died after its target started but before recording it (milliseconds) is
 taken over and the target starts a second time; a lost event would be worse.
+
+The lease is read on each process's own clock, so it assumes schedulers' clocks agree
+to well under its length (NTP keeps them within milliseconds).
 """
 
 from __future__ import annotations
