@@ -203,3 +203,61 @@ def test_a_person_s_manual_trigger_is_not_held_back_by_the_cooldown(
     assert episode is not None and episode.trigger["source"] == "ana"
     loop.tick()
     assert world.submitted_params[episode.id] == {"window": 8}
+
+
+def _firing(version: int = 1, route: str = "primary") -> dict[str, object]:
+    return {
+        "id": "alert-1",
+        "rule": "delay-drift",
+        "model_version": version,
+        "route": route,
+        "metric": "drift.share",
+        "value": 0.4,
+        "fired_at": T0.isoformat(),
+    }
+
+
+def _rejected_once(make_loop: Callable[..., LoopService], world: FakeLoopWorld, **extra: object):
+    world.evidence[2] = ModelEvidence({"recent": 0.69})  # worse: the gate rejects it
+    loop = make_loop(**extra)
+    assert loop.on_trigger("flights", ALERT) is not None
+    (episode,) = loop.tick()
+    assert episode.state is S.REJECTED
+    world.next_model_version = 3
+    world.evidence[3] = ModelEvidence({"recent": 0.76})
+    return loop
+
+
+def test_an_alert_still_firing_after_the_cooldown_starts_another_retraining(
+    make_loop: Callable[..., LoopService], world: FakeLoopWorld, clock: Clock
+) -> None:
+    loop = _rejected_once(make_loop, world)
+    world.firing_alerts = [_firing()]
+    clock.advance(hours=5)  # the cooldown is 6 hours: nothing, and nothing recorded
+    before = len(loop.history("flights"))
+    assert loop.tick() == []
+    assert len(loop.history("flights")) == before
+    clock.advance(hours=2)
+    (episode,) = loop.tick()
+    assert episode.state is S.CANARY and world.canary == 3
+    assert episode.trigger["repeat"] and episode.trigger["payload"]["id"] == "alert-1"
+    said = [d.summary for d in loop.history("flights") if d.kind == "triggered"]
+    assert "still firing" in said[-1] and "still firing" not in said[0]
+
+
+def test_no_repeat_when_the_alert_resolved_is_on_another_version_or_repeats_are_off(
+    make_loop: Callable[..., LoopService], world: FakeLoopWorld, clock: Clock
+) -> None:
+    loop = _rejected_once(make_loop, world)
+    clock.advance(hours=7)
+    assert loop.tick() == []  # resolved: nothing firing
+    world.firing_alerts = [_firing(version=7), _firing(route="canary")]
+    assert loop.tick() == []  # an old version's or the canary's alert is not the champion's
+    world.firing_alerts = [_firing()]
+    loop.pause("flights")
+    assert loop.tick() == []
+    loop.pause("flights", paused=False)
+    loop.set_policy(parse_policy(make_policy(repeat_while_firing=False)))
+    assert loop.tick() == []
+    loop.set_policy(parse_policy(make_policy()))
+    assert [e.state for e in loop.tick()] == [S.CANARY]

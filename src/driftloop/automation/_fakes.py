@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from driftloop.automation._gate import ModelEvidence
 from driftloop.automation._policy import LoopPolicy
@@ -38,6 +39,8 @@ class FakeLoopWorld:
     submitted_params: dict[str, dict[str, object]] = field(default_factory=dict)
     deployments: list[Routing] = field(default_factory=list)
     notifications: list[tuple[str, str, str]] = field(default_factory=list)
+    # the monitor's firing alerts, as payloads: {"id", "rule", "model_version", "route"...}
+    firing_alerts: list[dict[str, Any]] = field(default_factory=list)
 
     # Trainer
     def submit(self, policy: LoopPolicy, episode_id: str, now: datetime) -> str:
@@ -84,9 +87,18 @@ class FakeLoopWorld:
     def notify(self, endpoint: str, kind: str, summary: str) -> None:
         self.notifications.append((endpoint, kind, summary))
 
+    # FiringAlerts
+    def firing(self, endpoint: str, rules: list[str]) -> list[dict[str, Any]]:
+        return [a for a in self.firing_alerts if a.get("rule") in rules]
+
     def parts(self) -> LoopParts:
         return LoopParts(
-            trainer=self, evaluator=_Evaluator(self), router=self, live=self, notifier=self
+            trainer=self,
+            evaluator=_Evaluator(self),
+            router=self,
+            live=self,
+            notifier=self,
+            alerts=self,
         )
 
 

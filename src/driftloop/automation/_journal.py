@@ -218,7 +218,13 @@ class LoopJournal:
 def _describe(trigger: dict[str, Any]) -> str:
     kind = trigger.get("kind", "manual")
     source = trigger.get("source")
-    return f"retraining triggered by {kind} {source!r}" if source else f"{kind} retraining"
+    if not source:
+        return f"{kind} retraining"
+    said = f"retraining triggered by {kind} {source!r}"
+    if trigger.get("repeat"):  # see LoopService._repeat_for_firing_alert
+        since = str((trigger.get("payload") or {}).get("fired_at", ""))[:16]
+        said += f", still firing (since {since}) after the last episode and its cooldown"
+    return said
 
 
 def _policy_state(row: LoopPolicyRow) -> PolicyState:

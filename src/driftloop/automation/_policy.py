@@ -94,6 +94,9 @@ class LoopPolicy:
     rollout: RolloutSpec = field(default_factory=RolloutSpec)
     cooldown: timedelta = timedelta(hours=24)
     require_approval: bool = False
+    # An alert that stays firing (drift that a rejected challenger did not fix) starts
+    # another retraining once the cooldown has passed, rather than never again.
+    repeat_while_firing: bool = True
 
 
 class _Strict(BaseModel):
@@ -148,6 +151,7 @@ class _PolicyFile(_Strict):
     rollout: _RolloutFile = Field(default_factory=_RolloutFile)
     cooldown_hours: float = Field(default=24.0, ge=0)
     require_approval: bool = False
+    repeat_while_firing: bool = True
 
 
 def parse_policy(raw: dict[str, Any], where: str = "loop policy") -> LoopPolicy:
@@ -174,6 +178,7 @@ def parse_policy(raw: dict[str, Any], where: str = "loop policy") -> LoopPolicy:
         rollout=_rollout(parsed.rollout),
         cooldown=timedelta(hours=parsed.cooldown_hours),
         require_approval=parsed.require_approval,
+        repeat_while_firing=parsed.repeat_while_firing,
     )
 
 
@@ -227,4 +232,5 @@ def policy_to_dict(policy: LoopPolicy) -> dict[str, Any]:
         },
         "cooldown_hours": policy.cooldown.total_seconds() / 3600,
         "require_approval": policy.require_approval,
+        "repeat_while_firing": policy.repeat_while_firing,
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from driftloop.automation._gate import ModelEvidence
 from driftloop.automation._policy import LoopPolicy
@@ -93,3 +93,12 @@ class Notifier(Protocol):
     """Tells people what the loop did, where alerts go."""
 
     def notify(self, endpoint: str, kind: str, summary: str) -> None: ...
+
+
+class FiringAlerts(Protocol):
+    """The monitor's alerts that are firing now."""
+
+    def firing(self, endpoint: str, rules: list[str]) -> list[dict[str, Any]]:
+        """Firing alerts of ``rules`` on ``endpoint``, as their alert payloads (``id``,
+        ``rule``, ``model_version``, ``route``, ``metric``, ``value``, ``fired_at``...)."""
+        ...

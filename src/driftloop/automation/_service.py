@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from driftloop.automation._episode import Episode, EpisodeState, is_cooling_down
@@ -18,6 +18,7 @@ from driftloop.automation._journal import Decision, LoopJournal, PolicyState
 from driftloop.automation._policy import LoopPolicy, LoopTrigger
 from driftloop.automation._protocols import (
     Evaluator,
+    FiringAlerts,
     LiveMetrics,
     Notifier,
     Router,
@@ -32,6 +33,8 @@ S = EpisodeState
 Clock = Callable[[], datetime]
 # Enough moves for one tick to take a quick episode from a finished training to a canary.
 MAX_MOVES_PER_TICK = 6
+# A still-firing alert retriggers at most this often, also under a zero cooldown.
+MIN_REPEAT = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class LoopParts:
     router: Router
     live: LiveMetrics
     notifier: Notifier
+    alerts: FiringAlerts | None = None  # without it, a still-firing alert never retriggers
 
 
 class LoopService:
@@ -148,12 +152,42 @@ class LoopService:
             if state.is_paused:
                 continue
             episode = self.journal.current(state.policy.endpoint)
+            if episode is None:
+                episode = self._repeat_for_firing_alert(state, now)
             if episode is not None:
                 moved.append(self._carry_on(state.policy, episode, now))
         return moved
 
     def history(self, endpoint: str) -> list[Decision]:
         return self.journal.history(endpoint)
+
+    def _repeat_for_firing_alert(self, state: PolicyState, now: datetime) -> Episode | None:
+        """An alert the policy listens to is still firing on the serving version after the
+        last episode ended and the cooldown passed: the drift persists, so retrain again
+        (with the traffic labeled since). Nothing is recorded while held back: this is
+        asked at every tick."""
+        policy = state.policy
+        rules = [t.source for t in policy.triggers if t.kind == "alert"]
+        alerts = self._parts.alerts if rules and policy.repeat_while_firing else None
+        last = self.journal.last_ended(policy.endpoint)
+        if alerts is None or last is None or last.ended_at is None:
+            return None  # no episode yet: the alert's own trigger starts the first one
+        if now - last.ended_at < max(policy.cooldown, MIN_REPEAT):
+            return None
+        if self._holdback(state, now, manual=False) is not None:
+            return None
+        primary = self._parts.router.routing(policy.endpoint).primary
+        for alert in alerts.firing(policy.endpoint, rules):
+            if alert.get("model_version") == primary and alert.get("route") == "primary":
+                cause = {
+                    "kind": "alert",
+                    "source": alert.get("rule"),
+                    "event_key": f"{alert.get('id')}:after:{last.id}",
+                    "payload": alert,
+                    "repeat": True,
+                }
+                return self.on_trigger(policy.endpoint, cause)
+        return None
 
     def _holdback(self, state: PolicyState, now: datetime, manual: bool) -> str | None:
         if state.is_paused:

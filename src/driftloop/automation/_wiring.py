@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from driftloop.automation._alerting import MonitorAlerts
 from driftloop.automation._evaluation import WorkspaceEvaluator
 from driftloop.automation._live import LogLiveMetrics
 from driftloop.automation._scheduling import AlertChannelsNotifier
@@ -59,6 +60,7 @@ def build_loop(services: LoopServices, clock: Clock) -> LoopService:
             router=DeploymentRouter(services.serving, services.registry),
             live=LogLiveMetrics(services.predictions),
             notifier=AlertChannelsNotifier(lambda e: loop.journal.policy(e).policy, webhooks),
+            alerts=MonitorAlerts(services.monitoring),
         )
 
     loop = LoopService(services.store, parts, clock, services.user, triggers=services.triggers)
