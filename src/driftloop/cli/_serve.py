@@ -160,6 +160,9 @@ def serve(
     endpoint: list[str] = typer.Option([], "--endpoint", help="Serve only these (repeat)."),
     max_body_bytes: int = typer.Option(16 * 1024 * 1024, help="Largest request body accepted."),
     body_timeout: float = typer.Option(10.0, help="Seconds a client may take to send a body."),
+    header_timeout: float = typer.Option(
+        10.0, help="Seconds a client may take to send request headers (then a 408)."
+    ),
     poll_interval: float = typer.Option(1.0, help="Seconds between deployment checks."),
     no_onnx: bool = typer.Option(False, "--no-onnx", help="Run native models, not ONNX forms."),
     as_json: bool = JsonOption,
@@ -176,6 +179,7 @@ def serve(
         endpoints=tuple(endpoint) or None,
         max_body_bytes=max_body_bytes,
         body_timeout_s=body_timeout,
+        header_timeout_s=header_timeout,
         poll_interval_s=poll_interval,
         prefer_onnx=not no_onnx,
     )

@@ -28,13 +28,17 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app: Any, settings: ServeSettings, **extra: Any) -> Any:
+def uvicorn_config(app: Any, settings: ServeSettings, **extra: Any) -> Any:
+    """A server's ``uvicorn.Config``: its timeouts, and h11 with a deadline on headers."""
     import uvicorn
+
+    from driftloop.serving._protocol import header_timeout_protocol
 
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
+        http=header_timeout_protocol(settings.header_timeout_s),
         timeout_keep_alive=int(max(1, settings.keep_alive_s)),
         timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
         log_level="warning",
@@ -48,7 +52,7 @@ def serve_one(app: Any, settings: ServeSettings) -> None:
     import uvicorn
 
     sock = listening_socket(settings.host, settings.port)
-    uvicorn.Server(_config(app, settings)).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(app, settings)).run(sockets=[sock])
 
 
 def serve_many(factory: str, settings: ServeSettings, environment: dict[str, str]) -> None:
@@ -92,7 +96,7 @@ def _worker(factory: str, environment: dict[str, str], sock: socket.socket) -> N
 
     os.environ.update(environment)
     settings = settings_from_environment()
-    uvicorn.Server(_config(factory, settings, factory=True)).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(factory, settings, factory=True)).run(sockets=[sock])
 
 
 def settings_from_environment() -> ServeSettings:

@@ -23,6 +23,9 @@ class ServeSettings(BaseModel):
     endpoints: tuple[str, ...] | None = None  # None: every endpoint of the workspace
     max_body_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024 * 1024
     body_timeout_s: Annotated[float, Field(gt=0)] = 10.0  # a client slower than this gets a 408
+    # A connection whose request line and headers take longer is answered 408 and closed
+    # (slowloris); the clock starts on connect, and on a request's first byte after that.
+    header_timeout_s: Annotated[float, Field(gt=0)] = 10.0
     keep_alive_s: Annotated[float, Field(gt=0)] = 5.0
     poll_interval_s: Annotated[float, Field(gt=0)] = 1.0  # how often deployments are re-read
     prefer_onnx: bool = True  # run the ONNX form of a version when it has one
