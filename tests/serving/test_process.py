@@ -1,4 +1,5 @@
-"""Serving processes: the listening socket sets TCP_NODELAY; several workers answer fast."""
+"""Serving processes: the listening socket sets TCP_NODELAY; several workers answer fast;
+native thread pools are limited in each worker; slow headers are timed out."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.serving.conftest import log_churn_model
+from tests.serving.conftest import churn_frame, log_churn_model
 
 import driftloop as dl
 
@@ -86,9 +87,12 @@ def test_two_workers_answer_a_reused_connection_without_nagle_delays(
             process.kill()
 
 
-def _start(root: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+def _start(
+    root: Path, port: int, *extra: str, env_drop: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
     cli = Path(sys.executable).parent / "driftloop"
-    env = {**os.environ, "DRIFTLOOP_HOME": str(root)}
+    env = {k: v for k, v in os.environ.items() if k not in env_drop}
+    env["DRIFTLOOP_HOME"] = str(root)
     return subprocess.Popen(
         [str(cli), "serve", "--port", str(port), *extra],
         env=env,
@@ -134,3 +138,91 @@ def test_sigterm_after_traffic_loses_no_logged_prediction(
     log = sqlite_workspace.predictions.relation("churn").df()
     rows = log.groupby("request_id").size().to_dict()
     assert rows == dict(sent)  # every request, every row, written on the way out
+
+
+def _log_hgb_model(ws: dl.Workspace) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    frame, label = churn_frame()
+    run_id = ws.tracking.create_run("churn")
+    model = HistGradientBoostingClassifier(max_iter=20).fit(frame, label)
+    ws.registry.log_model(
+        run_id, model, "churn", register=True, input_example=frame.head(5), onnx=False
+    )
+    ws.tracking.end_run(run_id)
+    ws.serving.deploy("churn", "churn@1")
+
+
+def _native_threads(client: httpx.Client) -> dict[str, float]:
+    found = {}
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("driftloop_native_threads{"):
+            api = line.split('api="')[1].split('"')[0]
+            found[api] = float(line.rsplit(" ", 1)[1])
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_serve_runs_predicts_on_the_native_threads_it_is_given_and_times_out_slow_headers(
+    sqlite_workspace: dl.Workspace,
+) -> None:
+    _log_hgb_model(sqlite_workspace)
+    port = _free_port()
+    threads = (os.cpu_count() or 1) + 1  # never the libraries' default (one per core)
+    process = _start(
+        sqlite_workspace.root,
+        port,
+        "--predict-threads",
+        str(threads),
+        "--header-timeout",
+        "0.5",
+        env_drop=("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"),
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            _wait_ready(client, process)
+            body = {"records": [{"age": 30.0, "tenure": 2}]}
+            assert client.post("/v1/endpoints/churn/predict", json=body).status_code == 200
+            # The event loop's thread, where a one-row request is predicted.
+            assert _native_threads(client) == {"openmp": threads, "blas": threads}
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
+                slow.sendall(b"POST /v1/endpoints/churn/predict HTTP/1.1\r\nHost: x\r\n")
+                answer = b""
+                while chunk := slow.recv(4096):
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.1 408"), answer
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_each_worker_predicts_on_one_native_thread_by_default(
+    sqlite_workspace: dl.Workspace,
+) -> None:
+    _log_hgb_model(sqlite_workspace)
+    port = _free_port()
+    process = _start(
+        sqlite_workspace.root,
+        port,
+        "--workers",
+        "2",
+        env_drop=("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"),
+    )
+    try:
+        # A fresh connection each time, so both workers answer sooner or later.
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=url, timeout=30) as client:
+            _wait_ready(client, process)
+        seen = []
+        for _ in range(20):
+            with httpx.Client(base_url=url, timeout=30) as client:
+                body = {"records": [{"age": 30.0, "tenure": 2}]}
+                assert client.post("/v1/endpoints/churn/predict", json=body).status_code == 200
+                seen.append(_native_threads(client))
+        assert all(s == {"openmp": 1, "blas": 1} for s in seen), seen
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)

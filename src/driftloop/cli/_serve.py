@@ -165,6 +165,9 @@ def serve(
     ),
     poll_interval: float = typer.Option(1.0, help="Seconds between deployment checks."),
     no_onnx: bool = typer.Option(False, "--no-onnx", help="Run native models, not ONNX forms."),
+    predict_threads: int = typer.Option(
+        1, help="OpenMP/BLAS threads per predict in each worker (0: the libraries' default)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Serve the workspace's endpoints over HTTP until stopped (SIGINT or SIGTERM)."""
@@ -182,6 +185,7 @@ def serve(
         header_timeout_s=header_timeout,
         poll_interval_s=poll_interval,
         prefer_onnx=not no_onnx,
+        predict_threads=predict_threads,
     )
     ws = get_workspace()
     info = {"url": f"http://{host}:{port}", "workers": workers, "workspace": str(ws.root)}

@@ -2,7 +2,9 @@
 
 Requests, latency and errors are labelled by endpoint, model, model version and route;
 the prediction log's queue depth, drops and written rows are read from the writer's
-``stats()`` at scrape time, so the request path pays nothing for them.
+``stats()`` at scrape time, so the request path pays nothing for them; so is
+``driftloop_native_threads``, the OpenMP and BLAS threads a predict on the event loop
+would use (``ServeSettings.predict_threads``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,27 @@ class _LogCollector(Collector):
         )
 
 
+class _ThreadsCollector(Collector):
+    # Runs in the scraping thread: the event loop's, where small requests are predicted.
+    def describe(self) -> Iterator[Metric]:
+        yield self._gauge()  # no scan of the loaded libraries when registered
+
+    def collect(self) -> Iterator[Metric]:
+        from driftloop.serving._threads import native_threads
+
+        gauge = self._gauge()
+        for api, threads in sorted(native_threads().items()):
+            gauge.add_metric([api], threads)
+        yield gauge
+
+    def _gauge(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "driftloop_native_threads",
+            "Most threads an OpenMP or BLAS pool of this process would use for a predict.",
+            labels=["api"],
+        )
+
+
 class ServingMetrics:
     """The counters and histogram of one app; children are cached per label set."""
 
@@ -81,6 +104,7 @@ class ServingMetrics:
             "driftloop_predicted_rows", "Rows predicted.", _LABELS, registry=self.registry
         )
         self.registry.register(_LogCollector(log_stats))
+        self.registry.register(_ThreadsCollector())
         self._children: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
 
     def observe(

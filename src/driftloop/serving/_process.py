@@ -13,6 +13,7 @@ import socket
 from typing import Any
 
 from driftloop.serving._settings import ServeSettings
+from driftloop.serving._threads import limit_native_threads
 
 SETTINGS_ENV = "DRIFTLOOP_SERVE_SETTINGS"
 
@@ -48,9 +49,14 @@ def uvicorn_config(app: Any, settings: ServeSettings, **extra: Any) -> Any:
 
 
 def serve_one(app: Any, settings: ServeSettings) -> None:
-    """Serve ``app`` in this process until SIGINT/SIGTERM (the lifespan drains the log)."""
+    """Serve ``app`` in this process until SIGINT/SIGTERM (the lifespan drains the log).
+
+    Sets this process's native thread limit (``settings.predict_threads``) first: call it
+    before models load, from the thread that is to run the event loop.
+    """
     import uvicorn
 
+    limit_native_threads(settings.predict_threads)
     sock = listening_socket(settings.host, settings.port)
     uvicorn.Server(uvicorn_config(app, settings)).run(sockets=[sock])
 
@@ -96,6 +102,7 @@ def _worker(factory: str, environment: dict[str, str], sock: socket.socket) -> N
 
     os.environ.update(environment)
     settings = settings_from_environment()
+    limit_native_threads(settings.predict_threads)  # before the factory loads any model
     uvicorn.Server(uvicorn_config(factory, settings, factory=True)).run(sockets=[sock])
 
 

@@ -30,5 +30,8 @@ class ServeSettings(BaseModel):
     poll_interval_s: Annotated[float, Field(gt=0)] = 1.0  # how often deployments are re-read
     prefer_onnx: bool = True  # run the ONNX form of a version when it has one
     inline_rows: Annotated[int, Field(ge=1)] = 256  # bigger requests predict off the event loop
+    # OpenMP/BLAS threads per predict in a server process (0: the libraries' default);
+    # set once at startup, see _threads.py for why one.
+    predict_threads: Annotated[int, Field(ge=0, le=256)] = 1
     log_predictions: bool = True
     shutdown_timeout_s: Annotated[float, Field(gt=0)] = 30.0
