@@ -41,3 +41,10 @@ def test_bad_deployments_exit_1_with_the_reason(sqlite_workspace: dl.Workspace) 
     assert weight.exit_code == 1 and "without a canary" in weight.stderr
     nothing = invoke_cli("rollback", "ghost")
     assert nothing.exit_code == 1 and "no endpoint named 'ghost'" in nothing.stderr
+
+
+def test_serve_refuses_bad_limits_naming_the_flags(sqlite_workspace: dl.Workspace) -> None:
+    bad = invoke_cli("serve", "--predict-threads", "-1", "--header-timeout", "0")
+    assert bad.exit_code == 1
+    assert "--predict-threads -1: input should be greater than or equal to 0" in bad.stderr
+    assert "--header-timeout 0.0: input should be greater than 0" in bad.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -10,6 +10,9 @@ from rich.markup import escape
 from driftloop.cli._output import JsonOption, console, emit, format_value, print_json, table
 from driftloop.serving._models import Deployment
 from driftloop.serving._service import ServingService
+
+if TYPE_CHECKING:
+    from driftloop.serving._settings import ServeSettings
 
 app = typer.Typer(help="Endpoints: deployments, routes and their history.", no_args_is_help=True)
 
@@ -173,9 +176,8 @@ def serve(
     """Serve the workspace's endpoints over HTTP until stopped (SIGINT or SIGTERM)."""
     from driftloop._workspace import get_workspace
     from driftloop.serving._process import serve_many, serve_one
-    from driftloop.serving._settings import ServeSettings
 
-    settings = ServeSettings(
+    settings = _serve_settings(
         host=host,
         port=port,
         workers=workers,
@@ -198,6 +200,24 @@ def serve(
     serve_many(
         "driftloop.cli._serve:app_from_environment", settings, {"DRIFTLOOP_HOME": str(ws.root)}
     )
+
+
+def _serve_settings(**values: Any) -> ServeSettings:
+    """``ServeSettings``, a bad value refused naming its flag (not a pydantic traceback)."""
+    from pydantic import ValidationError
+
+    from driftloop.errors import InvalidInputError
+    from driftloop.serving._settings import ServeSettings
+
+    try:
+        return ServeSettings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"--{str(e['loc'][0]).removesuffix('_s').replace('_', '-')} {e['input']!r}: "
+            f"{e['msg'][0].lower()}{e['msg'][1:]}"
+            for e in exc.errors()
+        )
+        raise InvalidInputError(f"driftloop serve: {problems}") from None
 
 
 def app_from_environment() -> Any:
