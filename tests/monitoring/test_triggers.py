@@ -53,3 +53,19 @@ def test_a_firing_alert_starts_the_retrain_trigger_once(world: World, starts: St
     assert trigger["ok"] and len(trigger["events"]) == 1
     scheduler.tick()
     assert len(starts.seen) == 1  # deduplicated: the open alert does not fire again
+
+
+def test_the_loop_reads_the_alerts_firing_now_on_an_endpoint(world: World) -> None:
+    from driftloop.automation._alerting import MonitorAlerts
+
+    ws = world.ws
+    ws.monitoring.define("daily", MonitorSpec("flights", window="1d"))
+    ws.monitoring.define_alert(AlertRule("drifted", "daily", "drift.share", 0.5))
+    world.write(world.predict_records(flights(300, world.rng, summer=True), 0))
+    ws.monitoring.run_due(DAY0 + timedelta(days=1))
+    [alert] = ws.monitoring.alerts()
+    alerts = MonitorAlerts(ws.monitoring)
+    [firing] = alerts.firing("flights", ["drifted", "other"])
+    assert (firing["id"], firing["state"], firing["route"]) == (alert.id, "firing", "primary")
+    assert firing["model_version"] == alert.model_version
+    assert alerts.firing("flights", ["other"]) == [] and alerts.firing("churn", ["drifted"]) == []
