@@ -230,12 +230,20 @@ def tick_until_settled(loop: LoopService, scheduler: Scheduler) -> None:
 
 
 def detection_delay(windows: list[Any], alerts: list[Any]) -> int | None:
-    """The first window after the shift at whose end a drift alert was firing, counted
-    from 1 (an alert that fired before the shift and never resolved counts as 1)."""
-    ends = sorted({w.end for w in windows if w.start >= SHIFT})
-    for number, end in enumerate(ends, start=1):
-        if any(a.fired_at <= end and (a.resolved_at or end) >= end for a in alerts):
-            return number
+    """The first window after the shift that a drift alert on the model version serving it
+    fired on or was still firing through, counted from 1. Only that version's alerts
+    count: one of a version that no longer serves stays unresolved (its monitor computes
+    no more windows for it)."""
+    after = sorted((w for w in windows if w.start >= SHIFT), key=lambda w: w.start)
+    for number, window in enumerate(after, start=1):
+        for alert in alerts:
+            if alert.model_version != window.model_version or alert.route != "primary":
+                continue
+            if (
+                alert.window_start <= window.start
+                and (alert.resolved_at or window.end) >= window.start
+            ):
+                return number
     return None
 
 
