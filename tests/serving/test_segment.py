@@ -7,7 +7,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from driftloop.serving._segment import BASE_SCHEMA, parquet_bytes, segment_table
+from driftloop.serving._segment import BASE_SCHEMA, concat_segments, parquet_bytes, segment_table
 
 
 def test_each_input_row_is_one_log_row_with_its_request_fields(record: Any) -> None:
@@ -57,3 +57,13 @@ def test_records_with_different_columns_line_up_by_name_in_order(record: Any) ->
     assert table.column("input.distance").to_pylist() == [1.0, 2.0, 3.0, None, 4.0]
     assert table.column("input.hour").to_pylist() == [None, None, 7, None, None]
     assert table.column("output.prediction").to_pylist() == [0, 1, 0, None, 0]
+
+
+def test_batches_joined_into_one_segment_keep_base_input_output_order(record: Any) -> None:
+    first = segment_table([record(request_id="a", inputs={"distance": [1.0]})])
+    second = segment_table([record(request_id="b", inputs={"distance": [2.0], "hour": [7]})])
+    joined = concat_segments([first, second])
+    assert joined.column("request_id").to_pylist() == ["a", "b"]
+    assert joined.column("input.hour").to_pylist() == [None, 7]
+    names = joined.schema.names[len(BASE_SCHEMA) :]
+    assert names == ["input.distance", "input.hour", "output.prediction", "output.proba.1"]

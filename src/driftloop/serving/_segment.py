@@ -118,6 +118,26 @@ def segment_table(records: Sequence[PredictionRecord]) -> pa.Table:
     return base.combine_chunks()
 
 
+def concat_segments(tables: Sequence[pa.Table]) -> pa.Table:
+    """Tables of :func:`segment_table` one after another, as one (nulls where one lacks a column).
+
+    Columns keep :func:`segment_table`'s order: base, then ``input.*``, then ``output.*``.
+    Raises ``pyarrow.ArrowInvalid`` (or ``ArrowTypeError``) when two give one column
+    incompatible types.
+    """
+    if len(tables) == 1:
+        return tables[0]
+    joined = pa.concat_tables(tables, promote_options="permissive")
+    names = joined.column_names
+    base = len(BASE_SCHEMA)
+    order = [
+        *names[:base],
+        *(n for n in names[base:] if n.startswith(INPUT_PREFIX)),
+        *(n for n in names[base:] if n.startswith(OUTPUT_PREFIX)),
+    ]
+    return joined if order == names else joined.select(order)
+
+
 def parquet_bytes(table: pa.Table) -> bytes:
     """``table`` as one Parquet file's bytes."""
     sink = io.BytesIO()
