@@ -6,6 +6,13 @@ its own, so the head does not become the cluster that a bare ``ray.init()`` else
 the machine (another test's local Ray) would find and join. Token
 authentication is off for this loopback-only test cluster. The run happens in a fresh
 process, since a process joins one Ray only (this one may have joined a local Ray).
+
+Ray's client proxy forks a server process for each client from a process full of gRPC
+threads; with gRPC's fork handlers on, that child sometimes crashed before it ran
+(SIGSEGV or SIGABRT, 3 of 14 connections while a local Ray started beside the head, 0 of
+24 with them off), so the head runs with ``GRPC_ENABLE_FORK_SUPPORT=0``. The one failed
+start the test wants is injected instead: a ``sitecustomize`` on the head's path ends the
+first per-client server while a marker file exists, and the client must try again.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -61,10 +69,44 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Imported by every Python process of the head: the first per-client server started
+# while the marker exists ends at once, as a crashed one does.
+FAIL_ONE_CLIENT_SERVER = """
+import os
+
+def _fail_one_client_server() -> None:
+    marker = os.environ.get("DRIFTLOOP_TEST_FAIL_CLIENT_SERVER")
+    with open("/proc/self/cmdline", "rb") as f:
+        argv = f.read().split(b"\\0")
+    if not marker or b"--mode=specific-server" not in argv:
+        return
+    try:
+        os.remove(marker)  # one process wins the marker, and only once
+    except FileNotFoundError:
+        return
+    os._exit(3)
+
+_fail_one_client_server()
+"""
+
+
 def _env() -> dict[str, str]:
     src = str(Path(dl.__file__).parents[1])
     path = os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])
     return {**os.environ, "PYTHONPATH": path, "RAY_AUTH_MODE": "disabled"}
+
+
+@dataclass(frozen=True)
+class RayHead:
+    address: str
+    fail_next_client_server: Path  # exists: the next per-client server start fails
+    logs: Path
+
+    def client_server_logs(self) -> str:
+        """The client proxy's and per-client servers' logs, for a failure's message."""
+        parts = [f"== {p.name}\n{p.read_text()[-2000:]}" for p in
+                 sorted(self.logs.glob("ray_client_server*.err"))]  # fmt: skip
+        return "\n".join(parts)
 
 
 def _listening(port: int) -> bool:
@@ -73,7 +115,19 @@ def _listening(port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayHead]:
+    hooks = tmp_path_factory.mktemp("ray-hooks")
+    (hooks / "sitecustomize.py").write_text(FAIL_ONE_CLIENT_SERVER)
+    marker = hooks / "fail-next-client-server"
+    env = {
+        **_env(),
+        "PYTHONPATH": os.pathsep.join([str(hooks), _env()["PYTHONPATH"]]),
+        "DRIFTLOOP_TEST_FAIL_CLIENT_SERVER": str(marker),
+        "GRPC_ENABLE_FORK_SUPPORT": "0",  # see the module docstring
+        # A refused handshake reaches the client after this wait (30 s by default) and
+        # about 30 s more; 3 s keeps the test to seconds.
+        "RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "3",
+    }
     client_port = _free_port()
     ray = Path(sys.executable).with_name("ray")
     # Short: Ray puts unix sockets under it, and socket paths are limited to ~107 bytes.
@@ -84,14 +138,14 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             f"--ray-client-server-port={client_port}",
             f"--dashboard-agent-listen-port={_free_port()}", f"--temp-dir={temp}"]  # fmt: skip
     log = (tmp_path_factory.mktemp("ray-head") / "head.log").open("wb")
-    head = subprocess.Popen(args, env=_env(), stdout=log, stderr=log, start_new_session=True)
+    head = subprocess.Popen(args, env=env, stdout=log, stderr=log, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while not _listening(client_port):
             assert head.poll() is None, "ray start --head exited"
             assert time.monotonic() < deadline, "the Ray head did not come up"
             time.sleep(0.2)  # waiting for another process's port, not for time to pass
-        yield f"ray://127.0.0.1:{client_port}"
+        yield RayHead(f"ray://127.0.0.1:{client_port}", marker, temp / "session_latest" / "logs")
     finally:
         for signum in (signal.SIGTERM, signal.SIGKILL):
             try:
@@ -107,21 +161,24 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_a_pipeline_runs_on_a_ray_cluster_given_by_address(
-    ray_head: str, sqlite_workspace: dl.Workspace, tmp_path: Path
+    ray_head: RayHead, sqlite_workspace: dl.Workspace, tmp_path: Path
 ) -> None:
+    # The cluster refuses the first handshake, as when its client server crashes starting.
+    ray_head.fail_next_client_server.touch()
     code = tmp_path / "code"
     code.mkdir()
     (code / "cluster_flow.py").write_text(textwrap.dedent(FLOW))
     env = {**_env(), "PYTHONPATH": os.pathsep.join([str(code), _env()["PYTHONPATH"]])}
     done = subprocess.run(
-        [sys.executable, "-c", RUN, str(sqlite_workspace.root), ray_head],
+        [sys.executable, "-c", RUN, str(sqlite_workspace.root), ray_head.address],
         env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, done.stderr[-3000:] + ray_head.client_server_logs()
     import json
 
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"status": "succeeded", "error": None, "value": 21}
+    assert not ray_head.fail_next_client_server.exists(), "the refused handshake never happened"
     [run] = sqlite_workspace.pipelines.list_runs()
-    assert run.executor == ray_head
+    assert run.executor == ray_head.address
     assert [s.status.value for s in run.steps] == ["succeeded", "succeeded"]

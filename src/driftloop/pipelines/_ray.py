@@ -29,6 +29,10 @@ __all__ = ["LOCAL_NUM_CPUS", "LOCAL_OBJECT_STORE_BYTES", "RayExecutor", "connect
 LOCAL_NUM_CPUS = 2
 LOCAL_OBJECT_STORE_BYTES = 100 * 1024 * 1024
 
+# A ray:// handshake the server side failed is tried again, a little later each time.
+CLIENT_CONNECT_ATTEMPTS = 3
+CLIENT_RETRY_DELAY_S = 1.0
+
 _connect_lock = threading.Lock()
 
 
@@ -59,17 +63,42 @@ def connect_ray(address: str | None = None) -> Any:
         }
         if address is None:
             options.update(num_cpus=LOCAL_NUM_CPUS, object_store_memory=LOCAL_OBJECT_STORE_BYTES)
-        try:
-            # "local" starts a new instance: never joins a cluster found on this machine.
-            ray.init(address=address or "local", **options)
-        except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
-            where = address or "a new local instance"
-            raise BackendUnavailableError(
-                f"could not start or reach Ray ({where}): {type(exc).__name__}: {exc}; check "
-                "the address and that the cluster runs the same Ray and Python versions "
-                "(ray:// needs `pip install 'ray[client]'`)"
-            ) from exc
+        for attempt in range(1, CLIENT_CONNECT_ATTEMPTS + 1):
+            try:
+                # "local" starts a new instance: never joins a cluster found on this machine.
+                ray.init(address=address or "local", **options)
+                break
+            except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
+                if (
+                    address is None
+                    or attempt == CLIENT_CONNECT_ATTEMPTS
+                    or not (_server_init_failed(exc))
+                ):
+                    raise _unreachable(address, exc, attempt) from exc
+                with contextlib.suppress(Exception):
+                    ray.shutdown()  # drop the half-made client before the next handshake
+                time.sleep(CLIENT_RETRY_DELAY_S * attempt)
     return ray
+
+
+def _server_init_failed(exc: Exception) -> bool:
+    """Whether a Ray Client handshake failed on the server's side, worth one more try.
+
+    The cluster's client proxy starts a new server process for each connecting client;
+    that start can fail once (the forked process crashes before it runs, seen under
+    load), and the next connection gets a new one. Ray reports it as this error.
+    """
+    return isinstance(exc, ConnectionAbortedError)
+
+
+def _unreachable(address: str | None, exc: Exception, attempts: int) -> BackendUnavailableError:
+    where = address or "a new local instance"
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    return BackendUnavailableError(
+        f"could not start or reach Ray ({where}){tries}: {type(exc).__name__}: {exc}; check "
+        "the address and that the cluster runs the same Ray and Python versions "
+        "(ray:// needs `pip install 'ray[client]'`)"
+    )
 
 
 def run_on_worker(task: StepTask, path: list[str]) -> StepResult:
