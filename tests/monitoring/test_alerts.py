@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import driftloop as dl
 from driftloop.errors import InvalidInputError
 from driftloop.monitoring import AlertRule, MonitorSpec, WebhookSender
 
@@ -99,6 +100,29 @@ def test_alert_fires_after_n_windows_once_retries_the_webhook_and_resolves(
     [resolved] = service.alerts()
     assert resolved.state == "resolved" and resolved.resolved_at == DAY0 + timedelta(days=5)
     assert receiver.bodies[-1]["state"] == "resolved"
+    assert service.status()[0]["firing"] == []
+
+
+def test_the_alert_of_a_version_no_longer_served_resolves_after_three_windows(
+    world: World,
+) -> None:
+    service = world.ws.monitoring
+    service.define("daily", MonitorSpec("flights", window="1d"))
+    service.define_alert(AlertRule("summer-drift", "daily", "drift.share", 0.5, for_windows=2))
+    for day, summer in ((0, True), (1, True)):
+        _day(world, day, summer)
+    service.run_due(DAY0 + timedelta(days=2))
+    [alert] = service.alerts()
+    assert alert.model_version == 1 and alert.state == "firing"
+    with dl.start_run(experiment="delays"):
+        dl.log_dataset("flights-train", world.ws.datasets.get(world.train_ref).to_pandas())
+        dl.log_model(world.model, name="delays", register=True)  # version 2
+    for day in (2, 3, 4):  # version 2 replaced version 1: its series stops
+        world.write(world.predict_records(flights(300, world.rng), day, version=2))
+        service.run_due(DAY0 + timedelta(days=day + 1))
+        [alert] = service.alerts()
+        assert alert.state == ("firing" if day < 4 else "resolved"), day
+    assert alert.resolved_at == DAY0 + timedelta(days=5)
     assert service.status()[0]["firing"] == []
 
 

@@ -1,7 +1,8 @@
 """Alert rules evaluated over the metric series: fire, deduplicate, resolve.
 
 A rule fires for a (model version, route) series when its last ``for_windows``
-values all breach the threshold, and resolves when the latest value no longer does.
+values all breach the threshold, and resolves when the latest value no longer does or
+when the series stops (its version no longer serves; see ``STALE_AFTER_WINDOWS``).
 The open alert is unique in the database (one per rule, version and route), so a
 second scheduler, or a rerun, finds it open and fires nothing new.
 """
@@ -18,6 +19,12 @@ from driftloop.monitoring._delivery import Notify, WebhookSender, deliver
 from driftloop.monitoring._models import Alert, AlertRule
 from driftloop.store import MetadataStore, insert_ignore
 from driftloop.store._monitoring_rows import AlertRow, AlertRuleRow, MonitorMetricRow
+
+# A series with no point in the newest windows of its rule's metric (any version's) is
+# gone: its version is no longer served (replaced, rolled back). Its alert resolves, as
+# Prometheus resolves an alert whose series went away, instead of firing forever; three
+# windows, so a canary with a thin window or two keeps its alert.
+STALE_AFTER_WINDOWS = 3
 
 
 def rule_from_row(row: AlertRuleRow) -> AlertRule:
@@ -63,8 +70,13 @@ def evaluate_rules(
         ]
     changed = []
     for rule in rules:
-        for (version, route), points in _series(store, rule).items():
-            alert = _step(store, rule, endpoint, version, route, points, now)
+        series = _series(store, rule)
+        newest = sorted({start for points in series.values() for start, _ in points})
+        for (version, route), points in series.items():
+            stale = len(newest) >= STALE_AFTER_WINDOWS and (
+                points[-1][0] < newest[-STALE_AFTER_WINDOWS]
+            )
+            alert = _step(store, rule, endpoint, version, route, points, now, stale)
             if alert is not None:
                 changed.append(_deliver(store, rule, alert, sender, notify))
     return changed
@@ -91,9 +103,12 @@ def _step(
     route: str,
     points: list[tuple[datetime, float]],
     now: datetime,
+    stale: bool,
 ) -> Alert | None:
     recent = points[-rule.for_windows :]
-    firing = len(recent) == rule.for_windows and all(rule.breached(v) for _, v in recent)
+    firing = (
+        not stale and len(recent) == rule.for_windows and all(rule.breached(v) for _, v in recent)
+    )
     with store.session() as session:
         open_row = session.scalar(
             select(AlertRow).where(
@@ -104,7 +119,7 @@ def _step(
             )
         )
         if open_row is not None:
-            if rule.breached(points[-1][1]):
+            if rule.breached(points[-1][1]) and not stale:
                 return None  # still firing: deduplicated
             open_row.resolved_at = now
             return alert_from_row(open_row)
