@@ -232,8 +232,8 @@ def tick_until_settled(loop: LoopService, scheduler: Scheduler) -> None:
 def detection_delay(windows: list[Any], alerts: list[Any]) -> int | None:
     """The first window after the shift that a drift alert on the model version serving it
     fired on or was still firing through, counted from 1. Only that version's alerts
-    count: one of a version that no longer serves stays unresolved (its monitor computes
-    no more windows for it)."""
+    count: one of a version that no longer serves resolves only three windows after its
+    last (the monitor computes no more windows for it)."""
     after = sorted((w for w in windows if w.start >= SHIFT), key=lambda w: w.start)
     for number, window in enumerate(after, start=1):
         for alert in alerts:
