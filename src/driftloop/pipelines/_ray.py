@@ -16,6 +16,7 @@ next runs of the process; ``RayExecutor("ray://host:port")`` connects to a clust
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import threading
 import time
@@ -29,9 +30,13 @@ __all__ = ["LOCAL_NUM_CPUS", "LOCAL_OBJECT_STORE_BYTES", "RayExecutor", "connect
 LOCAL_NUM_CPUS = 2
 LOCAL_OBJECT_STORE_BYTES = 100 * 1024 * 1024
 
-# A ray:// handshake the server side failed is tried again, a little later each time.
-CLIENT_CONNECT_ATTEMPTS = 3
+# A ray:// handshake the server side failed is tried once more, a second later. Ray
+# reports such a failure only after about a minute, so a lasting one (a broken runtime
+# env on the cluster) costs about two minutes, not one per attempt of a longer series.
+CLIENT_CONNECT_ATTEMPTS = 2
 CLIENT_RETRY_DELAY_S = 1.0
+
+log = logging.getLogger("driftloop.pipelines.ray")
 
 _connect_lock = threading.Lock()
 
@@ -69,15 +74,14 @@ def connect_ray(address: str | None = None) -> Any:
                 ray.init(address=address or "local", **options)
                 break
             except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
-                if (
-                    address is None
-                    or attempt == CLIENT_CONNECT_ATTEMPTS
-                    or not (_server_init_failed(exc))
-                ):
+                last = address is None or attempt == CLIENT_CONNECT_ATTEMPTS
+                if last or not _server_init_failed(exc):
                     raise _unreachable(address, exc, attempt) from exc
+                log.warning("Ray at %s refused the handshake on its side; trying again: %s",
+                            address, exc)  # fmt: skip
                 with contextlib.suppress(Exception):
                     ray.shutdown()  # drop the half-made client before the next handshake
-                time.sleep(CLIENT_RETRY_DELAY_S * attempt)
+                time.sleep(CLIENT_RETRY_DELAY_S)
     return ray
 
 
