@@ -100,6 +100,7 @@ def test_alert_fires_after_n_windows_once_retries_the_webhook_and_resolves(
     [resolved] = service.alerts()
     assert resolved.state == "resolved" and resolved.resolved_at == DAY0 + timedelta(days=5)
     assert receiver.bodies[-1]["state"] == "resolved"
+    assert "no longer breaches 0.5" in receiver.bodies[-1]["reason"]
     assert service.status()[0]["firing"] == []
 
 
@@ -123,6 +124,7 @@ def test_the_alert_of_a_version_no_longer_served_resolves_after_three_windows(
         [alert] = service.alerts()
         assert alert.state == ("firing" if day < 4 else "resolved"), day
     assert alert.resolved_at == DAY0 + timedelta(days=5)
+    assert alert.deliveries[-1]["reason"].startswith("no window of v1 primary since 2026-")
     assert service.status()[0]["firing"] == []
 
 

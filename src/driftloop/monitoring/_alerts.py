@@ -76,9 +76,9 @@ def evaluate_rules(
             stale = len(newest) >= STALE_AFTER_WINDOWS and (
                 points[-1][0] < newest[-STALE_AFTER_WINDOWS]
             )
-            alert = _step(store, rule, endpoint, version, route, points, now, stale)
-            if alert is not None:
-                changed.append(_deliver(store, rule, alert, sender, notify))
+            step = _step(store, rule, endpoint, version, route, points, now, stale)
+            if step is not None:
+                changed.append(_deliver(store, rule, *step, sender, notify))
     return changed
 
 
@@ -104,7 +104,8 @@ def _step(
     points: list[tuple[datetime, float]],
     now: datetime,
     stale: bool,
-) -> Alert | None:
+) -> tuple[Alert, str | None] | None:
+    """The alert that changed state, if one did, and why it resolved."""
     recent = points[-rule.for_windows :]
     firing = (
         not stale and len(recent) == rule.for_windows and all(rule.breached(v) for _, v in recent)
@@ -119,10 +120,21 @@ def _step(
             )
         )
         if open_row is not None:
-            if rule.breached(points[-1][1]) and not stale:
+            last_start, last_value = points[-1]
+            if rule.breached(last_value) and not stale:
                 return None  # still firing: deduplicated
             open_row.resolved_at = now
-            return alert_from_row(open_row)
+            if stale:
+                reason = (
+                    f"no window of v{version} {route} since {last_start.isoformat()} "
+                    f"(no traffic: replaced or rolled back)"
+                )
+            else:
+                reason = (
+                    f"{rule.metric} = {last_value:.4g} on the window of "
+                    f"{last_start.isoformat()} no longer breaches {rule.threshold:.4g}"
+                )
+            return alert_from_row(open_row), reason
         if not firing:
             return None
         values = {
@@ -143,26 +155,31 @@ def _step(
         }
         insert_ignore(session, AlertRow, values)
         row = session.get(AlertRow, values["id"])
-        return alert_from_row(row) if row is not None else None  # None: another won
+        return (alert_from_row(row), None) if row is not None else None  # None: another won
 
 
 def _deliver(
     store: MetadataStore,
     rule: AlertRule,
     alert: Alert,
+    reason: str | None,
     sender: WebhookSender,
     notify: Notify | None,
 ) -> Alert:
-    payload = alert_payload(alert)
+    payload = alert_payload(alert, reason)
     outcomes = deliver(payload, rule.webhook, sender, notify)
     with store.session() as session:
         row = session.get(AlertRow, alert.id)
         assert row is not None
-        row.deliveries = [*row.deliveries, {"state": alert.state, "outcomes": outcomes}]
+        entry = {"state": alert.state, "outcomes": outcomes}
+        if reason is not None:
+            entry["reason"] = reason
+        row.deliveries = [*row.deliveries, entry]
         return alert_from_row(row)
 
 
-def alert_payload(alert: Alert) -> dict[str, Any]:
+def alert_payload(alert: Alert, reason: str | None = None) -> dict[str, Any]:
+    """The alert as JSON; ``reason`` says why a resolved alert resolved."""
     return {
         "id": alert.id,
         "rule": alert.rule,
@@ -178,4 +195,5 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "window_start": alert.window_start.isoformat(),
         "fired_at": alert.fired_at.isoformat(),
         "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+        "reason": reason,
     }

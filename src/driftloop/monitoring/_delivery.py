@@ -61,20 +61,31 @@ def deliver(
     notify: Notify | None,
 ) -> list[dict[str, Any]]:
     """Send one alert change everywhere it goes; returns what happened on each channel."""
+    where = f"{payload['endpoint']} v{payload['model_version']} {payload['route']}"
+    # Resolutions at the rule's level too, so whoever sees an alert fire sees it end.
     level = logging.ERROR if payload["severity"] == "critical" else logging.WARNING
-    logger.log(
-        level,
-        "alert %s %s: %s = %.4g (threshold %.4g) on %s v%s %s, window %s",
-        payload["rule"],
-        payload["state"],
-        payload["metric"],
-        payload["value"],
-        payload["threshold"],
-        payload["endpoint"],
-        payload["model_version"],
-        payload["route"],
-        payload["window_start"],
-    )
+    if payload["state"] == "resolved":
+        logger.log(
+            level,
+            "alert %s resolved on %s: %s (fired at %s = %.4g, window %s)",
+            payload["rule"],
+            where,
+            payload.get("reason") or "back within its threshold",
+            payload["metric"],
+            payload["value"],
+            payload["window_start"],
+        )
+    else:
+        logger.log(
+            level,
+            "alert %s firing: %s = %.4g (threshold %.4g) on %s, window %s",
+            payload["rule"],
+            payload["metric"],
+            payload["value"],
+            payload["threshold"],
+            where,
+            payload["window_start"],
+        )
     outcomes: list[dict[str, Any]] = [{"channel": "log", "ok": True}]
     if webhook:
         outcomes.append(sender.send(webhook, payload))
