@@ -67,7 +67,7 @@ def deliver(
     if payload["state"] == "resolved":
         logger.log(
             level,
-            "alert %s resolved on %s: %s (fired at %s = %.4g, window %s)",
+            "alert %s resolved on %s: %s (it fired on %s = %.4g, window %s)",
             payload["rule"],
             where,
             payload.get("reason") or "back within its threshold",
