@@ -9,12 +9,15 @@ inside this package's callers' services and are never returned to users.
 This is the layer the contexts share: the row classes of every table, and the SQL
 helpers written once for both backends (:func:`upsert`, :func:`insert_ignore`,
 :func:`next_version` to number versions under concurrent writers, and
-:func:`retry_on_conflict`).
+:func:`retry_on_conflict`), and the lifecycle every deletable object shares (soft delete,
+restore, the lifecycle log: ``_lifecycle.py``).
 """
 
-from driftloop.store._base import Base, UTCDateTime, utcnow
+from driftloop.store._base import Base, SoftDeleted, UTCDateTime, utcnow
 from driftloop.store._data_rows import DatasetRow, DatasetValidationRow, DatasetVersionRow
 from driftloop.store._features_rows import FeatureEntityRow, FeatureViewRow, FeatureViewStateRow
+from driftloop.store._lifecycle import LifecycleEvent, ViewType
+from driftloop.store._lifecycle_rows import LifecycleEventRow, PurgedVersionRow
 from driftloop.store._metadata_store import MetadataStore
 from driftloop.store._pipeline_rows import PipelineRow, PipelineRunRow, StepLinkRow, StepRunRow
 from driftloop.store._registry_rows import (
@@ -50,6 +53,8 @@ __all__ = [
     "FeatureViewRow",
     "FeatureViewStateRow",
     "LatestMetricRow",
+    "LifecycleEvent",
+    "LifecycleEventRow",
     "MetadataStore",
     "MetricRow",
     "ModelAliasEventRow",
@@ -58,17 +63,20 @@ __all__ = [
     "ParamRow",
     "PipelineRow",
     "PipelineRunRow",
+    "PurgedVersionRow",
     "RegisteredModelRow",
     "RunArtifactRow",
     "RunInputRow",
     "RunRow",
     "SchedulerHeartbeatRow",
+    "SoftDeleted",
     "StepLinkRow",
     "StepRunRow",
     "TagRow",
     "TriggerEventRow",
     "TriggerRow",
     "UTCDateTime",
+    "ViewType",
     "insert_ignore",
     "next_version",
     "retry_on_conflict",
