@@ -35,6 +35,7 @@ app = typer.Typer(
 app.add_typer(_data.app, name="data")
 app.add_typer(_features.app, name="features")
 app.add_typer(_runs.app, name="runs")
+app.add_typer(_runs.experiments_app, name="experiments")
 app.add_typer(_models.app, name="models")
 app.add_typer(_pipeline.app, name="pipeline")
 app.add_typer(_scheduler.app, name="scheduler")

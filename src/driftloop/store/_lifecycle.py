@@ -12,7 +12,7 @@ restore, disable, enable, cancel, abandon and purge is also a row of the lifecyc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,16 +21,20 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from driftloop.errors import InvalidInputError
+from driftloop.errors import ConflictError, InvalidInputError
 from driftloop.store._lifecycle_rows import LifecycleEventRow
 
 __all__ = [
     "LifecycleEvent",
+    "UsageCheck",
+    "Usages",
     "ViewType",
     "check_view_type",
+    "deleted_message",
     "deleted_note",
     "lifecycle_events",
     "mark_deleted",
+    "not_deleted",
     "record_event",
     "unmark_deleted",
     "visible",
@@ -127,6 +131,19 @@ def deleted_note(row: Any) -> str:
     return f"deleted by {row.deleted_by} at {at:%Y-%m-%d %H:%M:%S} UTC"
 
 
+def deleted_message(what: str, row: Any, restore: str) -> str:
+    """``flights@2 is deleted by ana at ...; restore it with `...```, for any error class."""
+    return (
+        f"{what} is {deleted_note(row)}; restore it with `{restore}`, or purge it for good "
+        "with `driftloop gc`"
+    )
+
+
+def not_deleted(what: str) -> ConflictError:
+    """The error of restoring an object that is not deleted."""
+    return ConflictError(f"{what} is not deleted; there is nothing to restore")
+
+
 def lifecycle_events(
     session: Session, kind: str | None = None, name: str | None = None, limit: int = 200
 ) -> list[LifecycleEvent]:
@@ -138,3 +155,31 @@ def lifecycle_events(
         query = query.where(LifecycleEventRow.name == name)
     rows = list(session.scalars(query))
     return [LifecycleEvent(r.kind, r.name, r.action, r.actor, r.at, r.reason) for r in rows[::-1]]
+
+
+# What still uses an object, as phrases that say how to free it ("alias 'champion'
+# points at it: move it with ..."); empty when nothing does. The key is the object's:
+# a run id, (dataset, version or None), (model, version or None), an endpoint name.
+UsageCheck = Callable[[Any], list[str]]
+
+
+class Usages:
+    """The checks the contexts above one register for the objects below them.
+
+    A context cannot look up who uses its objects without importing the contexts above
+    it (a model version is served by serving, challenged by the loop); the workspace
+    wires their checks here by object kind, as it wires lineage providers.
+    """
+
+    def __init__(self, checks: Mapping[str, Sequence[UsageCheck]] | None = None) -> None:
+        self._checks = {kind: list(found) for kind, found in (checks or {}).items()}
+
+    def of(self, kind: str, key: Any) -> list[str]:
+        """Every use of the object ``kind`` ``key`` that the registered checks find."""
+        return [use for check in self._checks.get(kind, ()) for use in check(key)]
+
+    def refuse_if_used(self, kind: str, key: Any, what: str, also: Sequence[str] = ()) -> None:
+        """Raise :class:`ConflictError` naming every use (``also``: found by the caller)."""
+        uses = [*also, *self.of(kind, key)]
+        if uses:
+            raise ConflictError(f"{what} is in use, so it was not deleted: {'; '.join(uses)}")

@@ -12,6 +12,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from driftloop.errors import InvalidInputError
+from driftloop.store._lifecycle import ViewType, check_view_type, visible
 from driftloop.store._tracking_rows import (
     ExperimentRow,
     LatestMetricRow,
@@ -22,6 +23,8 @@ from driftloop.store._tracking_rows import (
 from driftloop.tracking._filter import ATTRIBUTES, parse_field, parse_filter
 
 BASE_COLUMNS = ["run_id", "run_name", "experiment", "status", "user", "start_time", "end_time"]
+# Shown when deleted runs may be among the results: who deleted each, and when.
+DELETED_COLUMNS = ["deleted_at", "deleted_by"]
 
 
 def _order_clauses(order_by: Sequence[str]) -> tuple[list[Any], list[Any]]:
@@ -51,7 +54,10 @@ def _order_clauses(order_by: Sequence[str]) -> tuple[list[Any], list[Any]]:
 # 1,000 runs; the result depends only on the arguments, and statements are immutable.
 @lru_cache(maxsize=128)
 def _run_query(
-    experiments: tuple[str, ...] | None, filter_string: str | None, order_by: tuple[str, ...]
+    experiments: tuple[str, ...] | None,
+    filter_string: str | None,
+    order_by: tuple[str, ...],
+    view_type: ViewType,
 ) -> Any:  # a Select over the run columns; its generic type is long
     query = select(
         RunRow.id,
@@ -61,7 +67,9 @@ def _run_query(
         RunRow.user,
         RunRow.start_time,
         RunRow.end_time,
+        *((RunRow.deleted_at, RunRow.deleted_by) if view_type is not ViewType.ACTIVE_ONLY else ()),
     ).join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
+    query = query.where(*visible(RunRow, view_type))
     if experiments:
         query = query.where(ExperimentRow.name.in_(list(experiments)))
     clause = parse_filter(filter_string)
@@ -91,22 +99,28 @@ def search_runs(
     filter_string: str | None = None,
     order_by: Sequence[str] = (),
     max_results: int | None = None,
+    view_type: ViewType | str = ViewType.ACTIVE_ONLY,
 ) -> pd.DataFrame:
-    """One row per matching run: base columns, then ``params.*``, ``metrics.*``, ``tags.*``."""
+    """One row per matching run: base columns, then ``params.*``, ``metrics.*``, ``tags.*``.
+
+    Deleted runs (and the runs of deleted experiments) only with ``view_type``.
+    """
     if max_results is not None and max_results < 1:
         raise InvalidInputError(f"max_results must be a positive number, got {max_results}")
-    query = _run_query(tuple(experiments) if experiments else None, filter_string, tuple(order_by))
+    view = check_view_type(view_type)
+    names = BASE_COLUMNS + (DELETED_COLUMNS if view is not ViewType.ACTIVE_ONLY else [])
+    query = _run_query(
+        tuple(experiments) if experiments else None, filter_string, tuple(order_by), view
+    )
     if max_results is not None:
         query = query.limit(max_results)
     # Core execution: the ORM result machinery costs more than the SQL at this size.
     conn = session.connection()
     base = conn.execute(query).all()
     if not base:
-        return pd.DataFrame(columns=BASE_COLUMNS)
+        return pd.DataFrame(columns=names)
     run_ids = [row[0] for row in base]
-    columns: dict[str, Any] = dict(
-        zip(BASE_COLUMNS, map(list, zip(*base, strict=True)), strict=True)
-    )
+    columns: dict[str, Any] = dict(zip(names, map(list, zip(*base, strict=True)), strict=True))
     index = {run_id: i for i, run_id in enumerate(run_ids)}
     if len(run_ids) <= _MAX_ID_PARAMS:
         ids: Any = _RUN_IDS
