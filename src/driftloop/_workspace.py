@@ -27,6 +27,7 @@ from driftloop.artifacts import FsspecBlobStore, open_blob_store
 from driftloop.config import CONFIG_FILE, STATE_DIR, Settings, find_workspace_root, load_settings
 from driftloop.errors import InvalidInputError
 from driftloop.store import MetadataStore, utcnow
+from driftloop.store._lifecycle import Usages
 from driftloop.tracking._heartbeat import Heartbeat
 from driftloop.tracking._service import TrackingService, open_metric_writer
 from driftloop.tracking._writer import MetricWriter
@@ -58,6 +59,19 @@ _CONFIG_TEMPLATE = """\
 """
 
 T = TypeVar("T")
+
+
+def _usage_checks(store: MetadataStore) -> Usages:
+    from driftloop.registry._lifecycle import run_users
+    from driftloop.serving import _lifecycle as serving
+
+    return Usages(
+        {
+            "run": [run_users(store)],
+            "model_version": [serving.model_version_users(store)],
+            "feature_view": [serving.feature_view_users(store)],
+        }
+    )
 
 
 def _deployment_lineage(store: MetadataStore) -> DownstreamProvider:
@@ -104,6 +118,11 @@ class WorkspaceResources:
                     self._closers.append(lambda: close(value))
                 self._built[name] = found = value
             return found  # type: ignore[return-value]
+
+    @property
+    def usages(self) -> Usages:
+        """What uses an object, asked before deleting it (each context's checks, wired here)."""
+        return self._lazy("usages", lambda: _usage_checks(self.store), None)
 
     @property
     def metric_writer(self) -> MetricWriter:
@@ -273,7 +292,12 @@ class Workspace:
     def tracking(self) -> TrackingService:
         r = self._resources
         return TrackingService(
-            r.store, r.blobs, self._user, writer=r.metric_writer, heartbeat=r.heartbeat
+            r.store,
+            r.blobs,
+            self._user,
+            writer=r.metric_writer,
+            heartbeat=r.heartbeat,
+            usages=r.usages,
         )
 
     @cached_property
@@ -295,7 +319,9 @@ class Workspace:
         from driftloop.registry._service import RegistryService
 
         r = self._resources
-        return RegistryService(r.store, r.blobs, self.tracking, self._user, downstream=r.downstream)
+        return RegistryService(
+            r.store, r.blobs, self.tracking, self._user, downstream=r.downstream, usages=r.usages
+        )
 
     @cached_property
     def features(self) -> FeatureService:
@@ -399,7 +425,8 @@ class Workspace:
     def serving(self) -> ServingService:
         from driftloop.serving._service import ServingService
 
-        return ServingService(self._resources.store, self.registry, self._user)
+        r = self._resources
+        return ServingService(r.store, self.registry, self._user, usages=r.usages)
 
     @cached_property
     def loop(self) -> LoopService:

@@ -13,7 +13,7 @@ from tests.serving.conftest import Server
 def test_no_generated_request_gets_a_server_error(served: Server) -> None:
     schema = schemathesis.openapi.from_url(f"{served.url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 19  # every route of the app is described and fuzzed
+    assert len(operations) >= 20  # every route of the app is described and fuzzed
     for operation in operations:
 
         @given(case=operation.as_strategy())
@@ -24,7 +24,11 @@ def test_no_generated_request_gets_a_server_error(served: Server) -> None:
                 case.path_parameters["name"] = "churn"
                 if "version" in case.path_parameters:
                     case.path_parameters["version"] = "1"
-            case.call_and_validate(base_url=served.url, checks=[not_a_server_error])
+            response = case.call_and_validate(base_url=served.url, checks=[not_a_server_error])
+            if case.method.upper() == "DELETE" and response.status_code == 200:
+                # The fuzz deleted the endpoint it aims at: bring it back for the next cases.
+                served.state.workspace.serving.restore_endpoint("churn")
+                served.state.runtime.refresh()
 
         answer_is_not_a_server_error()
     counts = served.client.get("/metrics").text

@@ -183,7 +183,10 @@ def openapi_schema(signatures: dict[str, ModelSignature | None] | None = None) -
     refused = (400, 404, 408, 413, 503)
     paths: dict[str, Any] = {
         "/v1/endpoints": {"get": _op("List endpoints and their readiness", [])},
-        "/v1/endpoints/{name}": {"get": _op("An endpoint's status", endpoint, codes=(404,))},
+        "/v1/endpoints/{name}": {
+            "get": _op("An endpoint's status", endpoint, codes=(404,)),
+            "delete": _op("Delete the endpoint (restorable)", endpoint, codes=(404, 409)),
+        },
         "/v1/endpoints/{name}/predict": {
             "post": _op("Predict (simple JSON API)", endpoint, "PredictRequest", refused)
         },
