@@ -62,12 +62,14 @@ T = TypeVar("T")
 
 
 def _usage_checks(store: MetadataStore) -> Usages:
+    from driftloop.features import _lifecycle as features
     from driftloop.registry._lifecycle import run_users
     from driftloop.serving import _lifecycle as serving
 
     return Usages(
         {
             "run": [run_users(store)],
+            "dataset": [features.dataset_users(store)],
             "model_version": [serving.model_version_users(store)],
             "feature_view": [serving.feature_view_users(store)],
         }
@@ -312,6 +314,7 @@ class Workspace:
             self.settings.state_dir / "cache",
             duck=r.duck,
             profiler=r.profile_worker,
+            usages=r.usages,
         )
 
     @cached_property
@@ -338,6 +341,7 @@ class Workspace:
             tracking=self.tracking,
             definitions=r.view_definitions,
             duck=r.duck,
+            usages=r.usages,
         )
 
     @cached_property

@@ -1,4 +1,5 @@
-"""`driftloop data log | list | versions | show | profile | diff | validate | suggest-suite`.
+"""`driftloop data log | list | versions | show | profile | diff | validate | suggest-suite |
+delete | restore`.
 
 Also `driftloop gc` (registered at the top level by ``cli/_app.py``).
 """
@@ -11,6 +12,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from driftloop.cli._lifecycle import (
+    DeletedOption,
+    deleted_columns,
+    deleted_headers,
+    each,
+    emit_events,
+)
 from driftloop.cli._output import (
     EXIT_FAILED,
     JsonOption,
@@ -95,25 +103,59 @@ _PENDING = "profile pending (computed on first use; `driftloop data profile` com
 
 
 @app.command("list")
-def list_datasets(as_json: bool = JsonOption) -> None:
-    """List datasets with their number of versions and latest version."""
-    rows = _datasets().list_datasets()
+def list_datasets(deleted: bool = DeletedOption, as_json: bool = JsonOption) -> None:
+    """List datasets with their number of versions and latest version (--deleted: the
+    deleted datasets, with who deleted each and when)."""
+    rows = _datasets().list_datasets("deleted_only" if deleted else "active_only")
     emit(
         rows,
         as_json,
         lambda: table(
             f"{len(rows)} dataset(s)",
-            ["name", "versions", "latest", "description"],
-            [[r["name"], r["versions"], r["latest"], r["description"]] for r in rows],
+            ["name", "versions", "latest", "description", *deleted_headers(deleted)],
+            [
+                [r["name"], r["versions"], r["latest"], r["description"]]
+                + ([r["deleted_by"], format_value(r["deleted_at"])] if deleted else [])
+                for r in rows
+            ],
         ),
     )
 
 
 @app.command("versions")
-def versions(name: str = typer.Argument(...), as_json: bool = JsonOption) -> None:
-    """List the versions of a dataset, oldest first."""
-    found = _datasets().versions(name)
-    emit(found, as_json, lambda: table(name, _VERSION_COLUMNS, _version_rows(found)))
+def versions(
+    name: str = typer.Argument(...), deleted: bool = DeletedOption, as_json: bool = JsonOption
+) -> None:
+    """List the versions of a dataset, oldest first (--deleted: the deleted ones)."""
+    found = _datasets().versions(name, "deleted_only" if deleted else "active_only")
+    cells = zip(_version_rows(found), found, strict=True)
+    rows = [row + list(deleted_columns(v, deleted)) for row, v in cells]
+    emit(found, as_json, lambda: table(name, _VERSION_COLUMNS + deleted_headers(deleted), rows))
+
+
+@app.command("delete")
+def delete(
+    refs: list[str] = typer.Argument(
+        ..., help="NAME (the dataset, every version) or NAME@VERSION."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Delete datasets or versions: they no longer read, NAME means the newest version kept,
+    numbers are never reused; restorable until `driftloop gc`.
+
+    Refused while a feature view reads the dataset (or its last version kept), or a
+    monitor's reference or a loop policy's holdout pins the version, naming which.
+    """
+    emit_events(each(refs, _datasets().delete), as_json, "data")
+
+
+@app.command("restore")
+def restore(
+    refs: list[str] = typer.Argument(..., help="NAME or NAME@VERSION of deleted ones."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Restore deleted datasets (with the versions deleted with them) or versions."""
+    emit_events(each(refs, _datasets().restore), as_json, "data")
 
 
 @app.command("show")
