@@ -63,15 +63,19 @@ T = TypeVar("T")
 
 def _usage_checks(store: MetadataStore) -> Usages:
     from driftloop.features import _lifecycle as features
+    from driftloop.monitoring import _lifecycle as monitoring
+    from driftloop.pipelines._trigger_lifecycle import alert_rule_users
     from driftloop.registry._lifecycle import run_users
     from driftloop.serving import _lifecycle as serving
 
     return Usages(
         {
             "run": [run_users(store)],
-            "dataset": [features.dataset_users(store)],
+            "dataset": [features.dataset_users(store), monitoring.dataset_users(store)],
             "model_version": [serving.model_version_users(store)],
             "feature_view": [serving.feature_view_users(store)],
+            "endpoint": [monitoring.endpoint_users(store)],
+            "alert_rule": [alert_rule_users(store)],
         }
     )
 
@@ -423,6 +427,7 @@ class Workspace:
             cursor=r.duck.cursor,
             notify=notify,
             references=r.monitor_references,
+            usages=r.usages,
         )
 
     @cached_property

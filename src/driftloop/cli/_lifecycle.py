@@ -27,19 +27,20 @@ _PAST = {
     "abandon": "Abandoned",
 }
 
+_WHO = ("deleted_by", "deleted_at")
+
 DeletedOption = typer.Option(
     False, "--deleted", help="Show the deleted ones (who deleted each, and when) instead."
 )
 
 
-def emit_events(
-    events: Sequence[LifecycleEvent], as_json: bool, command: str, noun: str | None = None
-) -> None:
-    """Print each change with the command that undoes it (``command`` is e.g. "runs")."""
+def emit_events(events: Sequence[LifecycleEvent], as_json: bool, command: str) -> None:
+    """Print each change with the command that undoes it: ``command`` is the group
+    ("runs"), or a template with ``{undo}`` where the verb goes ("monitor {undo}-alert")."""
 
     def draw() -> None:
         for event in events:
-            what = f"{noun or event.kind.replace('_', ' ')} {event.name}"
+            what = f"{event.kind.replace('_', ' ')} {event.name}"
             line = (
                 f"{_PAST.get(event.action, event.action)} {what} "
                 f"(by {event.actor} at {format_value(event.at)} UTC)"
@@ -48,7 +49,8 @@ def emit_events(
                 line += f": {event.reason}"
             undo = _UNDO.get(event.action)
             if undo is not None:
-                line += f"; undo with `driftloop {command} {undo} {event.name}`"
+                verb = command.format(undo=undo) if "{undo}" in command else f"{command} {undo}"
+                line += f"; undo with `driftloop {verb} {event.name}`"
             console.print(escape(line), soft_wrap=True)
 
     emit(list(events), as_json, draw)
@@ -63,8 +65,8 @@ def deleted_columns(item: Any, shown: bool = True) -> tuple[str, ...]:
     """The cells of a deleted object in a ``--deleted`` listing: by whom, and when."""
     if not shown:
         return ()
-    by = str(getattr(item, "deleted_by", "") or "")
-    return by, format_value(getattr(item, "deleted_at", None))
+    fields = item if isinstance(item, dict) else {k: getattr(item, k, None) for k in _WHO}
+    return str(fields.get("deleted_by") or ""), format_value(fields.get("deleted_at"))
 
 
 def deleted_headers(shown: bool) -> list[str]:
