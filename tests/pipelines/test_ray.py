@@ -150,3 +150,59 @@ def test_step_resources_reach_ray_and_an_impossible_request_fails_at_once(
 def test_a_bad_ray_address_is_refused_naming_the_form(local_ray: Any) -> None:
     with pytest.raises(InvalidInputError, match="give 'ray://host:port'"):
         RayExecutor("http://head:10001")
+
+
+SLEEPY = """
+@dl.step(cache=False)
+def sleepy(marker: str) -> int:
+    Path(marker).write_text(str(os.getpid()))
+    time.sleep(120)
+    return 1
+
+@dl.step
+def after(x: int) -> int:
+    return x + 1
+
+@dl.pipeline
+def flow(marker: str):
+    after(sleepy(marker))
+"""
+
+
+def test_a_cancelled_run_on_ray_cancels_its_task(
+    local_ray: Any, sqlite_workspace: dl.Workspace, write_module: WriteModule, tmp_path: Any
+) -> None:
+    import os
+    import threading
+    import time
+
+    flows = write_module(SLEEPY)
+    marker = tmp_path / "marker"
+    done: list[dl.PipelineRun] = []
+    runner = threading.Thread(
+        target=lambda: done.append(
+            sqlite_workspace.pipelines.run(flows.flow, {"marker": str(marker)}, executor="ray")
+        )
+    )
+    runner.start()
+    deadline = time.monotonic() + 120
+    while not marker.exists() or not marker.read_text():
+        assert time.monotonic() < deadline, "the task never started"
+        time.sleep(0.05)
+    pid = int(marker.read_text())
+    (running,) = sqlite_workspace.pipelines.list_runs()
+    sqlite_workspace.pipelines.cancel_run(running.id)
+    runner.join(60)
+    assert not runner.is_alive(), "the run did not stop"
+    (run,) = done
+    assert run.status is dl.StepStatus.CANCELLED
+    assert [s.status.value for s in run.steps] == ["cancelled", "cancelled"]
+    deadline = time.monotonic() + 30  # ray.cancel(force=True) kills the task's worker
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"the Ray worker {pid} running the task is still alive")

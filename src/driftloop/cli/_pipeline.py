@@ -1,4 +1,4 @@
-"""`driftloop pipeline run | list | runs | show | logs | resume`."""
+"""`driftloop pipeline run | list | runs | show | logs | resume | cancel`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from driftloop.pipelines._orchestrator import Progress
 from driftloop.pipelines._params import parse_assignments
 from driftloop.pipelines._service import PipelineService
 
-app = typer.Typer(help="Pipelines: run, list, show, logs, resume.", no_args_is_help=True)
+app = typer.Typer(help="Pipelines: run, list, show, logs, resume, cancel.", no_args_is_help=True)
 
 ExecutorOption = typer.Option(
     "local", "--executor", "-x", help="local, local:N (N workers), ray or ray://host:port."
@@ -185,3 +185,34 @@ def logs(
         console.print(escape(stderr), end="", soft_wrap=True, highlight=False)
 
     emit({"stdout": stdout, "stderr": stderr}, as_json, draw)
+
+
+@app.command("cancel")
+def cancel(
+    run_id: str = typer.Argument(..., help="Pipeline run id (or a unique prefix)."),
+    wait: bool = typer.Option(
+        True, "--wait/--no-wait", help="Wait until the run has stopped, then show it."
+    ),
+    timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait at most."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Cancel a pending or running pipeline run, wherever it runs (a --detach'ed one too):
+    its running steps are stopped (workers killed, Ray tasks cancelled) and the run and
+    every step not done end cancelled. `pipeline resume` runs them again later."""
+    import time
+
+    service = _pipelines()
+    event = service.cancel_run(run_id)
+    found = service.get_run(event.name)
+    deadline = time.monotonic() + max(0.0, timeout)
+    while wait and not found.status.is_finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+        found = service.get_run(found.id)
+
+    def draw() -> None:
+        console.print(f"Cancel of pipeline run {found.id} asked by {escape(event.actor)}")
+        show_run(found)
+        if not found.status.is_finished:
+            console.print(f"Not stopped after {timeout:g} s; see `driftloop pipeline show`.")
+
+    emit({"cancel": event, "run": run_json(found)}, as_json, draw)
