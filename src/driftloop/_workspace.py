@@ -62,6 +62,7 @@ T = TypeVar("T")
 
 
 def _usage_checks(store: MetadataStore) -> Usages:
+    from driftloop.automation import _lifecycle as loop
     from driftloop.features import _lifecycle as features
     from driftloop.monitoring import _lifecycle as monitoring
     from driftloop.pipelines._trigger_lifecycle import alert_rule_users
@@ -71,10 +72,14 @@ def _usage_checks(store: MetadataStore) -> Usages:
     return Usages(
         {
             "run": [run_users(store)],
-            "dataset": [features.dataset_users(store), monitoring.dataset_users(store)],
-            "model_version": [serving.model_version_users(store)],
+            "dataset": [
+                features.dataset_users(store),
+                monitoring.dataset_users(store),
+                loop.dataset_users(store),
+            ],
+            "model_version": [serving.model_version_users(store), loop.model_version_users(store)],
             "feature_view": [serving.feature_view_users(store)],
-            "endpoint": [monitoring.endpoint_users(store)],
+            "endpoint": [monitoring.endpoint_users(store), loop.endpoint_users(store)],
             "alert_rule": [alert_rule_users(store)],
         }
     )
