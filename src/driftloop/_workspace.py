@@ -28,6 +28,7 @@ from driftloop.config import CONFIG_FILE, STATE_DIR, Settings, find_workspace_ro
 from driftloop.errors import InvalidInputError
 from driftloop.store import MetadataStore, utcnow
 from driftloop.store._lifecycle import Usages
+from driftloop.store._purge import Trash
 from driftloop.tracking._heartbeat import Heartbeat
 from driftloop.tracking._service import TrackingService, open_metric_writer
 from driftloop.tracking._writer import MetricWriter
@@ -441,6 +442,13 @@ class Workspace:
 
         r = self._resources
         return ServingService(r.store, self.registry, self._user, usages=r.usages)
+
+    @cached_property
+    def trash(self) -> Trash:
+        """Deleted objects of every kind, and their purge (what ``driftloop gc`` runs first)."""
+        r = self._resources
+        forget = {"feature_view": lambda name: r.online_store.delete_view(name)}
+        return Trash(r.store, self._user, forget)
 
     @cached_property
     def loop(self) -> LoopService:

@@ -332,7 +332,14 @@ def suggest_suite(
 
 def gc(
     dry_run: bool = typer.Option(
-        False, "--dry-run", help="List what would be removed and the bytes; remove nothing."
+        False,
+        "--dry-run",
+        help="List what would be purged and removed, with bytes; change nothing.",
+    ),
+    older_than: str = typer.Option(
+        "0",
+        "--older-than",
+        help="Purge only objects deleted at least this long ago: 30d, 12h, 1d12h, 0 (all).",
     ),
     grace_minutes: float = typer.Option(
         60.0,
@@ -340,37 +347,21 @@ def gc(
         help="Never remove a blob written less than this long ago (writers put blobs "
         "before their rows).",
     ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Purge deleted objects without asking."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Remove blobs no dataset, run artifact or model references, and stale temp files."""
-    from datetime import timedelta
+    """Purge deleted objects for good (asks first, unless --yes), then remove the blobs no
+    row references any more (dataset files, run artifacts, models) and stale temp files.
 
-    from driftloop._workspace import get_workspace
-    from driftloop.artifacts._gc import GarbageCollector
+    Deleted runs, experiments, datasets, models, feature views, endpoints, monitors, rules,
+    triggers and loop policies go with every row they own; their names are free again.
+    """
+    from driftloop.cli._gc import collect
 
-    ws = get_workspace()
-    report = GarbageCollector(ws.store, ws.blobs).collect(
-        dry_run=dry_run, grace=timedelta(minutes=grace_minutes)
-    )
-
-    def render() -> None:
-        verb = "Would remove" if report.dry_run else "Removed"
-        for item in report.removed:
-            console.print(f"  {item.kind} {escape(item.name)} ({item.size:,} bytes)")
-        console.print(
-            f"{verb} {len(report.removed)} unreferenced file(s), {report.removed_bytes:,} bytes; "
-            f"kept {report.kept_referenced} referenced blob(s) and {report.kept_recent} "
-            f"unreferenced blob(s) younger than {grace_minutes:g} minutes"
-        )
-
-    emit(
-        {
-            "dry_run": report.dry_run,
-            "removed": [to_jsonable(item) for item in report.removed],
-            "removed_bytes": report.removed_bytes,
-            "kept_referenced": report.kept_referenced,
-            "kept_recent": report.kept_recent,
-        },
-        as_json,
-        render,
+    collect(
+        dry_run=dry_run,
+        older_than=older_than,
+        grace_minutes=grace_minutes,
+        yes=yes,
+        as_json=as_json,
     )
