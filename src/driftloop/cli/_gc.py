@@ -85,13 +85,13 @@ def _print_purge(report: PurgeReport) -> None:
     for item in report.purged:
         console.print(
             f"  {item.kind.replace('_', ' ')} {escape(item.name)} (deleted by "
-            f"{escape(item.deleted_by)} at {format_value(item.deleted_at)} UTC)"
+            f"{escape(item.deleted_by)} at {format_value(item.deleted_at)} UTC)",
+            soft_wrap=True,
         )
     console.print(f"{verb} {len(report.purged)} deleted object(s)")
     for item in report.kept:
-        console.print(
-            f"  kept {item.kind.replace('_', ' ')} {escape(item.name)}: {escape(item.why)}"
-        )
+        what = f"{item.kind.replace('_', ' ')} {item.name}"
+        console.print(f"  kept {escape(what)}: {escape(item.why)}", soft_wrap=True)
 
 
 def _summary(purged: PurgeReport, blobs: Any) -> dict[str, Any]:
