@@ -152,29 +152,12 @@ def test_a_bad_ray_address_is_refused_naming_the_form(local_ray: Any) -> None:
         RayExecutor("http://head:10001")
 
 
-SLEEPY = """
-@dl.step(cache=False)
-def sleepy(marker: str) -> int:
-    Path(marker).write_text(str(os.getpid()))
-    time.sleep(120)
-    return 1
-
-@dl.step
-def after(x: int) -> int:
-    return x + 1
-
-@dl.pipeline
-def flow(marker: str):
-    after(sleepy(marker))
-"""
-
-
 def test_a_cancelled_run_on_ray_cancels_its_task(
     local_ray: Any, sqlite_workspace: dl.Workspace, write_module: WriteModule, tmp_path: Any
 ) -> None:
-    import os
     import threading
-    import time
+
+    from .test_cancel import SLEEPY, _gone, _worker_pid
 
     flows = write_module(SLEEPY)
     marker = tmp_path / "marker"
@@ -185,11 +168,7 @@ def test_a_cancelled_run_on_ray_cancels_its_task(
         )
     )
     runner.start()
-    deadline = time.monotonic() + 120
-    while not marker.exists() or not marker.read_text():
-        assert time.monotonic() < deadline, "the task never started"
-        time.sleep(0.05)
-    pid = int(marker.read_text())
+    pid = _worker_pid(marker, timeout=120)  # the Ray worker running the task
     (running,) = sqlite_workspace.pipelines.list_runs()
     sqlite_workspace.pipelines.cancel_run(running.id)
     runner.join(60)
@@ -197,12 +176,4 @@ def test_a_cancelled_run_on_ray_cancels_its_task(
     (run,) = done
     assert run.status is dl.StepStatus.CANCELLED
     assert [s.status.value for s in run.steps] == ["cancelled", "cancelled"]
-    deadline = time.monotonic() + 30  # ray.cancel(force=True) kills the task's worker
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError(f"the Ray worker {pid} running the task is still alive")
+    assert _gone(pid, timeout=30), f"the Ray worker {pid} is still alive"  # force=True

@@ -112,5 +112,5 @@ def test_triggers_from_the_cli(sqlite_workspace: dl.Workspace) -> None:
     trash = json.loads(invoke_cli("scheduler", "triggers", "--deleted", "--json").stdout)
     assert [t["name"] for t in trash] == ["nightly"]
     missing = invoke_cli("scheduler", "triggers", "restore", "nope")
-    assert missing.exit_code == 1 and "no trigger named 'nope'" in missing.stderr
+    assert missing.exit_code == 1 and "there is no trigger 'nope'" in missing.stderr
     assert invoke_cli("scheduler", "triggers", "restore", "nightly").exit_code == 0

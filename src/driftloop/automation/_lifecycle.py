@@ -17,39 +17,37 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.orm import Session
 
 from driftloop._refs import parse_ref
 from driftloop.automation._episode import Episode, EpisodeState
 from driftloop.automation._policy import LoopPolicy
 from driftloop.automation._protocols import CancelsTraining, Router, Trainer
-from driftloop.errors import ConflictError, DriftloopError, InvalidInputError, NotFoundError
+from driftloop.errors import ConflictError, DriftloopError, InvalidInputError
 from driftloop.store import MetadataStore, TriggerRow
 from driftloop.store._automation_rows import LoopEpisodeRow, LoopPolicyRow
-from driftloop.store._lifecycle import (
-    LifecycleEvent,
-    UsageCheck,
-    deleted_message,
-    mark_deleted,
-    not_deleted,
-    record_event,
-    unmark_deleted,
-)
+from driftloop.store._deletable import Deletable, delete_object, restore_object
+from driftloop.store._lifecycle import LifecycleEvent, UsageCheck, deleted_among, deleted_message
 
 
 def _triggers_of(endpoint: str) -> list[ColumnElement[bool]]:
     return [TriggerRow.target_kind == "loop", TriggerRow.target == endpoint]
 
 
+POLICY = Deletable(
+    kind="loop_policy",
+    noun="loop policy of endpoint",
+    row_type=LoopPolicyRow,
+    rows=lambda endpoint: [LoopPolicyRow.endpoint == endpoint],
+    listing="driftloop loop status --deleted",
+    parts=lambda row: [(TriggerRow, _triggers_of(row.endpoint), "trigger(s)")],
+)
+
+
 def delete_policy(store: MetadataStore, endpoint: str, user: str, now: datetime) -> LifecycleEvent:
     """Delete the policy of ``endpoint`` and its triggers; refused while an episode is open."""
-    with store.session() as session:
-        row = session.get(LoopPolicyRow, endpoint)
-        if row is None:
-            raise NotFoundError(f"endpoint {endpoint!r} has no loop policy")
-        if row.deleted_at is not None:
-            raise ConflictError(
-                f"the loop policy of {endpoint!r} is already deleted ({row.deleted_by})"
-            )
+
+    def no_open_episode(session: Session, row: LoopPolicyRow) -> None:
         episode = session.scalar(
             select(LoopEpisodeRow).where(
                 LoopEpisodeRow.endpoint == endpoint, LoopEpisodeRow.ended_at.is_(None)
@@ -61,28 +59,18 @@ def delete_policy(store: MetadataStore, endpoint: str, user: str, now: datetime)
                 f"{episode.id} is {episode.state}; abandon it first with `driftloop loop "
                 f"abandon {endpoint} -r REASON`"
             )
-        mark_deleted(session, LoopPolicyRow, [LoopPolicyRow.endpoint == endpoint], user, now)
-        count = mark_deleted(session, TriggerRow, _triggers_of(endpoint), user, now)
-        reason = f"with {count} trigger(s)"
-        return record_event(session, "loop_policy", endpoint, "delete", user, now, reason)
+
+    return delete_object(store, POLICY, endpoint, user, now, check=no_open_episode)
 
 
 def restore_policy(store: MetadataStore, endpoint: str, user: str, now: datetime) -> LifecycleEvent:
     """Restore a deleted policy and the triggers deleted with it (owing nothing missed)."""
-    with store.session() as session:
-        row = session.get(LoopPolicyRow, endpoint)
-        if row is None:
-            raise NotFoundError(f"endpoint {endpoint!r} has no loop policy")
-        if row.deleted_at is None:
-            raise not_deleted(f"the loop policy of {endpoint!r}")
-        stamp = row.deleted_at
-        unmark_deleted(session, LoopPolicyRow, [LoopPolicyRow.endpoint == endpoint], stamp)
-        where = _triggers_of(endpoint)
-        unmark_deleted(session, TriggerRow, where, stamp)
-        session.execute(
-            update(TriggerRow).where(*where, TriggerRow.deleted_at.is_(None)).values(updated_at=now)
-        )
-        return record_event(session, "loop_policy", endpoint, "restore", user, now)
+
+    def owe_nothing_missed(session: Session, row: LoopPolicyRow) -> None:
+        kept = [*_triggers_of(endpoint), TriggerRow.deleted_at.is_(None)]
+        session.execute(update(TriggerRow).where(*kept).values(updated_at=now))
+
+    return restore_object(store, POLICY, endpoint, user, now, after=owe_nothing_missed)
 
 
 def refuse_deleted(row: LoopPolicyRow | None) -> None:
@@ -124,13 +112,7 @@ def take_back(
 
 def deleted_endpoints(store: MetadataStore, endpoints: Sequence[str]) -> set[str]:
     """Which of ``endpoints`` have a deleted loop policy."""
-    with store.read() as session:
-        found = session.scalars(
-            select(LoopPolicyRow.endpoint).where(
-                LoopPolicyRow.endpoint.in_(list(endpoints)), LoopPolicyRow.deleted_at.is_not(None)
-            )
-        )
-        return set(found)
+    return deleted_among(store, LoopPolicyRow.endpoint, endpoints)
 
 
 def _policies(store: MetadataStore) -> list[LoopPolicyRow]:

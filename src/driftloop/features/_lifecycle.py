@@ -13,60 +13,34 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from driftloop.errors import ConflictError, NotFoundError
+from driftloop.errors import ConflictError
 from driftloop.features._offline import dataset_refs
 from driftloop.store import FeatureViewRow, MetadataStore
-from driftloop.store._lifecycle import (
-    LifecycleEvent,
-    UsageCheck,
-    Usages,
-    deleted_message,
-    mark_deleted,
-    not_deleted,
-    record_event,
-    unmark_deleted,
+from driftloop.store._deletable import Deletable, delete_object, restore_object
+from driftloop.store._lifecycle import LifecycleEvent, UsageCheck, Usages, deleted_message
+
+VIEW = Deletable(
+    kind="feature_view",
+    noun="feature view",
+    row_type=FeatureViewRow,
+    rows=lambda name: [FeatureViewRow.name == name],
+    listing="driftloop features list --deleted",
+    counted="version(s)",
 )
-
-
-def _newest(session: Session, name: str) -> FeatureViewRow:
-    row = session.scalar(
-        select(FeatureViewRow)
-        .where(FeatureViewRow.name == name)
-        .order_by(FeatureViewRow.version.desc())
-        .limit(1)
-    )
-    if row is None:
-        raise NotFoundError(
-            f"there is no feature view {name!r}; see `driftloop features list --deleted`"
-        )
-    return row
 
 
 def delete_view(
     store: MetadataStore, name: str, user: str, now: datetime, usages: Usages
 ) -> LifecycleEvent:
     """Delete every version of view ``name``; refused while a live deployment uses it."""
-    with store.read() as session:
-        newest = _newest(session, name)
-        if newest.deleted_at is not None:
-            raise ConflictError(f"feature view {name!r} is already deleted ({newest.deleted_by})")
-    usages.refuse_if_used("feature_view", name, f"feature view {name!r}")
-    with store.session() as session:
-        count = mark_deleted(session, FeatureViewRow, [FeatureViewRow.name == name], user, now)
-        reason = f"with {count} version(s)"
-        return record_event(session, "feature_view", name, "delete", user, now, reason)
+    return delete_object(
+        store, VIEW, name, user, now, uses=lambda row: usages.of("feature_view", name)
+    )
 
 
 def restore_view(store: MetadataStore, name: str, user: str, now: datetime) -> LifecycleEvent:
-    with store.session() as session:
-        newest = _newest(session, name)
-        if newest.deleted_at is None:
-            raise not_deleted(f"feature view {name!r}")
-        where = [FeatureViewRow.name == name]
-        unmark_deleted(session, FeatureViewRow, where, newest.deleted_at)
-        return record_event(session, "feature_view", name, "restore", user, now)
+    return restore_object(store, VIEW, name, user, now)
 
 
 def refuse_deleted_views(store: MetadataStore, names: Iterable[str]) -> None:

@@ -18,33 +18,34 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from driftloop._refs import parse_ref
-from driftloop.errors import ConflictError, InvalidInputError, NotFoundError
+from driftloop.errors import ConflictError, InvalidInputError
 from driftloop.store import MetadataStore
-from driftloop.store._lifecycle import (
-    LifecycleEvent,
-    UsageCheck,
-    Usages,
-    deleted_message,
-    mark_deleted,
-    not_deleted,
-    record_event,
-    unmark_deleted,
-)
+from driftloop.store._deletable import Deletable, delete_object, restore_object
+from driftloop.store._lifecycle import LifecycleEvent, UsageCheck, Usages, deleted_message
 from driftloop.store._monitoring_rows import AlertRow, AlertRuleRow, MonitorRow
 
+MONITOR = Deletable(
+    kind="monitor",
+    noun="monitor",
+    row_type=MonitorRow,
+    rows=lambda name: [MonitorRow.name == name],
+    listing="driftloop monitor list --deleted",
+    parts=lambda row: [(AlertRuleRow, [AlertRuleRow.monitor == row.name], "alert rule(s)")],
+)
+RULE = Deletable(
+    kind="alert_rule",
+    noun="alert rule",
+    row_type=AlertRuleRow,
+    rows=lambda name: [AlertRuleRow.name == name],
+    listing="driftloop monitor list --deleted",
+)
 
-def _monitor(session: Session, name: str) -> MonitorRow:
-    row = session.get(MonitorRow, name)
-    if row is None:
-        raise NotFoundError(f"no monitor {name!r}; see `driftloop monitor list --deleted`")
-    return row
 
-
-def _rule(session: Session, name: str) -> AlertRuleRow:
-    row = session.get(AlertRuleRow, name)
-    if row is None:
-        raise NotFoundError(f"no alert rule {name!r}; see `driftloop monitor list --deleted`")
-    return row
+def _rules_of(session: Session, monitor: str) -> list[str]:
+    query = select(AlertRuleRow.name).where(
+        AlertRuleRow.monitor == monitor, AlertRuleRow.deleted_at.is_(None)
+    )
+    return list(session.scalars(query))
 
 
 def _resolve_alerts(session: Session, rules: list[str], now: datetime, why: str) -> None:
@@ -60,65 +61,56 @@ def delete_monitor(
 ) -> LifecycleEvent:
     """Delete a monitor and its alert rules; refused while a trigger listens to a rule."""
     with store.read() as session:
-        row = _monitor(session, name)
-        if row.deleted_at is not None:
-            raise ConflictError(f"monitor {name!r} is already deleted ({row.deleted_by})")
-        rules = list(
-            session.scalars(
-                select(AlertRuleRow.name).where(
-                    AlertRuleRow.monitor == name, AlertRuleRow.deleted_at.is_(None)
-                )
-            )
-        )
-    usages.refuse_if_used("alert_rule", rules, f"monitor {name!r}")
-    with store.session() as session:
-        mark_deleted(session, MonitorRow, [MonitorRow.name == name], user, now)
-        mark_deleted(session, AlertRuleRow, [AlertRuleRow.monitor == name], user, now)
+        rules = _rules_of(session, name)
+
+    def resolve(session: Session, row: MonitorRow) -> None:
         _resolve_alerts(session, rules, now, f"monitor {name} deleted by {user}")
-        reason = f"with {len(rules)} alert rule(s)"
-        return record_event(session, "monitor", name, "delete", user, now, reason)
+
+    return delete_object(
+        store,
+        MONITOR,
+        name,
+        user,
+        now,
+        uses=lambda row: usages.of("alert_rule", rules),
+        after=resolve,
+    )
 
 
 def restore_monitor(store: MetadataStore, name: str, user: str, now: datetime) -> LifecycleEvent:
     """Restore a deleted monitor and the alert rules deleted with it."""
-    with store.session() as session:
-        row = _monitor(session, name)
-        if row.deleted_at is None:
-            raise not_deleted(f"monitor {name!r}")
-        stamp = row.deleted_at
-        unmark_deleted(session, MonitorRow, [MonitorRow.name == name], stamp)
-        unmark_deleted(session, AlertRuleRow, [AlertRuleRow.monitor == name], stamp)
-        return record_event(session, "monitor", name, "restore", user, now)
+    return restore_object(store, MONITOR, name, user, now)
 
 
 def delete_rule(
     store: MetadataStore, name: str, user: str, now: datetime, usages: Usages
 ) -> LifecycleEvent:
     """Delete an alert rule (its firing alerts resolve); refused while a trigger listens."""
-    with store.read() as session:
-        row = _rule(session, name)
-        if row.deleted_at is not None:
-            raise ConflictError(f"alert rule {name!r} is already deleted ({row.deleted_by})")
-    usages.refuse_if_used("alert_rule", [name], f"alert rule {name!r}")
-    with store.session() as session:
-        mark_deleted(session, AlertRuleRow, [AlertRuleRow.name == name], user, now)
+
+    def resolve(session: Session, row: AlertRuleRow) -> None:
         _resolve_alerts(session, [name], now, f"rule deleted by {user}")
-        return record_event(session, "alert_rule", name, "delete", user, now)
+
+    return delete_object(
+        store,
+        RULE,
+        name,
+        user,
+        now,
+        uses=lambda row: usages.of("alert_rule", [name]),
+        after=resolve,
+    )
 
 
 def restore_rule(store: MetadataStore, name: str, user: str, now: datetime) -> LifecycleEvent:
-    with store.session() as session:
-        row = _rule(session, name)
-        if row.deleted_at is None:
-            raise not_deleted(f"alert rule {name!r}")
+    def monitor_kept(session: Session, row: AlertRuleRow) -> None:
         monitor = session.get(MonitorRow, row.monitor)
         if monitor is not None and monitor.deleted_at is not None:
             raise ConflictError(
                 f"alert rule {name!r} belongs to monitor {row.monitor!r}, which is deleted; "
                 f"restore it first with `driftloop monitor restore {row.monitor}`"
             )
-        unmark_deleted(session, AlertRuleRow, [AlertRuleRow.name == name], row.deleted_at)
-        return record_event(session, "alert_rule", name, "restore", user, now)
+
+    return restore_object(store, RULE, name, user, now, check=monitor_kept)
 
 
 def refuse_deleted(row: MonitorRow | AlertRuleRow | None, what: str, restore: str) -> None:

@@ -18,26 +18,24 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from driftloop.errors import ConflictError, NotFoundError
+from driftloop.errors import ConflictError
 from driftloop.store import MetadataStore, TriggerRow
+from driftloop.store._deletable import Deletable, delete_object, restore_object
 from driftloop.store._lifecycle import (
     LifecycleEvent,
     UsageCheck,
+    deleted_among,
     deleted_message,
-    mark_deleted,
-    not_deleted,
     record_event,
-    unmark_deleted,
 )
 
-
-def _row(session: Session, name: str) -> TriggerRow:
-    row = session.scalar(select(TriggerRow).where(TriggerRow.name == name))
-    if row is None:
-        raise NotFoundError(
-            f"no trigger named {name!r}; see `driftloop scheduler triggers --deleted`"
-        )
-    return row
+TRIGGER = Deletable(
+    kind="trigger",
+    noun="trigger",
+    row_type=TriggerRow,
+    rows=lambda name: [TriggerRow.name == name],
+    listing="driftloop scheduler triggers --deleted",
+)
 
 
 def set_enabled(
@@ -46,7 +44,7 @@ def set_enabled(
     """Disable or enable ``name``; enabling owes nothing missed while it was off."""
     action = "enable" if enabled else "disable"
     with store.session() as session:
-        row = _row(session, name)
+        row = TRIGGER.find(session, name, lock=True)
         refuse_deleted(row)
         if row.enabled == enabled:
             raise ConflictError(f"trigger {name!r} is already {action}d")
@@ -56,22 +54,14 @@ def set_enabled(
 
 
 def delete(store: MetadataStore, name: str, user: str, now: datetime) -> LifecycleEvent:
-    with store.session() as session:
-        row = _row(session, name)
-        if row.deleted_at is not None:
-            raise ConflictError(f"trigger {name!r} is already deleted ({row.deleted_by})")
-        mark_deleted(session, TriggerRow, [TriggerRow.id == row.id], user, now)
-        return record_event(session, "trigger", name, "delete", user, now)
+    return delete_object(store, TRIGGER, name, user, now)
 
 
 def restore(store: MetadataStore, name: str, user: str, now: datetime) -> LifecycleEvent:
-    with store.session() as session:
-        row = _row(session, name)
-        if row.deleted_at is None:
-            raise not_deleted(f"trigger {name!r}")
-        unmark_deleted(session, TriggerRow, [TriggerRow.id == row.id], row.deleted_at)
-        row.updated_at = now  # nothing missed while deleted is owed
-        return record_event(session, "trigger", name, "restore", user, now)
+    def owe_nothing_missed(session: Session, row: TriggerRow) -> None:
+        row.updated_at = now  # the cron due time counts from here (see due_triggers)
+
+    return restore_object(store, TRIGGER, name, user, now, after=owe_nothing_missed)
 
 
 def refuse_deleted(row: TriggerRow) -> None:
@@ -82,13 +72,7 @@ def refuse_deleted(row: TriggerRow) -> None:
 
 def deleted_names(store: MetadataStore, names: Sequence[str]) -> set[str]:
     """Which of ``names`` are deleted triggers."""
-    with store.read() as session:
-        found = session.scalars(
-            select(TriggerRow.name).where(
-                TriggerRow.name.in_(list(names)), TriggerRow.deleted_at.is_not(None)
-            )
-        )
-        return set(found)
+    return deleted_among(store, TriggerRow.name, names)
 
 
 def alert_rule_users(store: MetadataStore) -> UsageCheck:

@@ -17,33 +17,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from driftloop.errors import ConflictError, DriftloopError, NotFoundError
+from driftloop.errors import ConflictError, DriftloopError
 from driftloop.serving import _deployments as rows
 from driftloop.store import DeploymentRow, MetadataStore
-from driftloop.store._lifecycle import (
-    LifecycleEvent,
-    UsageCheck,
-    Usages,
-    deleted_message,
-    mark_deleted,
-    not_deleted,
-    record_event,
-    unmark_deleted,
+from driftloop.store._deletable import Deletable, delete_object, restore_object
+from driftloop.store._lifecycle import LifecycleEvent, UsageCheck, Usages, deleted_message
+
+ENDPOINT = Deletable(
+    kind="endpoint",
+    noun="endpoint",
+    row_type=DeploymentRow,
+    rows=lambda name: [DeploymentRow.endpoint == name],
+    listing="driftloop endpoints list --deleted",
+    counted="deployment(s)",
 )
-
-
-def _newest(session: Session, endpoint: str) -> DeploymentRow:
-    row = session.scalar(
-        select(DeploymentRow)
-        .where(DeploymentRow.endpoint == endpoint)
-        .order_by(DeploymentRow.version.desc())
-        .limit(1)
-    )
-    if row is None:
-        raise NotFoundError(
-            f"no endpoint named {endpoint!r}; see `driftloop endpoints list --deleted`"
-        )
-    return row
 
 
 def delete_endpoint(
@@ -51,17 +38,9 @@ def delete_endpoint(
 ) -> LifecycleEvent:
     """Delete the endpoint (every deployment of it); refused while a monitor or loop uses it."""
     rows.check_endpoint_name(endpoint)
-    with store.read() as session:
-        newest = _newest(session, endpoint)
-        if newest.deleted_at is not None:
-            raise ConflictError(f"endpoint {endpoint!r} is already deleted ({newest.deleted_by})")
-    usages.refuse_if_used("endpoint", endpoint, f"endpoint {endpoint!r}")
-    with store.session() as session:
-        count = mark_deleted(
-            session, DeploymentRow, [DeploymentRow.endpoint == endpoint], user, now
-        )
-        reason = f"with {count} deployment(s)"
-        return record_event(session, "endpoint", endpoint, "delete", user, now, reason)
+    return delete_object(
+        store, ENDPOINT, endpoint, user, now, uses=lambda row: usages.of("endpoint", endpoint)
+    )
 
 
 def restore_endpoint(
@@ -74,24 +53,24 @@ def restore_endpoint(
     """Restore a deleted endpoint; refused while its last deployment routes to a deleted
     model version (``check_version(name, version)`` raises for one)."""
     rows.check_endpoint_name(endpoint)
-    with store.read() as session:
-        newest = _newest(session, endpoint)
-        if newest.deleted_at is None:
-            raise not_deleted(f"endpoint {endpoint!r}")
+
+    def servable(session: Session, row: DeploymentRow) -> None:
+        newest = max(
+            session.scalars(select(DeploymentRow).where(*ENDPOINT.rows(endpoint))),
+            key=lambda r: r.version,
+        )
         deployment = rows.to_deployment(newest)
-    for route in deployment.routes:
-        try:
-            check_version(route.model_name, route.model_version)
-        except DriftloopError as exc:
-            raise ConflictError(
-                f"endpoint {endpoint!r} was not restored: its deployment {deployment.version} "
-                f"routes {route.kind.value} traffic to {route.model_name}@{route.model_version}, "
-                f"which cannot be served ({exc})"
-            ) from None
-    with store.session() as session:
-        where = [DeploymentRow.endpoint == endpoint]
-        unmark_deleted(session, DeploymentRow, where, newest.deleted_at)
-        return record_event(session, "endpoint", endpoint, "restore", user, now)
+        for route in deployment.routes:
+            try:
+                check_version(route.model_name, route.model_version)
+            except DriftloopError as exc:
+                raise ConflictError(
+                    f"endpoint {endpoint!r} was not restored: its deployment "
+                    f"{deployment.version} routes {route.kind.value} traffic to "
+                    f"{route.model_name}@{route.model_version}, which cannot be served ({exc})"
+                ) from None
+
+    return restore_object(store, ENDPOINT, endpoint, user, now, check=servable)
 
 
 def refuse_deleted_endpoint(session: Session, endpoint: str) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "Usages",
     "ViewType",
     "check_view_type",
+    "deleted_among",
     "deleted_message",
     "deleted_note",
     "lifecycle_events",
@@ -123,6 +124,13 @@ def unmark_deleted(
         .values(deleted_at=None, deleted_by=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def deleted_among(store: Any, column: Any, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` (values of ``column``, a name) belong to deleted objects."""
+    with store.read() as session:
+        query = select(column).where(column.in_(list(keys)), column.class_.deleted_at.is_not(None))
+        return set(session.scalars(query))
 
 
 def deleted_note(row: Any) -> str:
