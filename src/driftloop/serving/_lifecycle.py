@@ -55,11 +55,7 @@ def restore_endpoint(
     rows.check_endpoint_name(endpoint)
 
     def servable(session: Session, row: DeploymentRow) -> None:
-        newest = max(
-            session.scalars(select(DeploymentRow).where(*ENDPOINT.rows(endpoint))),
-            key=lambda r: r.version,
-        )
-        deployment = rows.to_deployment(newest)
+        deployment = rows.to_deployment(rows.history_rows(session, endpoint)[-1])
         for route in deployment.routes:
             try:
                 check_version(route.model_name, route.model_version)
