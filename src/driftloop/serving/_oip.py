@@ -20,6 +20,7 @@ import numpy as np
 
 from driftloop.errors import InvalidInputError
 from driftloop.registry import ColumnSpec, ModelSignature
+from driftloop.serving._overflow import cast_checked
 from driftloop.serving._validation import parse_json
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -234,8 +235,14 @@ def _from_json(data: Any, datatype: str, count: int, where: str) -> np.ndarray:
         bad = next(v for v in flat if type(v) not in allowed)
         raise InvalidInputError(f"{where}: {datatype} data cannot hold {json.dumps(bad)}")
     try:
+        if datatype in _FLOATS:  # read wide, so a value FP32 cannot hold is named, not inf
+            wide = np.asarray(flat, dtype=np.float64)
+            declared = f"the {datatype} datatype it declares"
+            return cast_checked(wide, DTYPES[datatype], where, declared, "element")
         return np.asarray(flat, dtype=DTYPES[datatype])
-    except (OverflowError, ValueError):
+    except (OverflowError, ValueError) as exc:
+        if isinstance(exc, InvalidInputError):
+            raise
         raise InvalidInputError(f"{where}: a value does not fit in {datatype}") from None
 
 
@@ -306,7 +313,7 @@ def _column(
     kind = spec.type
     where = f"input '{via}' column '{spec.name}'" if via else f"input '{spec.name}'"
     if kind.startswith("float") and (datatype in _FLOATS or datatype in _INTS):
-        array = values.astype(kind, copy=False)
+        array = cast_checked(values, np.dtype(kind), where, f"the type the model takes ({kind})")
         bad = ~np.isfinite(array)
         if bad.any():
             row = int(np.argmax(bad))
