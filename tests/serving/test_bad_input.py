@@ -131,6 +131,23 @@ def test_malformed_bodies_are_a_400(served: Server, content: bytes, names: str) 
         ({"inputs": [{"name": "age", "shape": [-1], "datatype": "FP64", "data": []}]}, "shape"),
         ({"inputs": []}, "'inputs' must be a non-empty list"),
         (
+            {"inputs": [AGE, TENURE, {**AGE, "data": [99.0]}]},
+            "input 'age' is given twice (inputs[0] and inputs[2]); give each input once",
+        ),
+        (
+            {"inputs": [AGE, TENURE], "outputs": [{"name": "predict"}, {"name": "predict"}]},
+            "output 'predict' is given twice (outputs[0] and outputs[1])",
+        ),
+        (
+            {"model_name": "fraud", "inputs": [AGE, TENURE]},
+            "the body's model_name 'fraud' is not the model in the path ('churn')",
+        ),
+        (
+            {"model_name": "churn", "model_version": "1", "inputs": [AGE, TENURE]},
+            "the body's model_version '1' does not match the path (no version); send it to "
+            "/v2/models/churn/versions/1/infer",
+        ),
+        (
             {
                 "inputs": [
                     {"name": "age", "shape": [1], "datatype": "FP32", "data": [1e308]},

@@ -139,6 +139,23 @@ def _outputs(request: InferRequest, answer: Answer) -> list[tuple[str, np.ndarra
     return chosen
 
 
+def _check_target(parsed: InferRequest, name: str, version: int | None) -> None:
+    """The body's ``model_name`` / ``model_version``, when given, must name the path's."""
+    if parsed.model_name is not None and parsed.model_name != name:
+        raise InvalidInputError(
+            f"the body's model_name {parsed.model_name!r} is not the model in the path "
+            f"({name!r}); send it to /v2/models/{parsed.model_name}/infer, or drop model_name"
+        )
+    given = parsed.model_version
+    if given is not None and given != "" and given != (str(version) if version else None):
+        where = f"/v2/models/{name}/versions/{given}/infer"
+        path = f"version {version}" if version is not None else "no version"
+        raise InvalidInputError(
+            f"the body's model_version {given!r} does not match the path ({path}); send it "
+            f"to {where}, or drop model_version"
+        )
+
+
 def _first_value(request: InferRequest, column: str) -> Any:
     for tensor in request.inputs:
         if tensor.name == column and tensor.data.size:
@@ -159,6 +176,7 @@ async def infer(request: Request) -> Response:
             request, state.settings.max_body_bytes, state.settings.body_timeout_s
         )
         parsed = parse_infer_request(body, request.headers.get(HEADER_LENGTH))
+        _check_target(parsed, name, version)
         rid = parsed.id or rid
         key = sticky_value(endpoint.deployment, request.headers, lambda c: _first_value(parsed, c))
         endpoint, route = predictor.pick(name, key, version)
