@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from tests.serving.conftest import Server, log_churn_model, running
+from tests.serving.conftest import Server, log_churn_model, running, tamper
 
 import driftloop as dl
 from driftloop.serving import ServeSettings
@@ -90,23 +90,12 @@ def test_a_sticky_key_keeps_one_caller_on_one_model(two: Server) -> None:
     assert spread == {1, 2}
 
 
-def _tamper(ws: dl.Workspace, version: dl.ModelVersion) -> None:
-    manifest = ws.registry.manifest(version.uri)
-    digest = next(e.digest for n, e in manifest.files.items() if n.startswith("model"))
-    path = ws.blobs.local_path(digest)
-    assert path is not None
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.chmod(0o644)
-    path.write_bytes(bytes(data))
-
-
 def test_a_model_failing_its_integrity_check_is_never_served(
     sqlite_workspace: dl.Workspace,
 ) -> None:
     good = log_churn_model(sqlite_workspace, 1.0, onnx=False)
     bad = log_churn_model(sqlite_workspace, 0.01, onnx=False)
-    _tamper(sqlite_workspace, bad)
+    tamper(sqlite_workspace, bad)
     sqlite_workspace.serving.deploy("churn", good.ref)
     sqlite_workspace.serving.deploy("other", bad.ref)
     with running(create_app(sqlite_workspace, ServeSettings(poll_interval_s=0.02))) as server:
