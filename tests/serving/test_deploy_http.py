@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from tests.serving.conftest import Server, log_churn_model, running, tamper
 
@@ -43,6 +45,53 @@ def test_a_deployment_made_elsewhere_is_picked_up_without_a_restart(
         if seen[-1] == 2:
             break
     assert seen[-1] == 2 and set(seen) <= {1, 2}
+
+
+def test_a_request_is_answered_by_the_deployment_it_arrived_under(
+    two: Server, sqlite_workspace: dl.Workspace
+) -> None:
+    # Each handler takes one snapshot of its endpoint when the request arrives; a swap
+    # while the body is still coming must not answer it from the next deployment.
+    release = threading.Event()
+    bodies = {
+        "/v1/endpoints/churn/predict": (b'{"records": [{"age": 30.0, ', b'"tenure": 2}]}'),
+        "/v2/models/churn/infer": (
+            b'{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [30.0]}, ',
+            b'{"name": "tenure", "shape": [1], "datatype": "INT64", "data": [2]}]}',
+        ),
+    }
+    answers: dict[str, httpx.Response] = {}
+    started = threading.Semaphore(0)
+
+    def send(path: str) -> None:
+        def body() -> Iterator[bytes]:
+            yield bodies[path][0]
+            started.release()  # the headers and the first chunk are out
+            release.wait(30)
+            yield bodies[path][1]
+
+        with httpx.Client(base_url=two.url, timeout=60) as client:
+            answers[path] = client.post(path, content=body())
+
+    senders = [threading.Thread(target=send, args=(path,)) for path in bodies]
+    for sender in senders:
+        sender.start()
+    for _ in senders:
+        assert started.acquire(timeout=30)
+    time.sleep(0.2)  # the server has read the headers and called the handlers
+    sqlite_workspace.serving.deploy("churn", "churn@2")
+    deadline = time.monotonic() + 30
+    while two.state.runtime.states["churn"].deployment.version != 2:
+        assert time.monotonic() < deadline, "the server did not pick up deployment 2"
+        time.sleep(0.02)
+    release.set()
+    for sender in senders:
+        sender.join(60)
+    simple, v2 = answers["/v1/endpoints/churn/predict"], answers["/v2/models/churn/infer"]
+    assert simple.status_code == v2.status_code == 200, (simple.text, v2.text)
+    assert (simple.json()["deployment_version"], simple.json()["model"]["version"]) == (1, 1)
+    assert v2.json()["model_version"] == "1"
+    assert _version(two) == 2  # a request arriving after the swap gets the new one
 
 
 def test_the_rest_api_deploys_changes_promotes_and_rolls_back(two: Server) -> None:

@@ -93,10 +93,12 @@ async def model_metadata(request: Request) -> Response:
     state: ServerState = request.app.state.server
     name = request.path_params["name"]
     try:
-        endpoint, route = state.predictor.pick(name, None, _version(request))
-        if _version(request) is None:
-            route = endpoint.deployment.primary
+        version = _version(request)
+        endpoint = state.predictor.runtime.endpoint(name)
         deployment = endpoint.deployment
+        route = deployment.primary
+        if version is not None:
+            route = state.predictor.pick(endpoint, None, version)
         versions = [str(r.model_version) for r in (deployment.primary, deployment.canary) if r]
         body = _metadata(name, endpoint.model(route), versions)
     except DriftloopError as exc:
@@ -108,7 +110,8 @@ async def model_ready(request: Request) -> Response:
     state: ServerState = request.app.state.server
     name = request.path_params["name"]
     try:
-        state.predictor.pick(name, None, _version(request))
+        version = _version(request)
+        state.predictor.pick(state.predictor.runtime.endpoint(name), None, version)
     except DriftloopError as exc:
         response = error_response(exc)
         if response.status_code == 503:  # the spec: any 4xx means "not ready"
@@ -171,7 +174,7 @@ async def infer(request: Request) -> Response:
     route = None
     try:
         version = _version(request)
-        endpoint = predictor.runtime.endpoint(name)
+        endpoint = predictor.runtime.endpoint(name)  # the one snapshot this request uses
         body = await read_body(
             request, state.settings.max_body_bytes, state.settings.body_timeout_s
         )
@@ -179,7 +182,7 @@ async def infer(request: Request) -> Response:
         _check_target(parsed, name, version)
         rid = parsed.id or rid
         key = sticky_value(endpoint.deployment, request.headers, lambda c: _first_value(parsed, c))
-        endpoint, route = predictor.pick(name, key, version)
+        route = predictor.pick(endpoint, key, version)
         build = _builder(parsed)
         answer = await predictor.answer(endpoint, route, build, rid)
         content, header_length = render_infer_response(
