@@ -3,7 +3,8 @@
 Several workers share a socket this module binds with TCP_NODELAY set: accepted
 connections inherit it, so no response waits on Nagle's algorithm for the client's
 delayed ACK (about 40 ms a request on a reused connection otherwise). The socket is
-bound before anything is served, so an address in use is one clear error.
+bound before anything is served, so an address in use is one clear error; workers
+stop when their parent dies (``_parent.py``), so none is left holding the port.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from driftloop.errors import DriftloopError, InvalidInputError, PermissionDeniedError
 from driftloop.serving._errors import AddressInUseError
+from driftloop.serving._parent import exit_with_parent
 from driftloop.serving._settings import ServeSettings
 from driftloop.serving._threads import limit_native_threads
 
@@ -101,7 +103,8 @@ def serve_many(
     """``settings.workers`` processes sharing ``sock``, each building its app with ``factory``.
 
     ``environment`` is set for the workers; the settings travel in ``DRIFTLOOP_SERVE_SETTINGS``.
-    SIGTERM or SIGINT stops every worker (each drains its prediction log) and then returns.
+    SIGTERM or SIGINT stops every worker (each drains its prediction log) and then returns;
+    if this process is killed outright, the workers stop by themselves.
     No ping-based supervisor: a busy machine delaying a worker's answer to a ping must
     not get it killed mid-request (uvicorn's own supervisor does that after 5 s).
     """
@@ -112,7 +115,9 @@ def serve_many(
     environment = {**environment, SETTINGS_ENV: settings.model_dump_json()}
     context = multiprocessing.get_context("spawn")
     workers = [
-        context.Process(target=_worker, args=(factory, environment, sock), daemon=False)
+        context.Process(
+            target=_worker, args=(factory, environment, sock, os.getpid()), daemon=False
+        )
         for _ in range(settings.workers)
     ]
     stopping: list[int] = []
@@ -132,9 +137,10 @@ def serve_many(
     sock.close()
 
 
-def _worker(factory: str, environment: dict[str, str], sock: socket.socket) -> None:
+def _worker(factory: str, environment: dict[str, str], sock: socket.socket, parent: int) -> None:
     import uvicorn
 
+    exit_with_parent(parent)
     os.environ.update(environment)
     settings = settings_from_environment()
     limit_native_threads(settings.predict_threads)  # before the factory loads any model
