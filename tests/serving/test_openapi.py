@@ -27,6 +27,7 @@ TENSORS = {
         {"name": "tenure", "shape": [1], "datatype": "INT64", "data": [2]},
     ]
 }
+OLD_ROW = {"age": 200.0, "tenure": 1}  # Picky raises on it
 OLD = {"inputs": [{**TENSORS["inputs"][0], "data": [200.0]}, TENSORS["inputs"][1]]}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # (method, path, JSON body or a raw-socket case, the status it must get)
@@ -75,25 +76,20 @@ def _serving_cases() -> list[Case]:
         ("GET", "/health", None, 200),
         ("GET", "/metrics", None, 200),
     ]
-    for path in ("/v1/endpoints/{}/predict",):
+    predict = ("/v1/endpoints/{}/predict", ROW, {"records": []}, {"records": [OLD_ROW]})
+    for path, ok, bad, too_old in (
+        predict,
+        ("/v2/models/{}/infer", TENSORS, {"inputs": []}, OLD),
+        ("/v2/models/{}/versions/1/infer", TENSORS, {"inputs": []}, OLD),
+    ):
         cases += [
-            ("POST", path.format("churn"), ROW, 200),
-            ("POST", path.format("churn"), {"records": []}, 400),
-            ("POST", path.format("nowhere"), ROW, 404),
+            ("POST", path.format("churn"), ok, 200),
+            ("POST", path.format("churn"), bad, 400),
+            ("POST", path.format("nowhere"), ok, 404),
             ("POST", path.format("churn"), SLOW, 408),
             ("POST", path.format("churn"), HUGE, 413),
-            ("POST", path.format("picky"), {"records": [{"age": 200.0, "tenure": 1}]}, 422),
-            ("POST", path.format("broken"), ROW, 503),
-        ]
-    for path in ("/v2/models/{}/infer", "/v2/models/{}/versions/1/infer"):
-        cases += [
-            ("POST", path.format("churn"), TENSORS, 200),
-            ("POST", path.format("churn"), {"inputs": []}, 400),
-            ("POST", path.format("nowhere"), TENSORS, 404),
-            ("POST", path.format("churn"), SLOW, 408),
-            ("POST", path.format("churn"), HUGE, 413),
-            ("POST", path.format("picky"), OLD, 422),
-            ("POST", path.format("broken"), TENSORS, 503),
+            ("POST", path.format("picky"), too_old, 422),
+            ("POST", path.format("broken"), ok, 503),
         ]
     cases += [
         ("POST", "/v2/models/churn/versions/x/infer", TENSORS, 400),
