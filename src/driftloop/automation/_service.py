@@ -286,6 +286,9 @@ class LoopService:
         assert episode.challenger_version is not None and episode.canary_started_at is not None
         routing = self._parts.router.routing(policy.endpoint)
         if routing.primary == episode.challenger_version:
+            # Promoted already (by a person, or before a crash): finish what a promotion
+            # does, the champion alias included, before recording it as done.
+            self._parts.router.promote(policy, episode.challenger_version)
             return self._move(
                 episode, S.PROMOTED, "promotion found done", {"routing": routing}, now=now
             )

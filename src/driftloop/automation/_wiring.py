@@ -57,7 +57,7 @@ def build_loop(services: LoopServices, clock: Clock) -> LoopService:
             evaluator=WorkspaceEvaluator(
                 services.registry, services.predictions, services.datasets
             ),
-            router=DeploymentRouter(services.serving, services.registry),
+            router=DeploymentRouter(services.serving),
             live=LogLiveMetrics(services.predictions),
             notifier=AlertChannelsNotifier(lambda e: loop.journal.policy(e).policy, webhooks),
             alerts=MonitorAlerts(services.monitoring),

@@ -175,7 +175,7 @@ def serve(
 ) -> None:
     """Serve the workspace's endpoints over HTTP until stopped (SIGINT or SIGTERM)."""
     from driftloop._workspace import get_workspace
-    from driftloop.serving._process import serve_many, serve_one
+    from driftloop.serving._process import listening_socket, serve_many, serve_one
 
     settings = _serve_settings(
         host=host,
@@ -190,16 +190,20 @@ def serve(
         predict_threads=predict_threads,
     )
     ws = get_workspace()
-    info = {"url": f"http://{host}:{port}", "workers": workers, "workspace": str(ws.root)}
-    emit(info, as_json, lambda: console.print(f"Serving {escape(str(ws.root))} on {info['url']}"))
+    # Bound first: a port in use is one line, not a traceback after "Serving ..."; and
+    # with --port 0 the line names the port the system gave.
+    sock = listening_socket(host, port)
+    bound = sock.getsockname()[1]
+    url = f"http://[{host}]:{bound}" if ":" in host else f"http://{host}:{bound}"
+    info = {"url": url, "workers": workers, "workspace": str(ws.root)}
+    emit(info, as_json, lambda: console.print(f"Serving {escape(str(ws.root))} on {url}"))
     if workers == 1:
         from driftloop.serving._app import create_app
 
-        serve_one(create_app(ws, settings), settings)
+        serve_one(create_app(ws, settings), settings, sock)
         return
-    serve_many(
-        "driftloop.cli._serve:app_from_environment", settings, {"DRIFTLOOP_HOME": str(ws.root)}
-    )
+    environment = {"DRIFTLOOP_HOME": str(ws.root)}
+    serve_many("driftloop.cli._serve:app_from_environment", settings, environment, sock)
 
 
 def _serve_settings(**values: Any) -> ServeSettings:
