@@ -93,14 +93,19 @@ class _Column:
     numeric: bool = False
 
 
+def _natural(header: str, cells: list[str]) -> int:
+    # A list, not unpacked arguments: no run (an empty result) leaves the header alone.
+    return max([len(header), *(len(c) for c in cells)])
+
+
 def _text(header: str, cells: list[str], narrowest: int, widest: int = _MAX_CELL) -> _Column:
-    natural = max(len(header), *(len(c) for c in cells))
+    natural = _natural(header, cells)
     return _Column(header, cells, min(narrowest, natural), min(widest, natural))
 
 
 def _fixed(header: str, cells: list[str], numeric: bool = False) -> _Column:
     # Ids, times, numbers and their headers are never cut: a cut number misleads.
-    width = max(len(header), *(len(c) for c in cells))
+    width = _natural(header, cells)
     return _Column(header, cells, width, width, numeric)
 
 
@@ -153,7 +158,7 @@ def render(records: list[dict[str, Any]], extra: Sequence[str], *, wide: bool = 
         columns = [
             _Column(c.header, full.get(c.header, c.cells), 0, 10**6, c.numeric) for c in columns
         ]
-        kept, widths = columns, [max(len(c.header), *(len(x) for x in c.cells)) for c in columns]
+        kept, widths = columns, [_natural(c.header, c.cells) for c in columns]
     else:
         kept, widths = fit(columns, console.width, len(columns) - len(extra))
     grid = Table(
