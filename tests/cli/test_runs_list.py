@@ -103,3 +103,22 @@ def test_an_empty_result_is_an_empty_table_and_an_empty_json_list(
     listed = _list(sqlite_workspace.root, *args, "--json")
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout) == []
+
+
+def test_json_writes_null_for_a_value_never_logged_and_nan_for_a_logged_nan(
+    sqlite_workspace: dl.Workspace,
+) -> None:
+    with dl.start_run(experiment="flights", name="tuned"):
+        dl.log_param("max_depth", 8)
+        dl.log_metric("auc", float("nan"))
+    with dl.start_run(experiment="flights", name="bare"):
+        dl.set_tag("team", "risk")
+    listed = _list(sqlite_workspace.root, "--json", "--order-by", "run_name")
+    assert listed.returncode == 0, listed.stderr
+    bare, tuned = json.loads(listed.stdout)
+    assert bare["params.max_depth"] is None and bare["metrics.auc"] is None
+    assert tuned["params.max_depth"] == "8" and tuned["metrics.auc"] == "NaN"
+    assert tuned["tags.team"] is None
+    table = _list(sqlite_workspace.root, "--order-by", "run_name")
+    lines = _fits(table.stdout)  # title, header, rule, bare, tuned
+    assert "NaN" not in lines[3] and "NaN" in lines[4]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from driftloop.cli._output import JsonOption, console, emit, format_value, table
-from driftloop.tracking._models import Run
-from driftloop.tracking._service import TrackingService
+
+if TYPE_CHECKING:
+    from driftloop.tracking._models import Run
+    from driftloop.tracking._service import TrackingService
 
 app = typer.Typer(help="Tracked runs: list, show, compare.", no_args_is_help=True)
 
@@ -41,11 +43,10 @@ def list_runs(
     """
     from driftloop.cli._runs_list import chosen_columns, referenced_columns, render
 
-    frame = _tracking().search_runs(experiment or None, filter_, order_by or (), max_results)
-    records: list[dict[str, Any]] = [
-        {str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")
-    ]
-    available = [str(c) for c in frame.columns]
+    records = _tracking().search_run_records(
+        experiment or None, filter_, order_by or (), max_results
+    )
+    available = list(records[0]) if records else []
     mentioned = referenced_columns([filter_, *(order_by or [])], available)
     extra = chosen_columns(available, columns, mentioned) if records else []
 

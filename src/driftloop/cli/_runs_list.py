@@ -197,8 +197,9 @@ def _starts(starts: list[Any], now: datetime) -> list[str]:
 
 
 def _cell(value: Any) -> str:
+    # None is a value the run never logged (blank); a logged NaN shows as NaN.
     if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.4g}"
+        return "NaN" if math.isnan(value) else f"{value:.4g}"
     return format_value(value)
 
 
