@@ -61,9 +61,14 @@ T = TypeVar("T")
 
 
 def _deployment_lineage(store: MetadataStore) -> DownstreamProvider:
-    from driftloop.serving._service import deployment_lineage
+    # Serving (and the registry's pandas) is imported when lineage is first walked, not
+    # when a workspace opens: `driftloop runs list` needs neither.
+    def provide(version: Any) -> Any:
+        from driftloop.serving._service import deployment_lineage
 
-    return deployment_lineage(store)
+        return deployment_lineage(store)(version)
+
+    return provide
 
 
 class WorkspaceResources:

@@ -8,13 +8,13 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from driftloop._duckdb import cursor_of, file_relation, quote_identifier, translate_errors
 from driftloop.cli._output import JsonOption, console, emit, format_value, table
 from driftloop.errors import InvalidInputError
-from driftloop.serving._feedback import MAX_LABELS_PER_CALL
 
 
 def _labels(path: Path, request_id: str, label: str, row_index: str | None) -> list[dict[str, Any]]:
+    from driftloop._duckdb import cursor_of, file_relation, quote_identifier, translate_errors
+
     with cursor_of(None) as con:
         relation = file_relation(con, path, "the labels file")
         wanted = [request_id, label] + ([row_index] if row_index else [])
@@ -43,7 +43,9 @@ def feedback(
     as_json: bool = JsonOption,
 ) -> None:
     """Record ground-truth labels from a file; a later label of a row replaces the earlier."""
+    from driftloop._duckdb import cursor_of, file_relation
     from driftloop._workspace import get_workspace
+    from driftloop.serving._feedback import MAX_LABELS_PER_CALL
 
     with cursor_of(None) as con:
         columns = file_relation(con, path, "the labels file").columns

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
-from driftloop.automation._service import LoopService
 from driftloop.cli._output import JsonOption, console, emit, format_value, table
+
+if TYPE_CHECKING:
+    from driftloop.automation._service import LoopService
 
 app = typer.Typer(
     help="The closed loop: retraining, gate, canary and promotion, per endpoint.",

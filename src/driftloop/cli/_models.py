@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from driftloop.cli._output import JsonOption, console, emit, format_value, table
-from driftloop.registry._models import ModelVersion
-from driftloop.registry._service import RegistryService
-from driftloop.registry._uri import RunModelRef, parse_model_uri
+
+if TYPE_CHECKING:
+    from driftloop.registry._models import ModelVersion
+    from driftloop.registry._service import RegistryService
 
 app = typer.Typer(
     help="Registered models: versions, aliases, cards and lineage.", no_args_is_help=True
@@ -147,6 +148,7 @@ def show(
 def _split(ref: str) -> tuple[str, int]:
     """NAME@VERSION (or a models:/ URI, or the deprecated NAME/VERSION) -> (name, version)."""
     from driftloop.errors import InvalidInputError
+    from driftloop.registry._uri import RunModelRef, parse_model_uri
 
     parsed = parse_model_uri(ref)
     if isinstance(parsed, RunModelRef) or parsed.version is None:
@@ -229,6 +231,8 @@ def card(
     as_json: bool = JsonOption,
 ) -> None:
     """The model card in Markdown."""
+    from driftloop.registry._uri import parse_model_uri
+
     text = _registry().model_card(ref)
     emit(
         {"ref": str(parse_model_uri(ref)), "markdown": text},

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from driftloop.cli._output import EXIT_FAILED, JsonOption, console, emit, format_value, table
 from driftloop.cli._pipeline_render import LiveProgress, run_json, seconds, show_run
-from driftloop.pipelines._models import PipelineRun
-from driftloop.pipelines._orchestrator import Progress
-from driftloop.pipelines._params import parse_assignments
-from driftloop.pipelines._service import PipelineService
+
+if TYPE_CHECKING:
+    from driftloop.pipelines._models import PipelineRun
+    from driftloop.pipelines._orchestrator import Progress
+    from driftloop.pipelines._service import PipelineService
 
 app = typer.Typer(help="Pipelines: run, list, show, logs, resume.", no_args_is_help=True)
 
@@ -61,6 +62,8 @@ def run(
     as_json: bool = JsonOption,
 ) -> None:
     """Run a pipeline, showing each step live; exits 1 if the run failed."""
+    from driftloop.pipelines._params import parse_assignments
+
     service = _pipelines()
     params = parse_assignments(param or [])
     if detach:

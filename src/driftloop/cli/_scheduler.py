@@ -7,14 +7,15 @@ import json
 import logging
 import signal
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from driftloop.cli._output import JsonOption, console, emit, err_console, format_value, table
-from driftloop.config import CONFIG_FILE
-from driftloop.pipelines._trigger_models import TriggerEvent
+
+if TYPE_CHECKING:
+    from driftloop.pipelines._trigger_models import TriggerEvent
 
 app = typer.Typer(
     help="The scheduler: fires cron, dataset, webhook and alert triggers exactly once.",
@@ -42,6 +43,7 @@ def run(
         return
     from driftloop._workspace import get_workspace
     from driftloop.automation._config import apply_loop_file
+    from driftloop.config import CONFIG_FILE
     from driftloop.pipelines._scheduler import Scheduler
     from driftloop.pipelines._trigger_config import apply_trigger_file
 

@@ -8,10 +8,10 @@ import typer
 from rich.markup import escape
 
 from driftloop.cli._output import JsonOption, console, emit, format_value, print_json, table
-from driftloop.serving._models import Deployment
-from driftloop.serving._service import ServingService
 
 if TYPE_CHECKING:
+    from driftloop.serving._models import Deployment
+    from driftloop.serving._service import ServingService
     from driftloop.serving._settings import ServeSettings
 
 app = typer.Typer(help="Endpoints: deployments, routes and their history.", no_args_is_help=True)
