@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import io
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from driftloop.store import utcnow
 
@@ -30,7 +30,7 @@ def build_report(service: MonitoringService, endpoint: str) -> dict[str, Any]:
 
         raise NotFoundError(
             f"no monitor watches endpoint {endpoint!r}; create one with "
-            f"`driftloop monitor create {endpoint}`"
+            f"`driftloop monitors create {endpoint}`"
         )
     out: dict[str, Any] = {
         "endpoint": endpoint,
@@ -101,25 +101,9 @@ def _monitor_section(monitor: dict[str, Any]) -> str:
     name = html.escape(monitor["name"])
     parts = [f"<h2>Monitor {name}</h2>", _headline(windows, latest, monitor["alerts"])]
     if not windows:
-        return "\n".join([*parts, "<p>No window computed yet: run `driftloop monitor run`.</p>"])
-    features = sorted(
-        {
-            k[6:]
-            for w in windows
-            for k in w["metrics"]
-            if k.startswith("drift.") and k not in ("drift.share", "drift.count")
-        }
-    )
-    parts.append("<h3>Drift per feature over time</h3>")
-    parts.append(
-        _lines(
-            windows,
-            [f"drift.{f}" for f in features],
-            features,
-            "statistic",
-            threshold=_threshold(latest),
-        )
-    )
+        return "\n".join([*parts, "<p>No window computed yet: run `driftloop monitors run`.</p>"])
+    parts.append("<h3>Drift per feature over time (statistic / threshold)</h3>")
+    parts.append(_drift_lines(windows, latest))
     parts.append("<h3>Reference vs current, latest window</h3>")
     parts.append(_distributions(latest.get("distributions", {}), latest.get("drift", [])))
     parts.append("<h3>Accuracy: realized (once labels arrive) and estimated (CBPE)</h3>")
@@ -141,9 +125,34 @@ def _monitor_section(monitor: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _threshold(latest: dict[str, Any]) -> float | None:
-    drift = latest.get("drift") or []
-    return float(drift[0]["threshold"]) if drift else None
+def drift_ratios(windows: list[dict[str, Any]], latest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The windows with each feature's drift statistic divided by its threshold.
+
+    Features are judged by different statistics (PSI for one, KS or Jensen-Shannon for
+    another) on different scales; over its own threshold each reads alike, and a feature
+    drifts above 1.0. Thresholds are the latest window's; a feature it lacks is left out.
+    """
+    thresholds = {
+        d["column"]: float(d["threshold"]) for d in latest.get("drift") or [] if d["threshold"]
+    }
+    return [
+        {
+            **w,
+            "metrics": {
+                f"drift.{name}": w["metrics"][f"drift.{name}"] / threshold
+                for name, threshold in thresholds.items()
+                if f"drift.{name}" in w["metrics"]
+            },
+        }
+        for w in windows
+    ]
+
+
+def _drift_lines(windows: list[dict[str, Any]], latest: dict[str, Any]) -> str:
+    scaled = drift_ratios(windows, latest)
+    features = sorted({k.removeprefix("drift.") for w in scaled for k in w["metrics"]})
+    keys = [f"drift.{f}" for f in features]
+    return _lines(scaled, keys, features, "statistic / threshold", threshold=1.0)
 
 
 def _headline(windows: list[dict[str, Any]], latest: dict[str, Any], alerts: list[Any]) -> str:
@@ -166,18 +175,21 @@ def _headline(windows: list[dict[str, Any]], latest: dict[str, Any], alerts: lis
     return f"<div class=headline>{row}</div>"
 
 
-def _figure(width: float = 8.0, height: float = 3.0) -> Any:
+def _figure(
+    width: float = 8.0, height: float = 3.0, layout: Literal["constrained"] | None = None
+) -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height))
+    return Figure(figsize=(width, height), layout=layout)
 
 
 def _svg(figure: Any) -> str:
     buffer = io.StringIO()
-    figure.tight_layout()
+    if figure.get_layout_engine() is None:
+        figure.tight_layout()
     figure.savefig(buffer, format="svg")
     text = buffer.getvalue()
     return text[text.index("<svg") :]
@@ -190,7 +202,21 @@ def _lines(
     ylabel: str,
     threshold: float | None = None,
 ) -> str:
-    figure = _figure()
+    figure = line_figure(windows, keys, labels, ylabel, threshold)
+    return "<p class=muted>no values yet</p>" if figure is None else _svg(figure)
+
+
+def line_figure(
+    windows: list[dict[str, Any]],
+    keys: list[str],
+    labels: list[str],
+    ylabel: str,
+    threshold: float | None = None,
+) -> Any:
+    """One line per series and key over the windows' starts, the legend beside the plot
+    (a legend inside hid the lines it names); None when there is nothing to draw."""
+    # Constrained layout keeps a legend placed outside the axes within the figure.
+    figure = _figure(layout="constrained")
     axes = figure.add_subplot()
     plotted = False
     for series in sorted({(w["model_version"], w["route"]) for w in windows}):
@@ -203,13 +229,13 @@ def _lines(
                 axes.plot(xs, ys, marker="o", markersize=3, label=label + suffix)
                 plotted = True
     if not plotted:
-        return "<p class=muted>no values yet</p>"
+        return None
     if threshold is not None:
         axes.axhline(threshold, color="red", linestyle="--", linewidth=1, label="threshold")
     axes.set_ylabel(ylabel)
-    axes.legend(fontsize=7, ncol=3)
+    figure.legend(loc="outside right upper", fontsize=7)
     figure.autofmt_xdate()
-    return _svg(figure)
+    return figure
 
 
 def _distributions(distributions: dict[str, Any], drift: list[dict[str, Any]]) -> str:
