@@ -25,7 +25,7 @@ def write_loop_report(ws: Workspace, endpoint: str, aucs: dict[str, dict[int, fl
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}
 td{{padding:.2em .6em;border-bottom:1px solid #ddd;vertical-align:top}}</style></head><body>
 <h1>The closed loop of {html.escape(endpoint)}</h1>
-<h2>ROC AUC of each model version on the later months</h2>
+<h2>ROC AUC of each model version on the months after its training data</h2>
 <img alt="ROC AUC by month" src="data:image/png;base64,{_auc_chart(aucs)}">
 <h2>Every decision, with who made it</h2>
 <table><tr><th>time</th><th>decision</th><th>what and why</th><th>by</th></tr>{rows}</table>
