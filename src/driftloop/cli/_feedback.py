@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from driftloop.cli._output import JsonOption, console, emit, format_value, table
+from driftloop.cli._output import JsonOption, console, emit, table
 from driftloop.errors import InvalidInputError
 
 
@@ -51,7 +51,7 @@ def feedback(
         columns = file_relation(con, path, "the labels file").columns
     index = row_index_column if row_index_column in columns else None
     labels = _labels(path, request_id_column, label_column, index)
-    predictions = get_workspace().predictions
+    predictions = get_workspace(create=False).predictions
     accepted, unknown = 0, list[str]()
     for start in range(0, len(labels), MAX_LABELS_PER_CALL):
         result = predictions.log_feedback(
@@ -77,7 +77,7 @@ def predictions(
     """What the prediction log holds per endpoint: segments, rows, time span, labels."""
     from driftloop._workspace import get_workspace
 
-    stats = get_workspace().predictions.stats(endpoint)
+    stats = get_workspace(create=False).predictions.stats(endpoint)
     rows = [
         {
             "endpoint": s.endpoint,
@@ -97,7 +97,7 @@ def predictions(
         table(
             None,
             ["endpoint", "segments", "rows", "first", "last", "labels"],
-            [[format_value(v) for v in r.values()] for r in rows],
+            [list(r.values()) for r in rows],
         )
 
     emit(rows, as_json, render)

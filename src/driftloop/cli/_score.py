@@ -50,7 +50,7 @@ def score(
     """Score a dataset version with a model; the predictions become a new dataset version."""
     from driftloop._workspace import get_workspace
 
-    ws = get_workspace()
+    ws = get_workspace(create=False)
     total = ws.datasets.get_version(input).num_rows
     chunks: dict[str, Any] = {} if chunk_rows is None else {"chunk_rows": chunk_rows}
     with _progress_bar(total, not as_json and console.is_terminal) as progress:
