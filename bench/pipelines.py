@@ -148,7 +148,7 @@ def demo_rerun(folder: Path) -> dict[str, Any]:
     env = {**os.environ, "DRIFTLOOP_HOME": str(ws.root)}
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "driftloop", "pipeline", "run", "flight-delays-training", "--json"],
+        [sys.executable, "-m", "driftloop", "pipelines", "run", "flight-delays-training", "--json"],
         env=env,
         check=True,
         capture_output=True,
