@@ -4,9 +4,6 @@ hidden, help and ``--json`` everywhere, one output-file flag, and no workspace m
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,18 +97,6 @@ def test_one_output_flag_and_the_earlier_ones_still_accepted(
     assert "--output" in hidden and "--html" not in hidden
 
 
-def _driftloop(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTLOOP_")}
-    return subprocess.run(
-        [sys.executable, "-m", "driftloop", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 @pytest.mark.parametrize(
     "args",
     [
@@ -127,8 +112,8 @@ def _driftloop(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_command_outside_a_workspace_says_so_and_creates_none(
     tmp_path: Path, args: tuple[str, ...]
 ) -> None:
-    result = _driftloop(tmp_path, *args)
-    assert result.returncode == 1, result.stdout
+    result = invoke_cli(*args)  # in tmp_path, which holds no workspace
+    assert result.exit_code == 1, result.stdout
     assert result.stderr.strip() == (
         f"error: Not found: no driftloop workspace in {tmp_path} or its parents; run "
         "`driftloop init` (or cd into a workspace, or set DRIFTLOOP_HOME)"
@@ -138,7 +123,7 @@ def test_a_command_outside_a_workspace_says_so_and_creates_none(
 
 def test_data_log_outside_a_workspace_makes_one_and_says_so(tmp_path: Path) -> None:
     (tmp_path / "d.csv").write_text("a,b\n1,2\n")
-    result = _driftloop(tmp_path, "data", "log", "d", "d.csv", "--json")
-    assert result.returncode == 0, result.stderr
+    result = invoke_cli("data", "log", "d", "d.csv", "--json")
+    assert result.exit_code == 0, result.stderr
     assert "no workspace found; created one in" in result.stderr
     assert (tmp_path / "driftloop.toml").is_file() and json.loads(result.stdout)["version"] == 1
