@@ -8,6 +8,7 @@ from rich.console import Console
 
 import driftloop as dl
 from driftloop._demo._context import DemoContext
+from driftloop._demo._loop_report import write_loop_report
 from driftloop._demo._loop_step import MODEL, _auc_by_month, trained_through
 from driftloop._demo._training import FEATURES, LABEL, NUMERIC, make_model
 
@@ -48,3 +49,9 @@ def test_each_version_is_scored_on_the_months_after_its_training_data(
     aucs = _auc_by_month(ctx, _flights([6, 7, 8], 900, 2), [first, retrained])
     assert sorted(aucs[f"version {first}"]) == [6, 7, 8]
     assert sorted(aucs[f"version {retrained}"]) == [8]  # June and July were in its training set
+    latest = _register(_flights([1, 2, 3, 4, 5, 6, 7, 8], 600, 3))
+    assert _auc_by_month(ctx, _flights([6, 7, 8], 300, 4), [latest]) == {f"version {latest}": {}}
+    page = write_loop_report(sqlite_workspace, "flight-delays", aucs | {f"version {latest}": {}})
+    assert f"Not shown: version {latest}. Each was trained on flights of every month" in (
+        page.read_text()
+    )

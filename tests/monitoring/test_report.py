@@ -77,3 +77,23 @@ def test_the_page_says_what_the_drift_chart_shows() -> None:
     page = render_html(report)
     assert "Drift per feature over time (statistic / threshold)" in page
     assert page.count("<svg") == 1  # drift; no accuracy or latency in these windows
+
+
+def test_two_series_are_told_apart_by_line_style_and_each_name_is_listed_once() -> None:
+    canary = [{**w, "model_version": 2, "route": "canary"} for w in WINDOWS]
+    scaled = drift_ratios(WINDOWS + canary, LATEST)
+    figure = line_figure(
+        scaled, ["drift.distance", "drift.origin"], ["distance", "origin"], "ratio", 1.0, 1.0
+    )
+    [legend] = figure.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "distance",
+        "origin",
+        "v1 primary",
+        "v2 canary",
+        "threshold",
+    ]
+    [axes] = figure.axes
+    styles = {(line.get_color(), line.get_linestyle()) for line in axes.get_lines()[:-1]}
+    assert len(styles) == 4  # two colours (features) x two styles (series)
+    assert axes.get_yscale() == "symlog" and axes.get_ylim()[0] == 0

@@ -200,12 +200,14 @@ def _auc_by_month(
     ctx: DemoContext, later: pd.DataFrame, versions: list[int]
 ) -> dict[str, dict[int, float]]:
     """ROC AUC of each version per month of ``later``, on the months after its training
-    data ends only: a score on flights it was trained on would flatter it."""
+    data ends only: a score on flights it was trained on would flatter it. A version
+    trained on every month of ``later`` gets no score (an empty mapping)."""
     from sklearn.metrics import roc_auc_score
 
     out: dict[str, dict[int, float]] = {}
     for version in versions:
         unseen = later[later["month"] > trained_through(ctx.workspace, version)]
+        out[f"version {version}"] = {}
         if unseen.empty:
             continue
         model = ctx.workspace.registry.load(f"models:/{MODEL}/{version}")

@@ -152,7 +152,10 @@ def _drift_lines(windows: list[dict[str, Any]], latest: dict[str, Any]) -> str:
     scaled = drift_ratios(windows, latest)
     features = sorted({k.removeprefix("drift.") for w in scaled for k in w["metrics"]})
     keys = [f"drift.{f}" for f in features]
-    return _lines(scaled, keys, features, "statistic / threshold", threshold=1.0)
+    figure = line_figure(
+        scaled, keys, features, "statistic / threshold", threshold=1.0, log_above=1.0
+    )
+    return "<p class=muted>no values yet</p>" if figure is None else _svg(figure)
 
 
 def _headline(windows: list[dict[str, Any]], latest: dict[str, Any], alerts: list[Any]) -> str:
@@ -206,36 +209,74 @@ def _lines(
     return "<p class=muted>no values yet</p>" if figure is None else _svg(figure)
 
 
+# One per series (model version and route); typed as matplotlib's line styles.
+_STYLES: tuple[Literal["-", "--", ":", "-."], ...] = ("-", "--", ":", "-.")
+
+
 def line_figure(
     windows: list[dict[str, Any]],
     keys: list[str],
     labels: list[str],
     ylabel: str,
     threshold: float | None = None,
+    log_above: float | None = None,
 ) -> Any:
-    """One line per series and key over the windows' starts, the legend beside the plot
-    (a legend inside hid the lines it names); None when there is nothing to draw."""
+    """Each key over the windows' starts, a colour per key and a line style per series
+    (model version and route); the legend beside the plot names each once (inside, it
+    hid the lines it names). ``log_above``: the y axis is logarithmic above that value,
+    so one feature far out does not flatten the others. None when nothing is drawn."""
+    from matplotlib.lines import Line2D
+
     # Constrained layout keeps a legend placed outside the axes within the figure.
     figure = _figure(layout="constrained")
     axes = figure.add_subplot()
-    plotted = False
-    for series in sorted({(w["model_version"], w["route"]) for w in windows}):
-        points = [w for w in windows if (w["model_version"], w["route"]) == series]
-        for key, label in zip(keys, labels, strict=True):
-            xs = [datetime.fromisoformat(w["start"]) for w in points if key in w["metrics"]]
-            ys = [w["metrics"][key] for w in points if key in w["metrics"]]
-            if xs:
-                suffix = f" (v{series[0]} {series[1]})" if len(windows) != len(points) else ""
-                axes.plot(xs, ys, marker="o", markersize=3, label=label + suffix)
-                plotted = True
-    if not plotted:
+    every_series = sorted({(w["model_version"], w["route"]) for w in windows})
+    styles = {series: _STYLES[i % len(_STYLES)] for i, series in enumerate(every_series)}
+    colours = _colours(len(keys))
+    handles = []
+    for key, label, colour in zip(keys, labels, colours, strict=True):
+        drawn = False
+        for series, style in styles.items():
+            points = [
+                w
+                for w in windows
+                if (w["model_version"], w["route"]) == series and key in w["metrics"]
+            ]
+            if points:
+                xs = [datetime.fromisoformat(w["start"]) for w in points]
+                ys = [w["metrics"][key] for w in points]
+                axes.plot(xs, ys, color=colour, linestyle=style, marker="o", markersize=2)
+                drawn = True
+        if drawn:
+            handles.append(Line2D([], [], color=colour, label=label))
+    if not handles:
         return None
+    if len(every_series) > 1:
+        handles += [
+            Line2D([], [], color="#555555", linestyle=style, label=f"v{version} {route}")
+            for (version, route), style in styles.items()
+        ]
     if threshold is not None:
-        axes.axhline(threshold, color="red", linestyle="--", linewidth=1, label="threshold")
+        axes.axhline(threshold, color="red", linestyle="--", linewidth=1)
+        handles.append(Line2D([], [], color="red", linestyle="--", label="threshold"))
+    if log_above is not None:
+        from matplotlib.ticker import FuncFormatter
+
+        axes.set_yscale("symlog", linthresh=log_above)
+        axes.set_ylim(bottom=0)
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.set_ylabel(ylabel)
-    figure.legend(loc="outside right upper", fontsize=7)
+    columns = 1 if len(handles) <= 14 else 2
+    figure.legend(handles=handles, loc="outside right upper", fontsize=7, ncols=columns)
     figure.autofmt_xdate()
     return figure
+
+
+def _colours(count: int) -> list[Any]:
+    import matplotlib
+
+    palette = matplotlib.colormaps["tab10" if count <= 10 else "tab20"]
+    return [palette(i % palette.N) for i in range(count)]
 
 
 def _distributions(distributions: dict[str, Any], drift: list[dict[str, Any]]) -> str:
