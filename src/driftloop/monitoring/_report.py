@@ -152,10 +152,7 @@ def _drift_lines(windows: list[dict[str, Any]], latest: dict[str, Any]) -> str:
     scaled = drift_ratios(windows, latest)
     features = sorted({k.removeprefix("drift.") for w in scaled for k in w["metrics"]})
     keys = [f"drift.{f}" for f in features]
-    figure = line_figure(
-        scaled, keys, features, "statistic / threshold", threshold=1.0, log_above=1.0
-    )
-    return "<p class=muted>no values yet</p>" if figure is None else _svg(figure)
+    return _lines(scaled, keys, features, "statistic / threshold", threshold=1.0, log_above=1.0)
 
 
 def _headline(windows: list[dict[str, Any]], latest: dict[str, Any], alerts: list[Any]) -> str:
@@ -198,14 +195,9 @@ def _svg(figure: Any) -> str:
     return text[text.index("<svg") :]
 
 
-def _lines(
-    windows: list[dict[str, Any]],
-    keys: list[str],
-    labels: list[str],
-    ylabel: str,
-    threshold: float | None = None,
-) -> str:
-    figure = line_figure(windows, keys, labels, ylabel, threshold)
+def _lines(*args: Any, **options: Any) -> str:
+    """:func:`line_figure` as inline SVG, or a note when there is nothing to draw."""
+    figure = line_figure(*args, **options)
     return "<p class=muted>no values yet</p>" if figure is None else _svg(figure)
 
 
