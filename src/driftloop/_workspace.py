@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from driftloop.artifacts import FsspecBlobStore, open_blob_store
 from driftloop.config import CONFIG_FILE, STATE_DIR, Settings, find_workspace_root, load_settings
-from driftloop.errors import InvalidInputError
+from driftloop.errors import InvalidInputError, NotFoundError
 from driftloop.store import MetadataStore, utcnow
 from driftloop.tracking._heartbeat import Heartbeat
 from driftloop.tracking._service import TrackingService, open_metric_writer
@@ -61,9 +61,14 @@ T = TypeVar("T")
 
 
 def _deployment_lineage(store: MetadataStore) -> DownstreamProvider:
-    from driftloop.serving._service import deployment_lineage
+    # Serving (and the registry's pandas) is imported when lineage is first walked, not
+    # when a workspace opens: `driftloop runs list` needs neither.
+    def provide(version: Any) -> Any:
+        from driftloop.serving._service import deployment_lineage
 
-    return deployment_lineage(store)
+        return deployment_lineage(store)(version)
+
+    return provide
 
 
 class WorkspaceResources:
@@ -461,8 +466,13 @@ _default: Workspace | None = None
 _default_lock = threading.Lock()
 
 
-def get_workspace() -> Workspace:
-    """The default workspace: set, found from the current folder, or created here (said once)."""
+def get_workspace(*, create: bool = True) -> Workspace:
+    """The default workspace: set, found from the current folder, or created here (said once).
+
+    Raises:
+        NotFoundError: ``create`` is false and no workspace is set or found (the CLI's
+            reads: `driftloop runs list` in the wrong folder says so, creating nothing).
+    """
     global _default
     found = _default
     if found is not None:  # the hot path of every fluent call: no lock
@@ -473,6 +483,11 @@ def get_workspace() -> Workspace:
 
             if os.environ.get("DRIFTLOOP_HOME") or find_workspace_root() is not None:
                 _default = Workspace()
+            elif not create:
+                raise NotFoundError(
+                    f"no driftloop workspace in {Path.cwd()} or its parents; run `driftloop "
+                    "init` (or cd into a workspace, or set DRIFTLOOP_HOME)"
+                )
             else:
                 _default = init_workspace(Path.cwd())
                 print(

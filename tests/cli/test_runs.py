@@ -84,3 +84,17 @@ def test_init_and_errors_print_a_message_not_a_traceback(tmp_path: Path) -> None
     assert "Traceback" in debug.stderr
     bad = _cli(["runs", "list", "--filter", "metrics.x >"], tmp_path)
     assert bad.returncode == 1 and "bad run filter" in bad.stderr
+
+
+def test_runs_history_shows_when_each_value_was_logged_not_epoch_milliseconds(
+    two_runs: list[str],
+) -> None:
+    from datetime import UTC, datetime
+
+    [value] = json.loads(
+        runner.invoke(app, ["runs", "history", two_runs[1], "auc", "--json"]).output
+    )
+    shown = runner.invoke(app, ["runs", "history", two_runs[1], "auc"]).output
+    logged = datetime.fromtimestamp(value["timestamp_ms"] / 1000, UTC)
+    assert logged.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] in shown
+    assert str(value["timestamp_ms"]) not in shown and "logged at (UTC)" in shown

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Feature views, training sets and online features.", no_args_is_help=True)
 
 
-def _features() -> FeatureService:
+def _features(create: bool = False) -> FeatureService:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().features
+    return get_workspace(create=create).features
 
 
 def _time(value: str | None) -> datetime | None:
@@ -46,7 +46,8 @@ def apply(
     """Register the entities and feature views defined in a features.py (versioned)."""
     from driftloop.features import load_definitions
 
-    service = _features()
+    # Like `data log`, a first command of a workspace: it may create one (a dry run not).
+    service = _features(create=not dry_run)
     entities, views = load_definitions(path)
     plan = service.catalog.plan(views)
     warnings = [w for change in plan for w in change.warnings]
@@ -145,15 +146,17 @@ def show(
 
     def render() -> None:
         console.print(f"[bold]{escape(found.ref)}[/bold]  source: {escape(found.view.source)}")
+        view_ = found.view
         console.print(
-            f"keys: {list(found.view.join_keys)}  timestamp: {found.view.timestamp}  "
-            f"ttl: {found.view.ttl}"
+            f"keys: {escape(', '.join(view_.join_keys))}  "
+            f"timestamp: {escape(view_.timestamp or 'none (static)')}  "
+            f"ttl: {'none' if view_.ttl is None else view_.ttl}"
         )
         table("features", ["name", "dtype"], [(f.name, f.dtype) for f in found.view.features])
         table(
             "versions",
             ["version", "created", "by"],
-            [(v.version, format_value(v.created_at), v.created_by) for v in history],
+            [(v.version, v.created_at, v.created_by) for v in history],
         )
 
     emit(data, as_json, render)
@@ -182,7 +185,7 @@ def materialize(
             r.version,
             "ok" if r.ok else "FAILED",
             r.rows_written,
-            format_value(r.source_watermark),
+            r.source_watermark,
         )
         for r in results
     ]
@@ -236,7 +239,7 @@ def get_online(
     emit(
         record,
         as_json,
-        lambda: table(None, ["name", "value"], [(k, format_value(v)) for k, v in record.items()]),
+        lambda: table(None, ["name", "value"], list(record.items())),
     )
 
 
@@ -292,7 +295,9 @@ def check_skew(
     report = _features().check_skew(view, sample=sample, seed=seed)
 
     def render() -> None:
-        console.print(f"{report.view}: {report.entities} entities at {format_value(report.at)}")
+        console.print(
+            f"{escape(report.view)}: {report.entities} entities at {format_value(report.at)}"
+        )
         table(
             "skew",
             ["feature", "compared", "mismatches"],

@@ -1,30 +1,33 @@
-"""`driftloop pipeline run | list | runs | show | logs | resume`."""
+"""`driftloop pipelines run | list | runs | show | logs | resume` (hidden alias: `pipeline`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
-from driftloop.cli._output import EXIT_FAILED, JsonOption, console, emit, format_value, table
+from driftloop.cli._output import EXIT_FAILED, JsonOption, console, emit, table
 from driftloop.cli._pipeline_render import LiveProgress, run_json, seconds, show_run
-from driftloop.pipelines._models import PipelineRun
-from driftloop.pipelines._orchestrator import Progress
-from driftloop.pipelines._params import parse_assignments
-from driftloop.pipelines._service import PipelineService
 
-app = typer.Typer(help="Pipelines: run, list, show, logs, resume.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from driftloop.pipelines._models import PipelineRun
+    from driftloop.pipelines._orchestrator import Progress
+    from driftloop.pipelines._service import PipelineService
+
+app = typer.Typer(
+    help="Pipelines: run, list, runs, show, logs, resume, trigger.", no_args_is_help=True
+)
 
 ExecutorOption = typer.Option(
     "local", "--executor", "-x", help="local, local:N (N workers), ray or ray://host:port."
 )
 
 
-def _pipelines() -> PipelineService:
+def _pipelines(create: bool = False) -> PipelineService:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().pipelines
+    return get_workspace(create=create).pipelines
 
 
 def _finish(run: PipelineRun, as_json: bool) -> None:
@@ -33,7 +36,7 @@ def _finish(run: PipelineRun, as_json: bool) -> None:
         cached = sum(1 for s in run.steps if s.status.value == "cached")
         if cached == len(run.steps):
             console.print(f"All {cached} steps cached: nothing ran ({seconds(run.duration_s)}).")
-        console.print(f"See it again with: driftloop pipeline show {run.id[:8]}")
+        console.print(f"See it again with: driftloop pipelines show {run.id[:8]}")
 
     emit(run_json(run), as_json, draw)
     if not run.status.is_done:
@@ -61,7 +64,9 @@ def run(
     as_json: bool = JsonOption,
 ) -> None:
     """Run a pipeline, showing each step live; exits 1 if the run failed."""
-    service = _pipelines()
+    from driftloop.pipelines._params import parse_assignments
+
+    service = _pipelines(create=True)  # a pipeline's own steps would create it anyway
     params = parse_assignments(param or [])
     if detach:
         run_id = service.submit(
@@ -94,7 +99,7 @@ def _step_names(service: PipelineService, pipeline: Any, params: dict[str, str])
 
 
 @app.command("execute", hidden=True)
-def execute(run_id: str = typer.Argument(...)) -> None:
+def execute(run_id: str = typer.Argument(..., help="The recorded run's id.")) -> None:
     """Run a recorded pending run (what `run --detach` starts in the background)."""
     _pipelines().execute_recorded(run_id)
 
@@ -126,7 +131,7 @@ def list_pipelines(as_json: bool = JsonOption) -> None:
         lambda: table(
             None,
             ["name", "target", "last run"],
-            [(r["name"], r["target"], format_value(r["last_run"])) for r in rows],
+            [(r["name"], r["target"], r["last_run"]) for r in rows],
         ),
     )
 
@@ -147,9 +152,9 @@ def runs(
             rows.append(
                 (
                     r.id[:8],
-                    r.pipeline[:20],
+                    r.pipeline,
                     r.status.value,
-                    format_value(r.created_at),
+                    r.created_at,
                     seconds(r.duration_s),
                     f"{done}/{len(r.steps)}",
                 )

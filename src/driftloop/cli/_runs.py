@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from driftloop.cli._output import JsonOption, console, emit, format_value, table
-from driftloop.tracking._models import Run
-from driftloop.tracking._service import TrackingService
 
-app = typer.Typer(help="Tracked runs: list, show, compare.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from driftloop.tracking._models import Run
+    from driftloop.tracking._service import TrackingService
+
+app = typer.Typer(help="Tracked runs: list, show, compare, metric history.", no_args_is_help=True)
 
 
 def _tracking() -> TrackingService:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().tracking
+    return get_workspace(create=False).tracking
 
 
 @app.command("list")
@@ -41,11 +43,10 @@ def list_runs(
     """
     from driftloop.cli._runs_list import chosen_columns, referenced_columns, render
 
-    frame = _tracking().search_runs(experiment or None, filter_, order_by or (), max_results)
-    records: list[dict[str, Any]] = [
-        {str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")
-    ]
-    available = [str(c) for c in frame.columns]
+    records = _tracking().search_run_records(
+        experiment or None, filter_, order_by or (), max_results
+    )
+    available = list(records[0]) if records else []
     mentioned = referenced_columns([filter_, *(order_by or [])], available)
     extra = chosen_columns(available, columns, mentioned) if records else []
 
@@ -68,13 +69,12 @@ def show(
     def render() -> None:
         console.print(f"[bold]{escape(run.name)}[/bold]  {run.id}  ({run.status.value})")
         console.print(f"experiment: {escape(run.experiment)}   user: {escape(run.user)}")
-        console.print(
-            f"started: {format_value(run.start_time)}   ended: {format_value(run.end_time)}"
-        )
+        ended = format_value(run.end_time) or "not yet"
+        console.print(f"started: {format_value(run.start_time)}   ended: {ended}")
         dirty = " (dirty)" if run.git_dirty else ""
         console.print(
             f"code: {run.git_commit or 'not in git'}{dirty}   "
-            f"entry point: {escape(str(run.entry_point))}"
+            f"entry point: {escape(run.entry_point or 'not recorded')}"
         )
         if run.seed is not None:
             console.print(f"seed: {run.seed}")
@@ -84,11 +84,7 @@ def show(
             ("tags", run.tags),
         ):
             if mapping:
-                table(
-                    title,
-                    ["key", "value"],
-                    [(k, format_value(v)) for k, v in sorted(mapping.items())],
-                )
+                table(title, ["key", "value"], sorted(mapping.items()))
         if run.inputs:
             table("inputs", ["kind", "ref", "role"], [(i.kind, i.ref, i.role) for i in run.inputs])
         if run.artifacts:
@@ -141,7 +137,7 @@ def compare(
             table(
                 "params that differ",
                 ["param", *names],
-                [(k, *map(format_value, v)) for k, v in result.params.items()],
+                [(k, *v) for k, v in result.params.items()],
             )
         else:
             console.print("All params are equal.")
@@ -162,15 +158,22 @@ def history(
     key: str = typer.Argument(..., help="Metric name."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Every logged value of one metric of a run."""
+    """Every logged value of one metric of a run, with the time it was logged (UTC)."""
+    from datetime import UTC, datetime
+
     tracking = _tracking()
     values = tracking.metric_history(tracking.resolve_run_id(run_id), key)
+
+    def when(ms: int) -> str:
+        # Milliseconds shown: a training loop logs many values within one second.
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
     emit(
         values,
         as_json,
         lambda: table(
             f"{key}: {len(values)} value(s)",
-            ["step", "value", "timestamp_ms"],
-            [(m.step, format_value(m.value), m.timestamp_ms) for m in values],
+            ["step", "value", "logged at (UTC)"],
+            [(m.step, m.value, when(m.timestamp_ms)) for m in values],
         ),
     )

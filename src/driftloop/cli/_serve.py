@@ -1,4 +1,7 @@
-"""`serve`, `deploy`, `rollback` and `endpoints list | show | history | update | promote`."""
+"""`serve` and `endpoints deploy | rollback | list | show | history | update | promote`.
+
+`driftloop deploy` and `driftloop rollback` are the hidden earlier spellings of the first two.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +10,23 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from driftloop.cli._output import JsonOption, console, emit, format_value, print_json, table
-from driftloop.serving._models import Deployment
-from driftloop.serving._service import ServingService
+from driftloop.cli._output import JsonOption, console, emit, print_json, table
 
 if TYPE_CHECKING:
+    from driftloop.serving._models import Deployment
+    from driftloop.serving._service import ServingService
     from driftloop.serving._settings import ServeSettings
 
-app = typer.Typer(help="Endpoints: deployments, routes and their history.", no_args_is_help=True)
+app = typer.Typer(
+    help="Endpoints: deploy, update, promote, roll back, and their history.", no_args_is_help=True
+)
+EndpointArg = typer.Argument(..., help="Endpoint name, e.g. flight-delays.")
 
 
 def _serving() -> ServingService:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().serving
+    return get_workspace(create=False).serving
 
 
 def _json(d: Deployment) -> dict[str, Any]:
@@ -46,7 +52,7 @@ def _print(d: Deployment, verb: str) -> None:
 
 
 def deploy(
-    endpoint: str = typer.Argument(..., help="Endpoint name, e.g. flight-delays."),
+    endpoint: str = EndpointArg,
     primary: str = typer.Argument(..., help="Model reference: churn@champion, models:/churn/3."),
     canary: str | None = typer.Option(None, help="Canary model reference."),
     canary_weight: float = typer.Option(0.0, help="Share of requests the canary answers, 0..1."),
@@ -77,7 +83,7 @@ def deploy(
 
 
 def rollback(
-    endpoint: str = typer.Argument(..., help="Endpoint name."),
+    endpoint: str = EndpointArg,
     to: int | None = typer.Option(None, "--to", help="Deployment version to return to."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -96,8 +102,8 @@ def list_endpoints(as_json: bool = JsonOption) -> None:
             (
                 e.name,
                 e.deployment.version,
-                _routes(e.deployment)[:44],
-                format_value(e.deployment.created_at),
+                _routes(e.deployment),
+                e.deployment.created_at,
             )
             for e in found
         ]
@@ -107,22 +113,19 @@ def list_endpoints(as_json: bool = JsonOption) -> None:
 
 
 @app.command("show")
-def show(endpoint: str, as_json: bool = JsonOption) -> None:
+def show(endpoint: str = EndpointArg, as_json: bool = JsonOption) -> None:
     """The live deployment of an endpoint."""
     d = _serving().get_deployment(endpoint)
     emit(_json(d), as_json, lambda: _print(d, "Endpoint"))
 
 
 @app.command("history")
-def history(endpoint: str, as_json: bool = JsonOption) -> None:
+def history(endpoint: str = EndpointArg, as_json: bool = JsonOption) -> None:
     """Every deployment of an endpoint: who changed what, and when."""
     found = _serving().history(endpoint)
 
     def render() -> None:
-        rows = [
-            (d.version, d.action, d.created_by[:10], format_value(d.created_at), d.changes[:34])
-            for d in found
-        ]
+        rows = [(d.version, d.action, d.created_by, d.created_at, d.changes) for d in found]
         table(None, ["#", "action", "who", "when", "what changed"], rows)
 
     emit([_json(d) for d in found], as_json, render)
@@ -130,7 +133,7 @@ def history(endpoint: str, as_json: bool = JsonOption) -> None:
 
 @app.command("update")
 def update(
-    endpoint: str,
+    endpoint: str = EndpointArg,
     primary: str | None = typer.Option(None, help="New primary model reference."),
     canary: str | None = typer.Option(None, help="New canary model reference."),
     no_canary: bool = typer.Option(False, "--no-canary", help="Remove the canary."),
@@ -150,7 +153,7 @@ def update(
 
 
 @app.command("promote")
-def promote(endpoint: str, as_json: bool = JsonOption) -> None:
+def promote(endpoint: str = EndpointArg, as_json: bool = JsonOption) -> None:
     """Make the canary the primary."""
     made = _serving().promote_canary(endpoint)
     emit(_json(made), as_json, lambda: _print(made, "Promoted"))
@@ -189,7 +192,7 @@ def serve(
         prefer_onnx=not no_onnx,
         predict_threads=predict_threads,
     )
-    ws = get_workspace()
+    ws = get_workspace(create=False)
     # Bound first: a port in use is one line, not a traceback after "Serving ..."; and
     # with --port 0 the line names the port the system gave.
     sock = listening_socket(host, port)
@@ -230,7 +233,7 @@ def app_from_environment() -> Any:
     from driftloop.serving._app import create_app
     from driftloop.serving._process import settings_from_environment
 
-    return create_app(get_workspace(), settings_from_environment())
+    return create_app(get_workspace(create=False), settings_from_environment())
 
 
 __all__ = ["app", "deploy", "print_json", "rollback", "serve"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import io
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from driftloop.store import utcnow
 
@@ -30,7 +30,7 @@ def build_report(service: MonitoringService, endpoint: str) -> dict[str, Any]:
 
         raise NotFoundError(
             f"no monitor watches endpoint {endpoint!r}; create one with "
-            f"`driftloop monitor create {endpoint}`"
+            f"`driftloop monitors create {endpoint}`"
         )
     out: dict[str, Any] = {
         "endpoint": endpoint,
@@ -101,25 +101,9 @@ def _monitor_section(monitor: dict[str, Any]) -> str:
     name = html.escape(monitor["name"])
     parts = [f"<h2>Monitor {name}</h2>", _headline(windows, latest, monitor["alerts"])]
     if not windows:
-        return "\n".join([*parts, "<p>No window computed yet: run `driftloop monitor run`.</p>"])
-    features = sorted(
-        {
-            k[6:]
-            for w in windows
-            for k in w["metrics"]
-            if k.startswith("drift.") and k not in ("drift.share", "drift.count")
-        }
-    )
-    parts.append("<h3>Drift per feature over time</h3>")
-    parts.append(
-        _lines(
-            windows,
-            [f"drift.{f}" for f in features],
-            features,
-            "statistic",
-            threshold=_threshold(latest),
-        )
-    )
+        return "\n".join([*parts, "<p>No window computed yet: run `driftloop monitors run`.</p>"])
+    parts.append("<h3>Drift per feature over time (statistic / threshold)</h3>")
+    parts.append(_drift_lines(windows, latest))
     parts.append("<h3>Reference vs current, latest window</h3>")
     parts.append(_distributions(latest.get("distributions", {}), latest.get("drift", [])))
     parts.append("<h3>Accuracy: realized (once labels arrive) and estimated (CBPE)</h3>")
@@ -141,9 +125,34 @@ def _monitor_section(monitor: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _threshold(latest: dict[str, Any]) -> float | None:
-    drift = latest.get("drift") or []
-    return float(drift[0]["threshold"]) if drift else None
+def drift_ratios(windows: list[dict[str, Any]], latest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The windows with each feature's drift statistic divided by its threshold.
+
+    Features are judged by different statistics (PSI for one, KS or Jensen-Shannon for
+    another) on different scales; over its own threshold each reads alike, and a feature
+    drifts above 1.0. Thresholds are the latest window's; a feature it lacks is left out.
+    """
+    thresholds = {
+        d["column"]: float(d["threshold"]) for d in latest.get("drift") or [] if d["threshold"]
+    }
+    return [
+        {
+            **w,
+            "metrics": {
+                f"drift.{name}": w["metrics"][f"drift.{name}"] / threshold
+                for name, threshold in thresholds.items()
+                if f"drift.{name}" in w["metrics"]
+            },
+        }
+        for w in windows
+    ]
+
+
+def _drift_lines(windows: list[dict[str, Any]], latest: dict[str, Any]) -> str:
+    scaled = drift_ratios(windows, latest)
+    features = sorted({k.removeprefix("drift.") for w in scaled for k in w["metrics"]})
+    keys = [f"drift.{f}" for f in features]
+    return _lines(scaled, keys, features, "statistic / threshold", threshold=1.0, log_above=1.0)
 
 
 def _headline(windows: list[dict[str, Any]], latest: dict[str, Any], alerts: list[Any]) -> str:
@@ -166,50 +175,100 @@ def _headline(windows: list[dict[str, Any]], latest: dict[str, Any], alerts: lis
     return f"<div class=headline>{row}</div>"
 
 
-def _figure(width: float = 8.0, height: float = 3.0) -> Any:
+def _figure(
+    width: float = 8.0, height: float = 3.0, layout: Literal["constrained"] | None = None
+) -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height))
+    return Figure(figsize=(width, height), layout=layout)
 
 
 def _svg(figure: Any) -> str:
     buffer = io.StringIO()
-    figure.tight_layout()
+    if figure.get_layout_engine() is None:
+        figure.tight_layout()
     figure.savefig(buffer, format="svg")
     text = buffer.getvalue()
     return text[text.index("<svg") :]
 
 
-def _lines(
+def _lines(*args: Any, **options: Any) -> str:
+    """:func:`line_figure` as inline SVG, or a note when there is nothing to draw."""
+    figure = line_figure(*args, **options)
+    return "<p class=muted>no values yet</p>" if figure is None else _svg(figure)
+
+
+# One per series (model version and route); typed as matplotlib's line styles.
+_STYLES: tuple[Literal["-", "--", ":", "-."], ...] = ("-", "--", ":", "-.")
+
+
+def line_figure(
     windows: list[dict[str, Any]],
     keys: list[str],
     labels: list[str],
     ylabel: str,
     threshold: float | None = None,
-) -> str:
-    figure = _figure()
+    log_above: float | None = None,
+) -> Any:
+    """Each key over the windows' starts, a colour per key and a line style per series
+    (model version and route); the legend beside the plot names each once (inside, it
+    hid the lines it names). ``log_above``: the y axis is logarithmic above that value,
+    so one feature far out does not flatten the others. None when nothing is drawn."""
+    from matplotlib.lines import Line2D
+
+    # Constrained layout keeps a legend placed outside the axes within the figure.
+    figure = _figure(layout="constrained")
     axes = figure.add_subplot()
-    plotted = False
-    for series in sorted({(w["model_version"], w["route"]) for w in windows}):
-        points = [w for w in windows if (w["model_version"], w["route"]) == series]
-        for key, label in zip(keys, labels, strict=True):
-            xs = [datetime.fromisoformat(w["start"]) for w in points if key in w["metrics"]]
-            ys = [w["metrics"][key] for w in points if key in w["metrics"]]
-            if xs:
-                suffix = f" (v{series[0]} {series[1]})" if len(windows) != len(points) else ""
-                axes.plot(xs, ys, marker="o", markersize=3, label=label + suffix)
-                plotted = True
-    if not plotted:
-        return "<p class=muted>no values yet</p>"
+    every_series = sorted({(w["model_version"], w["route"]) for w in windows})
+    styles = {series: _STYLES[i % len(_STYLES)] for i, series in enumerate(every_series)}
+    colours = _colours(len(keys))
+    handles = []
+    for key, label, colour in zip(keys, labels, colours, strict=True):
+        drawn = False
+        for series, style in styles.items():
+            points = [
+                w
+                for w in windows
+                if (w["model_version"], w["route"]) == series and key in w["metrics"]
+            ]
+            if points:
+                xs = [datetime.fromisoformat(w["start"]) for w in points]
+                ys = [w["metrics"][key] for w in points]
+                axes.plot(xs, ys, color=colour, linestyle=style, marker="o", markersize=2)
+                drawn = True
+        if drawn:
+            handles.append(Line2D([], [], color=colour, label=label))
+    if not handles:
+        return None
+    if len(every_series) > 1:
+        handles += [
+            Line2D([], [], color="#555555", linestyle=style, label=f"v{version} {route}")
+            for (version, route), style in styles.items()
+        ]
     if threshold is not None:
-        axes.axhline(threshold, color="red", linestyle="--", linewidth=1, label="threshold")
+        axes.axhline(threshold, color="red", linestyle="--", linewidth=1)
+        handles.append(Line2D([], [], color="red", linestyle="--", label="threshold"))
+    if log_above is not None:
+        from matplotlib.ticker import FuncFormatter
+
+        axes.set_yscale("symlog", linthresh=log_above)
+        axes.set_ylim(bottom=0)
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.set_ylabel(ylabel)
-    axes.legend(fontsize=7, ncol=3)
+    columns = 1 if len(handles) <= 14 else 2
+    figure.legend(handles=handles, loc="outside right upper", fontsize=7, ncols=columns)
     figure.autofmt_xdate()
-    return _svg(figure)
+    return figure
+
+
+def _colours(count: int) -> list[Any]:
+    import matplotlib
+
+    palette = matplotlib.colormaps["tab10" if count <= 10 else "tab20"]
+    return [palette(i % palette.N) for i in range(count)]
 
 
 def _distributions(distributions: dict[str, Any], drift: list[dict[str, Any]]) -> str:

@@ -119,7 +119,7 @@ class MonitoringService:
                 known = sorted(session.scalars(select(MonitorRow.name)))
                 raise NotFoundError(
                     f"no monitor {name!r} (known: {known}); create it with "
-                    "`driftloop monitor create`"
+                    "`driftloop monitors create`"
                 )
             return _monitor(row)
 
@@ -346,7 +346,7 @@ class MonitoringService:
             ]
 
     def report(self, endpoint: str) -> dict[str, Any]:
-        """The report of every monitor of ``endpoint`` (what ``driftloop monitor report``
+        """The report of every monitor of ``endpoint`` (what ``driftloop monitors report``
         renders): windows with their metrics, the latest window's details, alerts."""
         from driftloop.monitoring._report import build_report
 

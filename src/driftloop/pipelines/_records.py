@@ -225,7 +225,7 @@ class RunRecords:
             return prefix if prefix in ids else ids[0]
         if not ids:
             raise NotFoundError(
-                f"there is no pipeline run {prefix!r}; see `driftloop pipeline runs`"
+                f"there is no pipeline run {prefix!r}; see `driftloop pipelines runs`"
             )
         raise NotFoundError(f"pipeline run id {prefix!r} is ambiguous; give more characters")
 
@@ -235,7 +235,7 @@ class RunRecords:
             row = session.get(PipelineRunRow, run_id)
             if row is None:
                 raise NotFoundError(
-                    f"there is no pipeline run {run_id!r}; see `driftloop pipeline runs`"
+                    f"there is no pipeline run {run_id!r}; see `driftloop pipelines runs`"
                 )
             steps = list(session.scalars(_steps_of(run_id)))
             links = _links_of(session, [s.id for s in steps])
@@ -261,7 +261,7 @@ class RunRecords:
                 return False
         note = (
             f"abandoned: no heartbeat since {beat.isoformat(timespec='seconds')} (the process "
-            f"running it died); finish it with `driftloop pipeline resume {run_id}`"
+            f"running it died); finish it with `driftloop pipelines resume {run_id}`"
         )
         with self.store.session() as session:
             changed = session.execute(  # type: ignore[attr-defined]

@@ -82,7 +82,7 @@ class PipelineService:
         if ref is None:
             raise NotFoundError(
                 f"no pipeline named {target!r} has run in this workspace; give 'module:attr' "
-                "(see `driftloop pipeline list`)"
+                "(see `driftloop pipelines list`)"
             )
         module_name, _, attr = ref.partition(":")
         try:

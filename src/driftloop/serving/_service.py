@@ -82,7 +82,7 @@ class ServingService:
             if row is None:
                 raise NotFoundError(
                     f"no endpoint named {endpoint!r}; create it with "
-                    f"`driftloop deploy {endpoint} MODEL@VERSION`"
+                    f"`driftloop endpoints deploy {endpoint} MODEL@VERSION`"
                 )
             return rows.to_deployment(row)
 

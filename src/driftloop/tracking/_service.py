@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
@@ -34,6 +34,7 @@ from driftloop.tracking._writer import MetricTuple, MetricWriter
 if TYPE_CHECKING:
     import pandas as pd
 
+T = TypeVar("T")
 MAX_KEY_LENGTH = 250
 
 
@@ -341,12 +342,35 @@ class TrackingService:
         The filter is translated into SQL (see ``driftloop.tracking._filter``); values
         still buffered in the writer are stored first, so the result includes them.
         """
-        self.sweep_stale_runs()
         from driftloop.tracking._search import search_runs
 
+        return self._search(search_runs, experiments, filter, order_by, max_results)
+
+    def search_run_records(
+        self,
+        experiments: Sequence[str] | None = None,
+        filter: str | None = None,
+        order_by: Sequence[str] = (),
+        max_results: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """:meth:`search_runs` as one dict per run (what the CLI and JSON show), without
+        pandas; a param, metric or tag a run never logged is ``None``, not NaN."""
+        from driftloop.tracking._search import search_run_records
+
+        return self._search(search_run_records, experiments, filter, order_by, max_results)
+
+    def _search(
+        self,
+        search: Callable[..., T],
+        experiments: Sequence[str] | None,
+        filter: str | None,
+        order_by: Sequence[str],
+        max_results: int | None,
+    ) -> T:
+        self.sweep_stale_runs()
         self.writer.flush()
         with self.store.read() as session:
-            return search_runs(
+            return search(
                 session,
                 list(experiments) if experiments else None,
                 filter,
