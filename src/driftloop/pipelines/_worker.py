@@ -17,7 +17,7 @@ import sys
 import tempfile
 import traceback
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -156,11 +156,26 @@ def _call_step(ws: Any, task: StepTask) -> tuple[OutputRef, list[tuple[str, str,
     for arg, ref in task.inputs.items():
         kwargs[arg] = load_output(ws.blobs, ref, resolve)
     with observe() as made:
-        value = fn(**kwargs)
+        try:
+            value = fn(**kwargs)
+        finally:  # a run that failed read its data too
+            _record_run_inputs(ws, made, task.lineage)
     links = [(kind, ref, "created") for kind, ref in made]
     output = store_outputs(ws.blobs, task.step_name, value, task.outputs)
     links += [(p.kind, p.ref, "output") for p in (output, *output.parts) if p.ref]
     return output, links
+
+
+def _record_run_inputs(
+    ws: Any, made: list[tuple[str, str]], lineage: Sequence[tuple[str, str, str]]
+) -> None:
+    """Each tracking run the step made gets the versions that reached the step as inputs.
+
+    An input the step logged itself keeps its own role: the first record of one wins.
+    """
+    for run_id in dict.fromkeys(ref for kind, ref in made if kind == "run"):
+        for kind, ref, role in lineage:
+            ws.tracking.log_input(run_id, kind, ref, role)
 
 
 def execute_task(task: StepTask) -> StepResult:
