@@ -347,6 +347,7 @@ class Workspace:
                 "DRIFTLOOP_ONLINE_URL": settings.online_url,
             },
             log_dir=settings.state_dir / "logs",
+            code_root=settings.root,
         )
 
     @cached_property

@@ -40,6 +40,8 @@ class PipelineService:
         resolve: (kind, ref) -> the dataset or model version a reference names.
         local_executor: workers -> the process's shared local pool.
         stale_after: a running run whose heartbeat is older is abandoned (failed).
+        code_root: the workspace root, where ``module:attr`` targets are looked for when
+            not importable otherwise (after the current folder), as ``python -m`` would.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class PipelineService:
         heartbeat_s: float = 15.0,
         environment: Mapping[str, str] | None = None,
         log_dir: Path | None = None,
+        code_root: Path | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -67,6 +70,7 @@ class PipelineService:
         self._heartbeat_s = heartbeat_s
         self._environment = dict(environment or {})
         self._log_dir = log_dir or Path(tempfile.gettempdir()) / "driftloop-pipelines"
+        self._code_roots = [code_root] if code_root is not None else []
 
     # definition -------------------------------------------------------------------
 
@@ -86,7 +90,7 @@ class PipelineService:
             )
         module_name, _, attr = ref.partition(":")
         try:
-            found: Any = import_fresh(module_name)
+            found: Any = import_fresh(module_name, self._code_roots)
             for part in attr.split("."):
                 found = getattr(found, part)
         except (ImportError, AttributeError) as exc:
