@@ -394,6 +394,7 @@ class Workspace:
             cursor=r.duck.cursor,
             notify=notify,
             references=r.monitor_references,
+            endpoints=lambda: self.serving.live_versions().keys(),
         )
 
     @cached_property

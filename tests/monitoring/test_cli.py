@@ -63,3 +63,14 @@ def test_monitor_commands_from_create_to_report(world: World, tmp_path: Path) ->
 def test_unknown_endpoint_report_says_what_to_do(world: World) -> None:
     result = runner.invoke(app, ["monitor", "report", "nope"])
     assert result.exit_code != 0 and "driftloop monitor create nope" in str(result.exception)
+
+
+def test_monitor_create_of_an_endpoint_that_does_not_exist_is_refused(world: World) -> None:
+    from driftloop.testing import invoke_cli
+
+    result = invoke_cli("monitor", "create", "flihgts", "--target", "delayed")
+    assert result.exit_code != 0 and "Traceback" not in result.stderr
+    message = " ".join(result.stderr.split())  # the console wraps long lines
+    assert "there is no endpoint 'flihgts' to monitor (the endpoints are flights)" in message
+    assert "driftloop deploy flihgts MODEL@VERSION" in message
+    assert world.ws.monitoring.list_monitors() == []

@@ -194,6 +194,7 @@ def test_a_dataset_parameter_is_an_input_of_the_runs_its_step_made(
     )
     assert writer.submit(record)
     writer.close(10)
+    sqlite_workspace.serving.deploy("flights", "delays@1")
     monitoring = sqlite_workspace.monitoring
     monitoring.define("daily", MonitorSpec("flights", window="1d"))
     [window] = monitoring.run_due(day0 + timedelta(days=1))
