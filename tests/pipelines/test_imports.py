@@ -113,15 +113,7 @@ def test_a_module_found_nowhere_names_the_folders_searched_and_the_fix(project: 
         assert part in message, message
 
 
-@pytest.fixture
-def import_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What these tests add to ``sys.path`` is gone after them."""
-    monkeypatch.setattr(sys, "path", [*sys.path])
-
-
-def test_a_missing_dependency_of_the_module_is_not_reported_as_the_module(
-    tmp_path: Path, import_path: None
-) -> None:
+def test_a_missing_dependency_of_the_module_is_not_reported_as_the_module(tmp_path: Path) -> None:
     name = f"flows_{uuid.uuid4().hex[:8]}"
     (tmp_path / f"{name}.py").write_text("import no_such_dependency_xyz\n", encoding="utf-8")
     with pytest.raises(ModuleNotFoundError, match="no_such_dependency_xyz"):
@@ -133,7 +125,7 @@ def test_a_missing_dependency_of_the_module_is_not_reported_as_the_module(
 
 
 def test_a_script_path_is_found_under_the_workspace_root_and_refused_naming_both(
-    tmp_path: Path, import_path: None
+    tmp_path: Path,
 ) -> None:
     root, cwd = tmp_path / "root", tmp_path  # the autouse fixture runs tests in tmp_path
     (root / "pipelines").mkdir(parents=True)

@@ -102,6 +102,23 @@ class PipelineService:
             )
         return found
 
+    def check_target(
+        self, target: Target, params: Mapping[str, Any] | None = None, *, complete: bool = True
+    ) -> Pipeline[Any]:
+        """The pipeline ``target`` names, ``params`` checked against it (datasets resolved).
+
+        For declarations (triggers, loop policies), so a target that cannot start is
+        refused when declared, not each time it fires. ``complete=False`` lets required
+        params be missing, for triggers whose firing may give them (webhook, manual).
+
+        Raises:
+            NotFoundError: the module, or a dataset or model a param names, does not exist.
+            InvalidInputError: the attribute is no pipeline, or a param is unknown or wrong.
+        """
+        pipeline = self.resolve_target(target)
+        check_params(pipeline.fn, pipeline.name, params, self._resolve, partial=not complete)
+        return pipeline
+
     def _prepare(
         self, target: Target, params: Mapping[str, Any] | None, from_text: bool
     ) -> tuple[Pipeline[Any], Graph, dict[str, Any]]:
