@@ -51,6 +51,15 @@ def _driftloop(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _wait_for_run(root: Path, run_id: str) -> dl.PipelineRun:
+    with dl.Workspace(root) as ws:  # the run goes on in a detached process
+        deadline = time.monotonic() + 60
+        while not (run := ws.pipelines.get_run(run_id)).status.is_finished:
+            assert time.monotonic() < deadline, "the run did not finish"
+            time.sleep(0.2)
+        return run
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
@@ -85,16 +94,46 @@ def test_pipeline_trigger_from_a_subfolder_starts_the_declared_target(project: P
     assert fired.returncode == 0, fired.stderr + fired.stdout
     event = json.loads(fired.stdout)
     assert event["error"] is None and event["pipeline_run_id"]
-    with dl.Workspace(project) as ws:  # the run goes on in a detached process
-        deadline = time.monotonic() + 60
-        while (run := ws.pipelines.get_run(event["pipeline_run_id"])).status.value in (
-            "pending",
-            "running",
-        ):
-            assert time.monotonic() < deadline, "the triggered run did not finish"
-            time.sleep(0.2)
-        assert run.status is dl.StepStatus.SUCCEEDED, run.error
+    run = _wait_for_run(project, event["pipeline_run_id"])
+    assert run.status is dl.StepStatus.SUCCEEDED, run.error
+    with dl.Workspace(project) as ws:
         assert ws.pipelines.load_output(run.id, "make") == 10
+
+
+LOOP = """
+[[loop]]
+endpoint = "churn"
+model = "churn"
+pipeline = "flows:training"
+triggers = [{ alert = "churn-drift" }]
+"""
+
+
+@pytest.mark.slow
+def test_loop_run_once_from_a_subfolder_applies_and_starts_the_policy_pipeline(
+    project: Path,
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    with dl.Workspace(project) as ws:
+        run_id = ws.tracking.create_run("churn")
+        x = [[0.0], [1.0], [2.0], [3.0]]
+        ws.registry.log_model(
+            run_id, LogisticRegression().fit(x, [0, 0, 1, 1]), "churn", register=True
+        )
+        ws.tracking.end_run(run_id)
+        ws.serving.deploy("churn", "churn@1")
+    with open(project / "driftloop.toml", "a", encoding="utf-8") as config:
+        config.write(LOOP)
+    sub = project / "notebooks"
+    applied = _driftloop(sub, "loop", "run-once", "--json")
+    assert applied.returncode == 0, applied.stderr
+    started = _driftloop(sub, "loop", "retrain", "churn", "--json")
+    assert started.returncode == 0, started.stderr
+    [episode] = json.loads(_driftloop(sub, "loop", "run-once", "--json").stdout)
+    assert episode["state"] == "training", episode
+    run = _wait_for_run(project, episode["pipeline_run_id"])
+    assert run.status is dl.StepStatus.SUCCEEDED, run.error
 
 
 @pytest.mark.slow
