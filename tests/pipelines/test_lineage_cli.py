@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -132,7 +133,7 @@ def train(frame: pd.DataFrame) -> int:
     from sklearn.linear_model import LogisticRegression
     with dl.start_run(experiment="param-lineage"):  # no dl.log_input: the pipeline records it
         model = LogisticRegression().fit(frame[["distance"]], frame.delayed)
-        logged = dl.log_model(model, name="delays", register=True)
+        logged = dl.log_model(model, name="flight-delays", register=True)
     return logged.version.version
 
 @dl.step
@@ -150,15 +151,12 @@ def test_a_dataset_parameter_is_an_input_of_the_runs_its_step_made(
     sqlite_workspace: dl.Workspace, write_module: WriteModule
 ) -> None:
     """The model's lineage reaches the dataset, so a monitor finds its default reference."""
-    import uuid
-    from datetime import UTC, datetime, timedelta
-
     import numpy as np
     import pandas as pd
-    import pyarrow as pa
+    from tests.serving.conftest import T0, make_record
 
     from driftloop.monitoring import MonitorSpec
-    from driftloop.serving import PredictionLogWriter, PredictionRecord
+    from driftloop.serving import PredictionLogWriter
 
     frame = pd.DataFrame({"distance": np.linspace(100.0, 2000.0, 80)})
     frame["delayed"] = (frame.distance > 900).astype(int)
@@ -174,28 +172,15 @@ def test_a_dataset_parameter_is_an_input_of_the_runs_its_step_made(
         assert [(i.kind, i.ref) for i in inputs] == [("dataset", trained_on.ref)]
         roles[step] = inputs[0].role
     assert roles == {"train": "data", "check": "holdout"}
-    graph = dl.lineage("models:/delays/1")
+    graph = dl.lineage("models:/flight-delays/1")
     assert f"dataset:{trained_on.ref}" in {n.id for n in graph.nodes}
 
-    day0 = datetime(2026, 6, 1, tzinfo=UTC)
     writer = PredictionLogWriter(sqlite_workspace.blobs, sqlite_workspace.store).start()
-    record = PredictionRecord(
-        request_id=uuid.uuid4().hex,
-        ts=day0 + timedelta(hours=1),
-        endpoint="flights",
-        deployment_version=1,
-        model_name="delays",
-        model_version=1,
-        route="primary",
-        status=200,
-        latency_ms=2.0,
-        inputs=pa.table({"distance": [150.0, 1500.0]}),
-        outputs=pa.table({"prediction": pa.array([0, 1], pa.int64())}),
-    )
+    record = make_record(inputs={"distance": [150.0, 1500.0]})  # flight-delays v1
     assert writer.submit(record)
     writer.close(10)
-    sqlite_workspace.serving.deploy("flights", "delays@1")
+    sqlite_workspace.serving.deploy("flights", "flight-delays@1")
     monitoring = sqlite_workspace.monitoring
     monitoring.define("daily", MonitorSpec("flights", window="1d"))
-    [window] = monitoring.run_due(day0 + timedelta(days=1))
+    [window] = monitoring.run_due(T0 + timedelta(days=1))  # the record's day
     assert window.summary["reference"] == trained_on.ref
