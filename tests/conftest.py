@@ -7,6 +7,7 @@ DRIFTLOOP_TEST_POSTGRES_URL is set (CI sets it), otherwise those cases skip and 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +37,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+    # Importing a pipeline target appends the folders it was looked for in to sys.path.
+    monkeypatch.setattr(sys, "path", [*sys.path])
     yield
     from driftloop.tracking import _fluent
 

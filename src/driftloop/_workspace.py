@@ -352,6 +352,7 @@ class Workspace:
                 "DRIFTLOOP_ONLINE_URL": settings.online_url,
             },
             log_dir=settings.state_dir / "logs",
+            code_root=settings.root,
         )
 
     @cached_property
@@ -398,6 +399,7 @@ class Workspace:
             cursor=r.duck.cursor,
             notify=notify,
             references=r.monitor_references,
+            endpoints=lambda: self.serving.live_versions().keys(),
         )
 
     @cached_property

@@ -141,6 +141,7 @@ def code_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (folder / "crash_scheduler.py").write_text(SCHEDULER, encoding="utf-8")
     paths = [str(folder), os.environ.get("PYTHONPATH", "")]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
+    monkeypatch.syspath_prepend(str(folder))  # setting the policy checks its pipeline imports
     return folder
 
 

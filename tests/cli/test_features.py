@@ -104,6 +104,18 @@ def test_materialize_get_online_training_set_and_skew(features_file: Path, tmp_p
     assert "mismatches" in _run("check-skew", "weather").stdout
 
 
+def test_get_online_as_of_answers_what_the_store_held_then(features_file: Path) -> None:
+    """Materialized to now, the store holds JFK's 01:00 value; at 00:30 it held 00:00's."""
+    assert _run("apply", str(features_file)).exit_code == 0
+    assert _run("materialize").exit_code == 0
+    ask = ("get-online", "weather:temp", "-e", "origin=JFK", "--json", "--as-of")
+    before = _run(*ask, "2013-01-01T00:30:00Z")
+    assert before.exit_code == 0, before.output
+    assert json.loads(before.stdout) == {"origin": "JFK", "temp": 1.0}
+    assert json.loads(_run(*ask, "2013-01-01T01:00:00Z").stdout)["temp"] == 2.0
+    assert json.loads(_run(*ask, "2012-12-31T23:59:59Z").stdout)["temp"] is None
+
+
 def _refused(result: CliResult, message: str) -> None:
     """A failure the user is told about: non-zero exit, the message, no traceback."""
     assert result.exit_code != 0, result.stdout

@@ -89,3 +89,14 @@ def test_monitors_status_fits_80_columns_with_its_times_whole(world: World) -> N
     row = lines[3]  # title, header, rule, the monitor
     assert row.split()[0].endswith("…") and name.startswith(row.split()[0][:-1])
     assert "2026-06-02 00:00:00" in row  # the last window's start, whole
+
+
+def test_monitor_create_of_an_endpoint_that_does_not_exist_is_refused(world: World) -> None:
+    from driftloop.testing import invoke_cli
+
+    result = invoke_cli("monitors", "create", "flihgts", "--target", "delayed")
+    assert result.exit_code != 0 and "Traceback" not in result.stderr
+    message = " ".join(result.stderr.split())  # the console wraps long lines
+    assert "there is no endpoint 'flihgts' to monitor (the endpoints are flights)" in message
+    assert "driftloop endpoints deploy flihgts MODEL@VERSION" in message
+    assert world.ws.monitoring.list_monitors() == []

@@ -28,8 +28,14 @@ def read_loop_tables(path: Path) -> list[LoopPolicy]:
 
 
 def apply_loop_file(loop: LoopService, path: Path) -> list[LoopPolicy]:
-    """Store every policy declared in ``path`` (all are checked before any is stored)."""
+    """Store every policy declared in ``path`` (all are checked before any is stored,
+    including that what they name exists)."""
     policies = read_loop_tables(path)
+    for number, policy in enumerate(policies, 1):
+        try:
+            loop.check_policy(policy)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{path} [[loop]] #{number}: {exc}") from exc
     for policy in policies:
         loop.set_policy(policy)
     return policies

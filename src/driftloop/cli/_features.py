@@ -217,14 +217,19 @@ def get_online(
     as_of: str | None = typer.Option(
         None,
         "--as-of",
-        help="Look up as of this ISO time (default now); values older than the TTL are empty.",
+        help=(
+            "Answer as the online store would have at this ISO time (naive: UTC), computed "
+            "from the offline store; default: now, from the online store."
+        ),
     ),
     as_json: bool = JsonOption,
 ) -> None:
     """Look up online features of one entity, e.g. `get-online weather:temp -e origin=JFK`.
 
-    `--as-of` answers as the online store would have at that time, so historical data
-    (the demo's 2013 weather) can be looked up within its TTL.
+    Values older than the view's TTL are empty. `--as-of T` answers as the online store
+    would have at T: the latest value with feature time <= T within the TTL, computed
+    from the offline store (the online store keeps only the newest value, which may be
+    from after T), so historical data (the demo's 2013 weather) can be looked up.
     """
     from driftloop.errors import InvalidInputError
 

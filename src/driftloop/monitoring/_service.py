@@ -7,7 +7,7 @@ default reference (the served version's training set) through registry lineage.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -74,6 +74,7 @@ class MonitoringService:
         notify: Notify | None = None,
         webhooks: WebhookSender | None = None,
         references: dict[Any, Reference] | None = None,
+        endpoints: Callable[[], Collection[str]] | None = None,
     ) -> None:
         self.store = store
         self.user = user
@@ -85,13 +86,21 @@ class MonitoringService:
         self.webhooks = webhooks or WebhookSender()
         self._references = references if references is not None else {}
         self._labels_checked: dict[str, datetime] = {}
+        # The endpoints that exist (None: not checked): a monitor of another is a typo.
+        self._endpoints = endpoints
 
     # definitions ----------------------------------------------------------------------
 
     def define(self, name: str, spec: MonitorSpec) -> Monitor:
-        """Create or replace the monitor ``name`` (its computed windows are kept)."""
+        """Create or replace the monitor ``name`` (its computed windows are kept).
+
+        Raises:
+            InvalidInputError: a bad name.
+            NotFoundError: ``spec.endpoint`` is not an endpoint (it has no deployment).
+        """
         if not name or len(name) > 256:
             raise InvalidInputError(f"monitor name {name!r} must be 1-256 characters")
+        self._check_endpoint(spec.endpoint)
         now = utcnow()
         with self.store.session() as session:
             upsert(
@@ -111,6 +120,16 @@ class MonitoringService:
                 ],
             )
         return self.get(name)
+
+    def _check_endpoint(self, endpoint: str) -> None:
+        known = None if self._endpoints is None else sorted(self._endpoints())
+        if known is None or endpoint in known:
+            return
+        listed = f"the endpoints are {', '.join(known)}" if known else "there are no endpoints yet"
+        raise NotFoundError(
+            f"there is no endpoint {endpoint!r} to monitor ({listed}); check the name, or "
+            f"deploy it first with `driftloop endpoints deploy {endpoint} MODEL@VERSION`"
+        )
 
     def get(self, name: str) -> Monitor:
         with self.store.read() as session:

@@ -40,6 +40,8 @@ class PipelineService:
         resolve: (kind, ref) -> the dataset or model version a reference names.
         local_executor: workers -> the process's shared local pool.
         stale_after: a running run whose heartbeat is older is abandoned (failed).
+        code_root: the workspace root, where ``module:attr`` targets are looked for when
+            not importable otherwise (after the current folder), as ``python -m`` would.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class PipelineService:
         heartbeat_s: float = 15.0,
         environment: Mapping[str, str] | None = None,
         log_dir: Path | None = None,
+        code_root: Path | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -67,6 +70,7 @@ class PipelineService:
         self._heartbeat_s = heartbeat_s
         self._environment = dict(environment or {})
         self._log_dir = log_dir or Path(tempfile.gettempdir()) / "driftloop-pipelines"
+        self._code_roots = [code_root] if code_root is not None else []
 
     # definition -------------------------------------------------------------------
 
@@ -86,7 +90,7 @@ class PipelineService:
             )
         module_name, _, attr = ref.partition(":")
         try:
-            found: Any = import_fresh(module_name)
+            found: Any = import_fresh(module_name, self._code_roots)
             for part in attr.split("."):
                 found = getattr(found, part)
         except (ImportError, AttributeError) as exc:
@@ -97,6 +101,23 @@ class PipelineService:
                 "decorate it with @dl.pipeline"
             )
         return found
+
+    def check_target(
+        self, target: Target, params: Mapping[str, Any] | None = None, *, complete: bool = True
+    ) -> Pipeline[Any]:
+        """The pipeline ``target`` names, ``params`` checked against it (datasets resolved).
+
+        For declarations (triggers, loop policies), so a target that cannot start is
+        refused when declared, not each time it fires. ``complete=False`` lets required
+        params be missing, for triggers whose firing may give them (webhook, manual).
+
+        Raises:
+            NotFoundError: the module, or a dataset or model a param names, does not exist.
+            InvalidInputError: the attribute is no pipeline, or a param is unknown or wrong.
+        """
+        pipeline = self.resolve_target(target)
+        check_params(pipeline.fn, pipeline.name, params, self._resolve, partial=not complete)
+        return pipeline
 
     def _prepare(
         self, target: Target, params: Mapping[str, Any] | None, from_text: bool

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
 from driftloop.config import read_table_array
-from driftloop.errors import InvalidInputError
+from driftloop.errors import InvalidInputError, NotFoundError
 from driftloop.pipelines._trigger_models import DefinedTrigger
 from driftloop.pipelines._triggers import TriggerService
 
@@ -77,8 +77,14 @@ def apply_trigger_file(triggers: TriggerService, path: Path) -> list[DefinedTrig
     """Define (or update) every trigger declared in ``path``; all are checked first."""
     tables = read_trigger_tables(path)
     secrets = {t.name: _secret(path, t) for t in tables}
-    return [
-        triggers.define(
+    return [_define(triggers, path, table, secrets[table.name]) for table in tables]
+
+
+def _define(
+    triggers: TriggerService, path: Path, table: TriggerTable, secret: str | None
+) -> DefinedTrigger:
+    try:
+        return triggers.define(
             table.name,
             kind=table.kind,
             target=table.target,
@@ -88,12 +94,12 @@ def apply_trigger_file(triggers: TriggerService, path: Path) -> list[DefinedTrig
             timezone=table.timezone,
             dataset=table.dataset,
             rule=table.rule,
-            secret=secrets[table.name],
+            secret=secret,
             executor=table.executor,
             enabled=table.enabled,
         )
-        for table in tables
-    ]
+    except (NotFoundError, InvalidInputError) as exc:  # say which file declared it
+        raise type(exc)(f"{path}: [[trigger]] {table.name}: {exc}") from exc
 
 
 def _secret(path: Path, table: TriggerTable) -> str | None:

@@ -35,7 +35,13 @@ from driftloop.registry._models import (
     RegisteredModel,
     RunLinks,
 )
-from driftloop.registry._package import MANIFEST, LoadedModel, load_package, read_manifest
+from driftloop.registry._package import (
+    MANIFEST,
+    LoadedModel,
+    load_package,
+    read_manifest,
+    verify_files,
+)
 from driftloop.registry._uri import (
     ModelRef,
     RunModelRef,
@@ -235,8 +241,7 @@ class RegistryService:
         version = self._insert_version(name, values)
         created("model_version", f"{name}@{version}")
         try:
-            for entry in manifest.files.values():
-                self.blobs.verify(entry.digest)
+            verify_files(self.blobs, manifest, where)
         except DriftloopError as exc:
             self._set_status(name, version, ModelStatus.FAILED, str(exc))
             raise
