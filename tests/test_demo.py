@@ -62,7 +62,7 @@ def test_demo_data_writes_the_tours_files_from_the_installed_package(tmp_path: P
     ]
     flights = pd.read_parquet(folder / "flights.parquet")
     assert set(flights["month"]) == {1, 2} and set(flights["late"]) == {0, 1}
-    assert str(flights["time_hour"].dtype) == "datetime64[ns, UTC]"
+    assert str(flights["time_hour"].dt.tz) == "UTC"
     assert {"origin", "temp", "time_hour"} <= set(pd.read_parquet(folder / "weather.parquet"))
     assert {"tailnum", "year", "seats"} <= set(pd.read_parquet(folder / "planes.parquet"))
     listed = CliRunner().invoke(app, ["demo", "data", str(folder), "--months", "1", "--json"])
