@@ -5,9 +5,10 @@ A reader pastes shell blocks into a terminal (the virtualenv's `bin` on PATH, so
 block whose first line names a file (`# features.py`, `# driftloop.toml`) as that
 file. This test does the same: a shell block runs in bash with `-e -o pipefail`, in the
 folder the previous block left (so `cd churn` carries on), and what it started in the
-background (`driftloop serve &`) runs on until the end of the tour, as in a terminal; a Python block runs as `python -c`, so the
-folder is importable as it is for the reader; a TOML block for `driftloop.toml` is
-appended to the workspace's file; any other block naming a file is written there.
+background (`driftloop serve &`) runs on until the end of the tour, as in a terminal; a
+Python block runs as `python -c`, so the folder is importable as it is for the reader;
+a TOML block for `driftloop.toml` is appended to the workspace's file; any other block
+naming a file is written there.
 
 The "Two commands" at the top are not rerun here: CI runs the test line verbatim
 (`test_ci.py`) and `test_demo.py` runs the demo.
@@ -137,9 +138,9 @@ class Reader:
                 process.kill()
                 process.wait()
         output = log.read_text(errors="replace")
+        killed = f" (killed: over {BLOCK_SECONDS} s)" if process.returncode == -9 else ""
         assert process.returncode == 0, (
-            f"README.md:{block.line} ({block.language}) exited {process.returncode}"
-            f"{' (killed: over %d s)' % BLOCK_SECONDS if process.returncode == -9 else ''}:\n"
+            f"README.md:{block.line} ({block.language}) exited {process.returncode}{killed}:\n"
             f"{block.code}\n--- output ---\n{output[-6000:]}"
         )
 
