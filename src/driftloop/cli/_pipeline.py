@@ -106,7 +106,9 @@ def execute(run_id: str = typer.Argument(..., help="The recorded run's id.")) ->
 
 @app.command("resume")
 def resume(
-    run_id: str = typer.Argument(..., help="Pipeline run id (or a unique prefix)."),
+    run_id: str = typer.Argument(
+        ..., help="Pipeline run id, a unique prefix, or a pipeline name (its newest run)."
+    ),
     executor: str | None = typer.Option(None, "--executor", "-x", help="Default: the run's."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -166,7 +168,9 @@ def runs(
 
 @app.command("show")
 def show(
-    run_id: str = typer.Argument(..., help="Pipeline run id (or a unique prefix)."),
+    run_id: str = typer.Argument(
+        ..., help="Pipeline run id, a unique prefix, or a pipeline name (its newest run)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """The DAG with each step's status, attempt and time, and the run's error if any."""
@@ -176,7 +180,9 @@ def show(
 
 @app.command("logs")
 def logs(
-    run_id: str = typer.Argument(..., help="Pipeline run id (or a unique prefix)."),
+    run_id: str = typer.Argument(
+        ..., help="Pipeline run id, a unique prefix, or a pipeline name (its newest run)."
+    ),
     step: str = typer.Argument(..., help="Step name."),
     as_json: bool = JsonOption,
 ) -> None:

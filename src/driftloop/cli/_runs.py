@@ -59,7 +59,9 @@ def list_runs(
 
 @app.command("show")
 def show(
-    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    run_id: str = typer.Argument(
+        ..., help="Run id, a unique id prefix, or a run name (its newest run)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Everything about one run: status, code version, params, metrics, tags, inputs, artifacts."""
@@ -123,13 +125,16 @@ def _run_summary(run: Run) -> dict[str, Any]:
 
 @app.command("compare")
 def compare(
-    run_ids: list[str] = typer.Argument(..., help="Two or more run ids (or unique prefixes)."),
+    run_ids: list[str] = typer.Argument(
+        ..., help="Two or more runs: ids, unique id prefixes or names."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Side by side: the params that differ and each metric with its delta to the first run."""
     if len(run_ids) < 2:
         raise typer.BadParameter("give at least two run ids to compare")
-    result = _tracking().compare_runs(run_ids)
+    tracking = _tracking()
+    result = tracking.compare_runs([tracking.resolve_run_id(ref) for ref in run_ids])
 
     def render() -> None:
         names = [f"{r.name} ({r.run_id[:8]})" for r in result.runs]
@@ -154,7 +159,9 @@ def compare(
 
 @app.command("history")
 def history(
-    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    run_id: str = typer.Argument(
+        ..., help="Run id, a unique id prefix, or a run name (its newest run)."
+    ),
     key: str = typer.Argument(..., help="Metric name."),
     as_json: bool = JsonOption,
 ) -> None:

@@ -213,20 +213,29 @@ class TrackingService:
             raise NotFoundError(f"no run with id {sorted(missing)[0]!r}; see `driftloop runs list`")
         return runs
 
-    def resolve_run_id(self, prefix: str) -> str:
-        """Accept a full run id or a unique prefix of at least 6 characters (like git)."""
+    def resolve_run_id(self, ref: str) -> str:
+        """A run from its id, a unique id prefix of 6 or more characters (like git), or its
+        name (the newest run of that name, as names need not be unique)."""
         with self.store.read() as session:
-            if session.get(RunRow, prefix) is not None:
-                return prefix
-            if len(prefix) >= 6:
+            if session.get(RunRow, ref) is not None:
+                return ref
+            if len(ref) >= 6:
                 ids = session.scalars(
-                    select(RunRow.id).where(RunRow.id.like(f"{prefix}%")).limit(2)
+                    select(RunRow.id).where(RunRow.id.like(f"{ref}%")).limit(2)
                 ).all()
-                if len(ids) == 1:
-                    return ids[0]
                 if len(ids) > 1:
-                    raise InvalidInputError(f"run id prefix {prefix!r} is ambiguous; give more")
-        raise NotFoundError(f"no run with id {prefix!r}; see `driftloop runs list`")
+                    raise InvalidInputError(f"run id prefix {ref!r} is ambiguous; give more")
+                if ids:
+                    return ids[0]
+            named = session.scalars(
+                select(RunRow.id)
+                .where(RunRow.name == ref)
+                .order_by(RunRow.start_time.desc(), RunRow.id)
+                .limit(1)
+            ).first()
+        if named is not None:
+            return named
+        raise NotFoundError(f"no run with id, id prefix or name {ref!r}; see `driftloop runs list`")
 
     # logging ---------------------------------------------------------------------
 
