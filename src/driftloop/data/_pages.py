@@ -48,7 +48,9 @@ def check_pages(path: Path) -> None:
 def _decode_with_pyarrow(path: Path, meta: pq.FileMetaData, schema: pa.Schema) -> None:
     text = [f.name for f in schema if _is_text(f.type)]
     try:
-        handle = pq.ParquetFile(path, read_dictionary=text, page_checksum_verification=True)
+        handle = pq.ParquetFile(
+            path, read_dictionary=text, page_checksum_verification=True, memory_map=True
+        )
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise _damaged(path, None, None, exc) from exc
     for group in range(meta.num_row_groups):
