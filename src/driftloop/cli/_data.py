@@ -195,7 +195,11 @@ def profile(
 def diff(
     old: str = typer.Argument(...), new: str = typer.Argument(...), as_json: bool = JsonOption
 ) -> None:
-    """Schema, row count, statistic and drift (PSI, KS) changes from OLD to NEW."""
+    """Schema, row count, statistic and drift changes from OLD to NEW.
+
+    Drift per column is what `dl.compute_drift` gives on the two versions (PSI over
+    OLD's deciles, exact KS; all categories for text), with why it is flagged or not.
+    """
     result = _datasets().diff(old, new)
 
     def render() -> None:
@@ -213,13 +217,14 @@ def diff(
                 c.column,
                 format_value(c.psi),
                 format_value(c.ks),
+                "" if c.drift is None else c.drift.reason,
                 "; ".join(
                     f"{k} {format_value(a)} -> {format_value(b)}" for k, (a, b) in c.changes.items()
                 ),
             ]
             for c in result.columns
         ]
-        table("columns", ["column", "psi", "ks", "changes"], rows)
+        table("columns", ["column", "psi", "ks", "drift", "changes"], rows)
 
     emit(result, as_json, render)
 
