@@ -265,3 +265,70 @@ def test_parquet_of_every_common_type_logs_and_reads_back(
     version = dl.log_dataset("types", path, profile=False)
     assert version.num_rows == n
     assert dl.get_dataset(version.ref).to_arrow().equals(pq.read_table(path))
+
+
+def _latin1_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "cities.csv"
+    rows = "".join(f"José {i};Zürich;{i}.5\n" for i in range(40))
+    path.write_bytes(("name;city;amount\n" + rows).encode("cp1252"))
+    return path
+
+
+def test_csv_not_in_utf8_says_so_and_how_to_give_its_encoding(
+    workspace: dl.Workspace, tmp_path: Path
+) -> None:
+    path = _latin1_csv(tmp_path)
+    with pytest.raises(
+        InvalidInputError,
+        match=r"cities\.csv: the file is not UTF-8 text \(bytes e9 on line 2, byte offset 20\); "
+        r"give its encoding: log_dataset\(\.\.\., encoding='cp1252'\) or "
+        r"`driftloop data log --encoding cp1252`",
+    ):
+        dl.log_dataset("cities", path)
+    _nothing_registered("cities")
+
+
+def test_csv_encoding_is_read_as_given(workspace: dl.Workspace, tmp_path: Path) -> None:
+    path = _latin1_csv(tmp_path)
+    version = dl.log_dataset("cities", path, encoding="cp1252")
+    frame = dl.get_dataset(version.ref).to_pandas()
+    assert list(version.schema) == ["name", "city", "amount"] and len(frame) == 40
+    assert frame["name"].iloc[3] == "José 3" and set(frame["city"]) == {"Zürich"}
+    utf16 = tmp_path / "wide.tsv"
+    utf16.write_text("a\tb\n1\tü\n2\tß\n", encoding="utf-16")
+    wide = dl.log_dataset("wide", utf16, encoding="UTF16")  # any Python codec name
+    assert dl.get_dataset(wide.ref).to_pandas()["b"].tolist() == ["ü", "ß"]
+
+
+def test_bad_encodings_are_refused_clearly(workspace: dl.Workspace, tmp_path: Path) -> None:
+    path = _latin1_csv(tmp_path)
+    with pytest.raises(InvalidInputError, match=r"encoding 'latin-9000' is not a known .*cp1252"):
+        dl.log_dataset("cities", path, encoding="latin-9000")
+    with pytest.raises(
+        InvalidInputError,
+        match=r"cities\.csv: cannot be read as ascii text \(bytes e9 at byte offset 20 are not "
+        r"ascii\); check the file's encoding",
+    ):
+        dl.log_dataset("cities", path, encoding="ascii")
+    with pytest.raises(InvalidInputError, match=r"encoding='cp1252' applies to CSV files only"):
+        dl.log_dataset("cities", pd.DataFrame({"a": [1]}), encoding="cp1252")
+    parquet = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"a": [1]}), parquet)
+    with pytest.raises(InvalidInputError, match=r"encoding='cp1252' applies to CSV files only"):
+        dl.log_dataset("cities", parquet, encoding="cp1252")
+    _nothing_registered("cities")
+
+
+def test_csv_encoding_option_of_the_cli(workspace: dl.Workspace, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from driftloop.cli import app
+
+    path = _latin1_csv(tmp_path)
+    refused = CliRunner().invoke(app, ["data", "log", "cities", str(path)])
+    assert refused.exit_code == 1 and "--encoding cp1252" in str(refused.exception)
+    logged = CliRunner().invoke(
+        app, ["data", "log", "cities", str(path), "--encoding", "latin-1", "--json"]
+    )
+    assert logged.exit_code == 0, logged.output
+    assert dl.get_dataset("cities@1").to_pandas()["city"].iloc[0] == "Zürich"

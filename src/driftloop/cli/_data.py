@@ -69,6 +69,11 @@ def log(
     delimiter: str | None = typer.Option(
         None, "--delimiter", help="CSV field delimiter (default: sniffed from the file)."
     ),
+    encoding: str | None = typer.Option(
+        None,
+        "--encoding",
+        help="CSV text encoding, e.g. cp1252, latin-1, utf-16 (default: UTF-8).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Log files as a new version of NAME (the same content returns its existing version).
@@ -78,7 +83,14 @@ def log(
     """
     from driftloop.data._fluent import log_dataset
 
-    version = log_dataset(name, path, description=description, profile=profile, delimiter=delimiter)
+    version = log_dataset(
+        name,
+        path,
+        description=description,
+        profile=profile,
+        delimiter=delimiter,
+        encoding=encoding,
+    )
     emit(
         version,
         as_json,

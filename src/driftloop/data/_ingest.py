@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from driftloop._duckdb import quote_identifier
+from driftloop.data._encoding import check_encoding, not_utf8, to_utf8
 from driftloop.data._pages import check_pages
 from driftloop.errors import InvalidInputError
 
@@ -46,22 +47,23 @@ class StagedData:
             check_pages(path)
 
 
-def stage(data: Any, workdir: Path, *, delimiter: str | None = None) -> StagedData:
+def stage(
+    data: Any, workdir: Path, *, delimiter: str | None = None, encoding: str | None = None
+) -> StagedData:
     """Check ``data`` and return Parquet files holding it (written under ``workdir`` if needed).
 
-    ``delimiter`` applies to CSV files only; without it, the delimiter is sniffed from
-    the start of each file. Parquet files given are checked up to their footers here;
-    ``StagedData.decode`` then decodes every page (see ``_pages``), so a file that
-    would not read back is refused before it is registered.
+    ``delimiter`` and ``encoding`` apply to CSV files only; without them, the delimiter
+    is sniffed from the start of each file and the text must be UTF-8 (a file that is
+    not is refused with a hint to give its encoding). Parquet files given are checked
+    up to their footers here; ``StagedData.decode`` then decodes every page (see
+    ``_pages``), so a file that would not read back is refused before it is registered.
     """
-    if delimiter is not None:
-        _check_delimiter(delimiter)
+    options = _CsvOptions.of(delimiter, encoding)
     if isinstance(data, str | Path):
-        return _stage_paths(_expand(data), str(data), workdir, delimiter)
-    if delimiter is not None:
+        return _stage_paths(_expand(data), str(data), workdir, options)
+    if options.given:
         raise InvalidInputError(
-            f"delimiter={delimiter!r} applies to CSV files only; drop it for a "
-            f"{type(data).__name__}"
+            f"{options.given} applies to CSV files only; drop it for a {type(data).__name__}"
         )
     table = _to_arrow(data)
     _check_unique_names(None, table.column_names)
@@ -73,6 +75,26 @@ def stage(data: Any, workdir: Path, *, delimiter: str | None = None) -> StagedDa
     except (pa.ArrowException, ValueError, TypeError) as exc:
         raise InvalidInputError(f"the data cannot be written as Parquet: {exc}") from exc
     return StagedData([path], table.schema, table.num_rows, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _CsvOptions:
+    delimiter: str | None
+    encoding: str | None  # as the user wrote it; None: UTF-8, checked
+    codec: str | None  # Python's name of that codec
+
+    @classmethod
+    def of(cls, delimiter: str | None, encoding: str | None) -> _CsvOptions:
+        if delimiter is not None:
+            _check_delimiter(delimiter)
+        return cls(delimiter, encoding, None if encoding is None else check_encoding(encoding))
+
+    @property
+    def given(self) -> str:
+        """The options given, as the user wrote them (for "applies to CSV only")."""
+        parts = [f"{k}={v!r}" for k, v in (("delimiter", self.delimiter),) if v is not None]
+        parts += [f"encoding={self.encoding!r}"] if self.encoding is not None else []
+        return " and ".join(parts)
 
 
 def _to_arrow(data: Any) -> pa.Table:
@@ -124,9 +146,7 @@ def _check_delimiter(delimiter: str) -> None:
         )
 
 
-def _stage_paths(
-    files: list[Path], source: str, workdir: Path, delimiter: str | None
-) -> StagedData:
+def _stage_paths(files: list[Path], source: str, workdir: Path, options: _CsvOptions) -> StagedData:
     for path in files:
         if path.stat().st_size == 0:
             raise InvalidInputError(f"{path}: the file is empty")
@@ -134,12 +154,12 @@ def _stage_paths(
     given = files[0].suffix.lower() not in (".csv", ".tsv")
     if not given:
         files = [
-            _csv_to_parquet(path, workdir / f"part-{i}.parquet", delimiter)
+            _csv_to_parquet(path, workdir / f"part-{i}.parquet", options)
             for i, path in enumerate(files)
         ]
-    elif delimiter is not None:
+    elif options.given:
         raise InvalidInputError(
-            f"delimiter={delimiter!r} applies to CSV files only; {source} holds Parquet files"
+            f"{options.given} applies to CSV files only; {source} holds Parquet files"
         )
     schema: pa.Schema | None = None
     rows = 0
@@ -212,15 +232,18 @@ def _schema_text(schema: pa.Schema) -> str:
     return ", ".join(f"{f.name}: {f.type}" for f in schema)
 
 
-def _csv_to_parquet(path: Path, out: Path, delimiter: str | None) -> Path:
+def _csv_to_parquet(path: Path, out: Path, options: _CsvOptions) -> Path:
     import duckdb
 
     from driftloop._duckdb import cursor_of
 
-    chosen = delimiter or _sniff_delimiter(path)
-    header = _header(path, chosen)
+    text = path  # what is read: the file, or its UTF-8 copy when an encoding is given
+    if options.encoding is not None and options.codec != "utf-8":
+        text = to_utf8(path, options.encoding, out.with_suffix(path.suffix.lower()))
+    chosen = options.delimiter or _sniff_delimiter(text)
+    header = _header(text, chosen)
     _check_unique_names(path, header)
-    if delimiter is None and len(header) == 1 and set(header[0]) & set(_DELIMITERS):
+    if options.delimiter is None and len(header) == 1 and set(header[0]) & set(_DELIMITERS):
         raise InvalidInputError(
             f"{path}: read as one column named {header[0]!r}, which looks like several "
             "columns; give the delimiter: log_dataset(..., delimiter=';') or "
@@ -230,10 +253,14 @@ def _csv_to_parquet(path: Path, out: Path, delimiter: str | None) -> Path:
         try:
             # The delimiter and header are fixed: left to DuckDB's sniffer, ragged rows
             # make it fall back to one text column and the data is silently misread.
-            relation = con.read_csv(str(path), delimiter=chosen, header=True, skiprows=0)
+            relation = con.read_csv(str(text), delimiter=chosen, header=True, skiprows=0)
             _check_mixed_types(con, relation, path)
             relation.write_parquet(str(out), compression="zstd")
         except duckdb.Error as exc:
+            # DuckDB reads UTF-8 only and blames a line: say what is wrong and what to do.
+            wrong = not_utf8(path) if options.encoding is None else None
+            if wrong is not None:
+                raise wrong from exc
             raise InvalidInputError(f"{path}: cannot read it as CSV: {_headline(exc)}") from exc
     return out
 

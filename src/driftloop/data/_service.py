@@ -60,6 +60,7 @@ class DatasetService:
         run_id: str | None = None,
         profile: bool = True,
         delimiter: str | None = None,
+        encoding: str | None = None,
     ) -> DatasetVersion:
         """Store ``data`` as a new version of ``name``; the same content returns its version.
 
@@ -68,11 +69,11 @@ class DatasetService:
         not part of the log: ``profile=True`` computes it in the background right after,
         ``profile=False`` the first time something needs it; until then the version's
         ``profile_pending`` is true and :meth:`profile` computes (or waits for) it.
-        ``delimiter`` is for CSV.
+        ``delimiter`` and ``encoding`` (a Python codec name) are for CSV.
         """
         check_name(name)
         with tempfile.TemporaryDirectory(prefix="driftloop-data-") as tmp:
-            staged = stage(data, Path(tmp), delimiter=delimiter)
+            staged = stage(data, Path(tmp), delimiter=delimiter, encoding=encoding)
             if staged.num_rows == 0:
                 warn(DataQualityWarning, f"dataset {name!r}: the data has no rows; logged anyway")
             known = self._known_or_decoded(name, staged)
