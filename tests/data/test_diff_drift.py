@@ -92,3 +92,16 @@ def test_no_drift_between_numbers_and_text_names_the_type_mismatch(
     cli = CliRunner().invoke(app, ["data", "validate", "d@2", "--suite", str(path)])
     assert cli.exit_code == 1, cli.output
     assert "type mismatch" in cli.output and "holds numbers (double)" in cli.output
+
+
+def test_no_drift_on_a_column_without_a_drift_statistic_is_refused(
+    sqlite_workspace: dl.Workspace,
+) -> None:
+    frame = pd.DataFrame({"when": pd.date_range("2026-01-01", periods=30, tz="UTC")})
+    dl.log_dataset("t", frame)
+    with pytest.raises(
+        dl.InvalidInputError,
+        match=r"no_drift cannot compare column 'when': its type timestamp\[.*\] has no "
+        "drift statistic",
+    ):
+        dl.validate_dataset("t@1", dl.Suite("s").no_drift("when", "t@1"))

@@ -17,7 +17,6 @@ from driftloop.errors import InvalidInputError
 from driftloop.monitoring import ColumnDrift, compute_drift
 
 if TYPE_CHECKING:
-    from driftloop._duckdb import SqlParams
     from driftloop.data._dataset import Dataset
     from driftloop.data._service import DatasetService
 
@@ -43,10 +42,7 @@ def version_drift(reference: Dataset, current: Dataset, column: str) -> ColumnDr
 
 
 def compile_drift_check(
-    e: Expectation,
-    service: DatasetService,
-    params: SqlParams | None = None,
-    dataset: Dataset | None = None,
+    e: Expectation, service: DatasetService, dataset: Dataset | None = None
 ) -> Check:
     """The ``no_drift`` check: no aggregate of the suite's scan; its judge compares."""
     column = str(e.params["column"])
