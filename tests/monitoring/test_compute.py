@@ -119,3 +119,11 @@ def test_a_large_effect_on_few_rows_says_why_it_is_not_flagged() -> None:
     assert dl.compute_drift(reference, reference).column("x").reason == "psi 0 <= 0.2"
     page = report.to_html()
     assert "not flagged" in page and "too few to tell" in page
+
+
+def test_infinities_count_as_missing_without_a_warning() -> None:
+    reference = pd.DataFrame({"x": [1.0, 2.0, np.inf, -np.inf, 3.0, 4.0] * 10})
+    current = pd.DataFrame({"x": [3.0, 4.0, 5.0, np.inf, 6.0, 7.0] * 10})
+    x = dl.compute_drift(reference, current).column("x")  # filterwarnings = error
+    assert x.missing_reference == pytest.approx(2 / 6) and x.missing_current == pytest.approx(1 / 6)
+    assert x.rows == (40, 50) and np.isfinite(list(x.stats.values())).all()

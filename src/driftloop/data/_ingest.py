@@ -92,9 +92,8 @@ class _CsvOptions:
     @property
     def given(self) -> str:
         """The options given, as the user wrote them (for "applies to CSV only")."""
-        parts = [f"{k}={v!r}" for k, v in (("delimiter", self.delimiter),) if v is not None]
-        parts += [f"encoding={self.encoding!r}"] if self.encoding is not None else []
-        return " and ".join(parts)
+        named = (("delimiter", self.delimiter), ("encoding", self.encoding))
+        return " and ".join(f"{k}={v!r}" for k, v in named if v is not None)
 
 
 def _to_arrow(data: Any) -> pa.Table:
@@ -151,8 +150,8 @@ def _stage_paths(files: list[Path], source: str, workdir: Path, options: _CsvOpt
         if path.stat().st_size == 0:
             raise InvalidInputError(f"{path}: the file is empty")
     # Files converted here were just written by DuckDB: only the user's own are decoded.
-    given = files[0].suffix.lower() not in (".csv", ".tsv")
-    if not given:
+    parquet = files[0].suffix.lower() not in (".csv", ".tsv")
+    if not parquet:
         files = [
             _csv_to_parquet(path, workdir / f"part-{i}.parquet", options)
             for i, path in enumerate(files)
@@ -176,7 +175,7 @@ def _stage_paths(files: list[Path], source: str, workdir: Path, options: _CsvOpt
     if not schema.names:
         raise InvalidInputError(f"{files[0]}: the file has no columns")
     where = str(Path(source).absolute()) if "://" not in source else source
-    return StagedData(files, schema, rows, where, list(files) if given else [])
+    return StagedData(files, schema, rows, where, list(files) if parquet else [])
 
 
 def _check_parquet(path: Path) -> tuple[Any, pa.Schema]:
