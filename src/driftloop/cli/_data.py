@@ -74,6 +74,11 @@ def log(
     delimiter: str | None = typer.Option(
         None, "--delimiter", help="CSV field delimiter (default: sniffed from the file)."
     ),
+    encoding: str | None = typer.Option(
+        None,
+        "--encoding",
+        help="CSV text encoding, e.g. cp1252, latin-1, utf-16 (default: UTF-8).",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Log files as a new version of NAME (the same content returns its existing version).
@@ -83,7 +88,14 @@ def log(
     """
     from driftloop.data._fluent import log_dataset
 
-    version = log_dataset(name, path, description=description, profile=profile, delimiter=delimiter)
+    version = log_dataset(
+        name,
+        path,
+        description=description,
+        profile=profile,
+        delimiter=delimiter,
+        encoding=encoding,
+    )
     emit(
         version,
         as_json,
@@ -215,7 +227,11 @@ def diff(
     new: str = typer.Argument(..., help="The version to compare to, e.g. flights@2."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Schema, row count, statistic and drift (PSI, KS) changes from OLD to NEW."""
+    """Schema, row count, statistic and drift changes from OLD to NEW.
+
+    Drift per column is what `dl.compute_drift` gives on the two versions (PSI over
+    OLD's deciles, exact KS; all categories for text), with why it is flagged or not.
+    """
     result = _datasets().diff(old, new)
 
     def render() -> None:
@@ -233,13 +249,14 @@ def diff(
                 c.column,
                 c.psi,
                 c.ks,
+                "" if c.drift is None else c.drift.reason,
                 "; ".join(
                     f"{k} {format_value(a)} -> {format_value(b)}" for k, (a, b) in c.changes.items()
                 ),
             ]
             for c in result.columns
         ]
-        table("columns", ["column", "psi", "ks", "changes"], rows)
+        table("columns", ["column", "psi", "ks", "drift", "changes"], rows)
 
     emit(result, as_json, render)
 

@@ -14,6 +14,7 @@ import io
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from driftloop.monitoring._thresholds import explain_drift
 from driftloop.store import utcnow
 
 if TYPE_CHECKING:
@@ -104,6 +105,8 @@ def _monitor_section(monitor: dict[str, Any]) -> str:
         return "\n".join([*parts, "<p>No window computed yet: run `driftloop monitors run`.</p>"])
     parts.append("<h3>Drift per feature over time (statistic / threshold)</h3>")
     parts.append(_drift_lines(windows, latest))
+    alpha = float(monitor.get("spec", {}).get("thresholds", {}).get("alpha", 0.05))
+    parts.append(_drift_table(latest.get("drift", []), alpha))
     parts.append("<h3>Reference vs current, latest window</h3>")
     parts.append(_distributions(latest.get("distributions", {}), latest.get("drift", [])))
     parts.append("<h3>Accuracy: realized (once labels arrive) and estimated (CBPE)</h3>")
@@ -159,10 +162,9 @@ def _headline(windows: list[dict[str, Any]], latest: dict[str, Any], alerts: lis
     if not windows:
         return ""
     last = windows[-1]
-    drifted = [d["column"] for d in latest.get("drift", []) if d["drifted"]]
     cells = [
         ("window", f"{last['start'][:16]} (v{last['model_version']} {last['route']})"),
-        ("drifted features", ", ".join(drifted) or "none"),
+        ("drifted features", _drifted_text(latest.get("drift", []))),
     ]
     for key in _HEADLINE[1:]:
         value = last["metrics"].get(key)
@@ -173,6 +175,53 @@ def _headline(windows: list[dict[str, Any]], latest: dict[str, Any], alerts: lis
         f"<div class=cell><b>{html.escape(k)}</b><br>{html.escape(v)}</div>" for k, v in cells
     )
     return f"<div class=headline>{row}</div>"
+
+
+def _drifted_text(drift: list[dict[str, Any]]) -> str:
+    """The drifted features, and those above their threshold that are not, with why."""
+    drifted = [d["column"] for d in drift if d["drifted"]]
+    quiet = [d["column"] for d in drift if not d["drifted"] and d["statistic"] > d["threshold"]]
+    text = ", ".join(drifted) or "none"
+    if quiet:
+        text += (
+            f"; above the threshold but not flagged: {', '.join(quiet)} (their test is not "
+            "significant with this window's rows; see the table below)"
+        )
+    return text
+
+
+def _why(d: dict[str, Any], alpha: float) -> str:
+    """The stored reason, or one rebuilt from the stored fields (windows before reasons)."""
+    if d.get("reason"):
+        return str(d["reason"])
+    rows = d.get("rows")
+    return explain_drift(
+        d["kind"],
+        d["method"],
+        d["statistic"],
+        d["threshold"],
+        d["pvalue"],
+        float(d.get("alpha", alpha)),
+        d["drifted"],
+        None if rows is None else (int(rows[0]), int(rows[1])),
+    )
+
+
+def _drift_table(drift: list[dict[str, Any]], alpha: float) -> str:
+    """The latest window's drift per feature: statistic, threshold, test, and why."""
+    if not drift:
+        return ""
+    rows = "".join(
+        f"<tr class={'firing' if d['drifted'] else ''}><td>{html.escape(d['column'])}</td>"
+        f"<td>{html.escape(d['method'])} {d['statistic']:.3g}</td><td>{d['threshold']:.3g}</td>"
+        f"<td>{d['pvalue']:.2g}</td><td>{'yes' if d['drifted'] else 'no'}</td>"
+        f"<td>{html.escape(_why(d, alpha))}</td></tr>"
+        for d in drift
+    )
+    return (
+        "<table><tr><th>feature</th><th>statistic</th><th>threshold</th><th>p-value</th>"
+        f"<th>drifted</th><th>why</th></tr>{rows}</table>"
+    )
 
 
 def _figure(
@@ -291,7 +340,11 @@ def _distributions(distributions: dict[str, Any], drift: list[dict[str, Any]]) -
             axes.set_xticks(list(xs), dist["categories"], fontsize=7)
         info = stats.get(name, {})
         title = f"{name}: {info.get('method', '')} {info.get('statistic', 0):.3g}"
-        axes.set_title(title + (" (drifted)" if info.get("drifted") else ""), fontsize=9)
+        if info.get("drifted"):
+            title += " (drifted)"
+        elif info.get("statistic", 0) > info.get("threshold", float("inf")):
+            title += " (above threshold; test not significant: not flagged)"
+        axes.set_title(title, fontsize=9)
         axes.legend(fontsize=7)
     return _svg(figure)
 
@@ -358,23 +411,37 @@ def render_drift_html(report: Any) -> str:
     axes = figure.add_subplot()
     names = [c.column for c in columns][::-1]
     ratios = [c.statistic / max(c.threshold, 1e-12) for c in columns][::-1]
-    colors = ["#d62728" if c.drifted else "#1f77b4" for c in columns][::-1]
+    colors = [_bar_color(c) for c in columns][::-1]
     axes.barh(names, ratios, color=colors)
     axes.axvline(1.0, color="red", linestyle="--", linewidth=1)
-    axes.set_xlabel("statistic / threshold (red: drifted)")
+    axes.set_xlabel("statistic / threshold (red: drifted; orange: above, test not significant)")
     rows = "".join(
         f"<tr class={'firing' if c.drifted else ''}><td>{html.escape(c.column)}</td>"
         f"<td>{c.kind}</td><td>{c.method} {c.statistic:.4g} (threshold {c.threshold:.3g})</td>"
         f"<td>{c.pvalue:.3g}</td><td>{'yes' if c.drifted else 'no'}</td>"
+        f"<td>{html.escape(c.reason)}</td>"
         f"<td>{html.escape(', '.join(f'{k} {v:.4g}' for k, v in c.stats.items()))}</td>"
         f"<td>{c.missing_reference:.3f} / {c.missing_current:.3f}</td></tr>"
         for c in columns
     )
+    quiet = [c.column for c in columns if not c.drifted and c.statistic > c.threshold]
+    note = (
+        f"<p>Above the threshold but not flagged: {html.escape(', '.join(quiet))}; their "
+        "test is not significant with these rows (see why).</p>"
+        if quiet
+        else ""
+    )
     body = (
         f"<h1>Drift: {len(report.drifted)} of {len(report.columns)} columns drifted</h1>"
         f"<p class=muted>{report.reference_rows:,} reference rows, {report.current_rows:,} "
-        f"current rows</p>{_svg(figure)}<table><tr><th>column</th><th>kind</th>"
-        "<th>deciding statistic</th><th>p-value</th><th>drifted</th><th>all statistics</th>"
-        f"<th>missing ref / cur</th></tr>{rows}</table>"
+        f"current rows</p>{note}{_svg(figure)}<table><tr><th>column</th><th>kind</th>"
+        "<th>deciding statistic</th><th>p-value</th><th>drifted</th><th>why</th>"
+        f"<th>all statistics</th><th>missing ref / cur</th></tr>{rows}</table>"
     )
     return _PAGE.format(body=body, title="drift")
+
+
+def _bar_color(column: Any) -> str:
+    if column.drifted:
+        return "#d62728"
+    return "#ff7f0e" if column.statistic > column.threshold else "#1f77b4"
