@@ -22,9 +22,19 @@ LATEST = {
             "method": "psi",
             "statistic": 0.3,
             "threshold": 0.2,
+            "pvalue": 0.001,
             "drifted": True,
+            "reason": "drifted: psi 0.3 is above 0.2 and the KS test is significant",
         },
-        {"column": "origin", "method": "ks", "statistic": 0.05, "threshold": 0.1, "drifted": False},
+        {
+            "column": "origin",
+            "method": "ks",
+            "statistic": 0.05,
+            "threshold": 0.1,
+            "pvalue": 0.4,
+            "drifted": False,
+            "reason": "not flagged: ks 0.05 is within 0.1",
+        },
     ]
 }
 
