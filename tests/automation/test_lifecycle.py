@@ -154,8 +154,14 @@ def test_what_the_loop_uses_refuses_deletion(
         workspace.serving.delete_endpoint("flights")
 
 
-def test_loop_abandon_delete_and_restore_from_the_cli(sqlite_workspace: dl.Workspace) -> None:
-    dl.set_loop_policy(_policy())
+def test_loop_abandon_delete_and_restore_from_the_cli(
+    sqlite_workspace: dl.Workspace, retrain_target: str
+) -> None:
+    from tests.serving.conftest import log_churn_model
+
+    # A policy names what exists (it is checked when set): a model and a pipeline.
+    log_churn_model(sqlite_workspace, onnx=False, name="flight-delays")
+    dl.set_loop_policy(_policy(pipeline=retrain_target))
     retrain = invoke_cli("loop", "retrain", "flights", "-r", "try it")
     assert retrain.exit_code == 0, retrain.stderr
     missing = invoke_cli("loop", "abandon", "flights")

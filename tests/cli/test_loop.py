@@ -34,18 +34,19 @@ def _register(ws: dl.Workspace, seed: int) -> int:
 
 
 @pytest.fixture
-def awaiting(sqlite_workspace: dl.Workspace) -> dl.Workspace:
+def awaiting(sqlite_workspace: dl.Workspace, retrain_target: str) -> dl.Workspace:
     """Endpoint churn serving version 1; version 2 passed the gate and awaits approval."""
     ws = sqlite_workspace
     _register(ws, 0)
     _register(ws, 1)
     ws.serving.deploy("churn", "models:/churn/1")
+    # The policy's pipeline never runs: the episode below is moved by hand.
     ws.loop.set_policy(
         parse_policy(
             {
                 "endpoint": "churn",
                 "model": "churn",
-                "pipeline": "x:y",
+                "pipeline": retrain_target,
                 "triggers": [{"alert": "churn-drift"}],
                 "require_approval": True,
             }
@@ -119,3 +120,25 @@ def test_the_challenger_s_lineage_reaches_the_episode_and_the_alert(awaiting: dl
     assert text.exit_code == 0, text.stderr
     assert "challenger_in_loop" in text.stdout and "alert churn-drift" in text.stdout
     assert awaiting.registry.lineage("models:/churn/1").of_kind("loop_episode") == []
+
+
+def test_every_control_answers_json_with_the_state_it_left(awaiting: dl.Workspace) -> None:
+    def controls(*args: str) -> dict[str, object]:
+        result = invoke_cli("loop", *args, "churn", "--json")
+        assert result.exit_code == 0, result.stderr
+        data: dict[str, object] = json.loads(result.stdout)
+        return data
+
+    assert controls("pause") == {"endpoint": "churn", "paused": True, "pinned_version": None}
+    assert controls("resume")["paused"] is False
+    pinned = invoke_cli("loop", "pin", "churn", "1", "--json")
+    assert json.loads(pinned.stdout) == {"endpoint": "churn", "paused": False, "pinned_version": 1}
+    assert controls("unpin")["pinned_version"] is None
+    approved = controls("approve")
+    assert approved["state"] == "canary" and approved["challenger_version"] == 2
+
+
+def test_approve_and_reject_live_under_loop(awaiting: dl.Workspace) -> None:
+    rejected = invoke_cli("loop", "reject", "churn", "-r", "later", "--json")
+    assert rejected.exit_code == 0, rejected.stderr
+    assert json.loads(rejected.stdout)["state"] == "rejected"

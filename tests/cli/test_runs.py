@@ -78,9 +78,35 @@ def test_init_and_errors_print_a_message_not_a_traceback(tmp_path: Path) -> None
     assert (tmp_path / "driftloop.toml").exists()
     result = _cli(["runs", "show", "nope"], tmp_path)
     assert result.returncode == 1
-    assert "error: Not found: no run with id 'nope'" in result.stderr
+    assert "error: Not found: no run with id, id prefix or name 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
     debug = _cli(["--debug", "runs", "show", "nope"], tmp_path)
     assert "Traceback" in debug.stderr
     bad = _cli(["runs", "list", "--filter", "metrics.x >"], tmp_path)
     assert bad.returncode == 1 and "bad run filter" in bad.stderr
+
+
+def test_runs_history_shows_when_each_value_was_logged_not_epoch_milliseconds(
+    two_runs: list[str],
+) -> None:
+    from datetime import UTC, datetime
+
+    [value] = json.loads(
+        runner.invoke(app, ["runs", "history", two_runs[1], "auc", "--json"]).output
+    )
+    shown = runner.invoke(app, ["runs", "history", two_runs[1], "auc"]).output
+    logged = datetime.fromtimestamp(value["timestamp_ms"] / 1000, UTC)
+    assert logged.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] in shown
+    assert str(value["timestamp_ms"]) not in shown and "logged at (UTC)" in shown
+
+
+def test_a_run_is_found_by_id_prefix_or_name_newest_first(two_runs: list[str]) -> None:
+    with dl.start_run(experiment="churn", name="rf-8") as newer:
+        dl.log_param("max_depth", 8)
+    shown = runner.invoke(app, ["runs", "show", "rf-8", "--json"])
+    assert json.loads(shown.output)["run_id"] == newer.id  # names repeat: the newest wins
+    compared = runner.invoke(app, ["runs", "compare", "rf-4", two_runs[1][:8], "--json"])
+    assert compared.exit_code == 0, compared.output
+    assert [r["run_id"] for r in json.loads(compared.output)["runs"]] == two_runs
+    missing = runner.invoke(app, ["runs", "show", "rf-99"])
+    assert missing.exit_code == 1

@@ -79,3 +79,46 @@ def test_wide_and_json_keep_every_value(runs, sqlite_workspace) -> None:
     assert len(wide.stdout.splitlines()) <= 8  # long lines, but one per run
     rows = json.loads(_list(sqlite_workspace.root, "--json").stdout)
     assert rows[0]["params.features"] == FEATURES and len(rows) == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param((), id="fresh-workspace"),
+        pytest.param(("--filter", "metrics.auc > 2"), id="filter-matching-nothing"),
+        pytest.param(("--experiment", "no-such-experiment"), id="unknown-experiment"),
+        pytest.param(("--wide",), id="wide"),
+    ],
+)
+def test_an_empty_result_is_an_empty_table_and_an_empty_json_list(
+    sqlite_workspace: dl.Workspace, args: tuple[str, ...]
+) -> None:
+    if args and args[0] == "--filter":
+        with dl.start_run(experiment="flights"):
+            dl.log_metric("auc", 0.8)
+    table = _list(sqlite_workspace.root, *args)
+    assert table.returncode == 0, table.stderr
+    lines = _fits(table.stdout)
+    assert "0 run(s)" in lines[0] and "id" in lines[1] and "status" in lines[1]
+    listed = _list(sqlite_workspace.root, *args, "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == []
+
+
+def test_json_writes_null_for_a_value_never_logged_and_nan_for_a_logged_nan(
+    sqlite_workspace: dl.Workspace,
+) -> None:
+    with dl.start_run(experiment="flights", name="tuned"):
+        dl.log_param("max_depth", 8)
+        dl.log_metric("auc", float("nan"))
+    with dl.start_run(experiment="flights", name="bare"):
+        dl.set_tag("team", "risk")
+    listed = _list(sqlite_workspace.root, "--json", "--order-by", "run_name")
+    assert listed.returncode == 0, listed.stderr
+    bare, tuned = json.loads(listed.stdout)
+    assert bare["params.max_depth"] is None and bare["metrics.auc"] is None
+    assert tuned["params.max_depth"] == "8" and tuned["metrics.auc"] == "NaN"
+    assert tuned["tags.team"] is None
+    table = _list(sqlite_workspace.root, "--order-by", "run_name")
+    lines = _fits(table.stdout)  # title, header, rule, bare, tuned
+    assert "NaN" not in lines[3] and "NaN" in lines[4]

@@ -47,9 +47,9 @@ def test_pipeline_trigger_fires_once_per_key_with_the_given_params(
 
 
 def test_pipeline_trigger_of_an_unknown_name_says_which_exist(
-    sqlite_workspace: dl.Workspace,
+    sqlite_workspace: dl.Workspace, starts: _Starts
 ) -> None:
-    sqlite_workspace.triggers.define("nightly", target="flows:train")
+    sqlite_workspace.triggers.define("nightly", target_kind="cli_record", target="t")
     result = invoke_cli("pipeline", "trigger", "nighty")
     assert result.exit_code == 1
     assert "no trigger named 'nighty' (known: nightly)" in result.stderr
@@ -63,7 +63,9 @@ def test_scheduler_once_fires_a_new_dataset_version_and_status_shows_it(
     ws.triggers.define(
         "on-flights", kind="dataset", dataset="flights", target_kind="cli_record", target="t"
     )
-    ws.triggers.define("nightly", kind="cron", cron="0 2 * * *", target="flows:train")
+    ws.triggers.define(
+        "nightly", kind="cron", cron="0 2 * * *", target_kind="cli_record", target="t"
+    )
     ws.datasets.log("flights", pd.DataFrame({"x": [2]}), profile=False)
     once = invoke_cli("scheduler", "--once", "--no-webhooks", "--json")
     assert once.exit_code == 0, once.stderr

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 
+import pytest
 from tests.serving.conftest import log_churn_model
 
 import driftloop as dl
@@ -48,3 +50,20 @@ def test_serve_refuses_bad_limits_naming_the_flags(sqlite_workspace: dl.Workspac
     assert bad.exit_code == 1
     assert "--predict-threads -1: input should be greater than or equal to 0" in bad.stderr
     assert "--header-timeout 0.0: input should be greater than 0" in bad.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_on_a_port_in_use_says_so_in_one_line(
+    sqlite_workspace: dl.Workspace, workers: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        busy = invoke_cli("serve", "--port", str(port), "--workers", workers)
+    assert busy.exit_code == 1
+    assert busy.stderr.splitlines() == [
+        f"error: Address in use: port 127.0.0.1:{port} is in use by another process "
+        "(another driftloop serve?); stop it, or serve on another port with --port"
+    ]
+    assert busy.stdout == ""  # no "Serving ..." line for a server that never served

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -190,3 +191,144 @@ def test_csv_explicit_delimiter(workspace: dl.Workspace, tmp_path: Path) -> None
         dl.log_dataset("d", path, delimiter=";;")
     with pytest.raises(InvalidInputError, match="applies to CSV files only"):
         dl.log_dataset("d", pd.DataFrame({"a": [1]}), delimiter=";")
+
+
+def _rewritten(tmp_path: Path, table: pa.Table, damage: Any, **write: Any) -> Path:
+    """``table`` as Parquet, then ``damage(data, meta)`` applied to its bytes; footer kept."""
+    good = tmp_path / "good.parquet"
+    pq.write_table(table, good, **write)
+    data = bytearray(good.read_bytes())
+    damage(data, pq.read_metadata(good))
+    bad = tmp_path / "deep.parquet"
+    bad.write_bytes(bytes(data))
+    assert pq.read_metadata(bad).num_rows == table.num_rows  # the footer alone looks fine
+    return bad
+
+
+def test_parquet_damaged_past_its_first_pages_is_refused_naming_the_column(
+    workspace: dl.Workspace, tmp_path: Path
+) -> None:
+    table = pa.table({"x": list(range(40_000)), "s": [f"v{i % 7}" for i in range(40_000)]})
+
+    def damage(data: bytearray, meta: pq.FileMetaData) -> None:
+        chunk = meta.row_group(3).column(0)  # the header of a page of the 4th row group
+        data[chunk.data_page_offset : chunk.data_page_offset + 32] = bytes(range(32))
+
+    bad = _rewritten(tmp_path, table, damage, row_group_size=10_000)
+    with pytest.raises(Exception):  # noqa: B017 - any reader error: it cannot be read back
+        pq.read_table(bad)
+    with pytest.raises(
+        InvalidInputError,
+        match=r"deep\.parquet: not a readable Parquet file \(column 'x' of row group 3 "
+        r"does not decode: .*write the file again",
+    ):
+        dl.log_dataset("deep", bad, profile=False)
+    _nothing_registered("deep")
+
+
+def test_parquet_page_checksums_are_verified(workspace: dl.Workspace, tmp_path: Path) -> None:
+    # Uncompressed PLAIN doubles: a flipped byte decodes to another number, so only the
+    # page's CRC (written by the writer) can tell.
+    table = pa.table({"x": [float(i) for i in range(20_000)]})
+
+    def damage(data: bytearray, meta: pq.FileMetaData) -> None:
+        chunk = meta.row_group(1).column(0)
+        data[chunk.data_page_offset + chunk.total_compressed_size - 100] ^= 0x01
+
+    options = {"compression": "none", "use_dictionary": False, "row_group_size": 10_000}
+    bad = _rewritten(tmp_path, table, damage, write_page_checksum=True, **options)
+    assert pq.read_table(bad).num_rows == 20_000  # read without the check: wrong values
+    with pytest.raises(InvalidInputError, match=r"deep\.parquet: .*CRC checksum"):
+        dl.log_dataset("crc", bad)
+    _nothing_registered("crc")
+
+
+def test_parquet_of_every_common_type_logs_and_reads_back(
+    workspace: dl.Workspace, tmp_path: Path
+) -> None:
+    n = 5_000
+    table = pa.table(
+        {
+            "i": pa.array(range(n), pa.int32()),
+            "f": pa.array([i / 3 if i % 5 else None for i in range(n)]),
+            "s": pa.array([f"t{i % 11}" for i in range(n)], pa.large_string()),
+            "b": pa.array([bytes([i % 256]) for i in range(n)]),
+            "c": pa.array([f"k{i % 3}" for i in range(n)]).dictionary_encode(),
+            "l": pa.array([[i, i + 1] for i in range(n)]),
+            "st": pa.array([{"a": i, "b": str(i)} for i in range(n)]),
+            "m": pa.array([[("k", i)] for i in range(n)], pa.map_(pa.string(), pa.int64())),
+            "t": pa.array(range(n), pa.timestamp("ms", tz="UTC")),
+        }
+    )
+    path = tmp_path / "types.parquet"
+    pq.write_table(table, path, row_group_size=1_000, write_page_checksum=True)
+    version = dl.log_dataset("types", path, profile=False)
+    assert version.num_rows == n
+    assert dl.get_dataset(version.ref).to_arrow().equals(pq.read_table(path))
+
+
+def _latin1_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "cities.csv"
+    rows = "".join(f"José {i};Zürich;{i}.5\n" for i in range(40))
+    path.write_bytes(("name;city;amount\n" + rows).encode("cp1252"))
+    return path
+
+
+def test_csv_not_in_utf8_says_so_and_how_to_give_its_encoding(
+    workspace: dl.Workspace, tmp_path: Path
+) -> None:
+    path = _latin1_csv(tmp_path)
+    with pytest.raises(
+        InvalidInputError,
+        match=r"cities\.csv: the file is not UTF-8 text \(bytes e9 on line 2, byte offset 20\); "
+        r"give its encoding: log_dataset\(\.\.\., encoding='cp1252'\) or "
+        r"`driftloop data log --encoding cp1252`",
+    ):
+        dl.log_dataset("cities", path)
+    _nothing_registered("cities")
+
+
+def test_csv_encoding_is_read_as_given(workspace: dl.Workspace, tmp_path: Path) -> None:
+    path = _latin1_csv(tmp_path)
+    version = dl.log_dataset("cities", path, encoding="cp1252")
+    frame = dl.get_dataset(version.ref).to_pandas()
+    assert list(version.schema) == ["name", "city", "amount"] and len(frame) == 40
+    assert frame["name"].iloc[3] == "José 3" and set(frame["city"]) == {"Zürich"}
+    utf16 = tmp_path / "wide.tsv"
+    utf16.write_text("a\tb\n1\tü\n2\tß\n", encoding="utf-16")
+    wide = dl.log_dataset("wide", utf16, encoding="UTF16")  # any Python codec name
+    assert dl.get_dataset(wide.ref).to_pandas()["b"].tolist() == ["ü", "ß"]
+
+
+def test_bad_encodings_are_refused_clearly(workspace: dl.Workspace, tmp_path: Path) -> None:
+    path = _latin1_csv(tmp_path)
+    with pytest.raises(InvalidInputError, match=r"encoding 'latin-9000' is not a known .*cp1252"):
+        dl.log_dataset("cities", path, encoding="latin-9000")
+    with pytest.raises(
+        InvalidInputError,
+        match=r"cities\.csv: cannot be read as ascii text \(bytes e9 at byte offset 20 are not "
+        r"ascii\); check the file's encoding",
+    ):
+        dl.log_dataset("cities", path, encoding="ascii")
+    with pytest.raises(InvalidInputError, match=r"encoding='cp1252' applies to CSV files only"):
+        dl.log_dataset("cities", pd.DataFrame({"a": [1]}), encoding="cp1252")
+    parquet = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"a": [1]}), parquet)
+    with pytest.raises(InvalidInputError, match=r"encoding='cp1252' applies to CSV files only"):
+        dl.log_dataset("cities", parquet, encoding="cp1252")
+    _nothing_registered("cities")
+
+
+def test_csv_encoding_option_of_the_cli(workspace: dl.Workspace, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from driftloop.cli import app
+
+    path = _latin1_csv(tmp_path)
+    refused = CliRunner().invoke(app, ["data", "log", "cities", str(path)])
+    assert refused.exit_code == 1 and "--encoding cp1252" in str(refused.exception)
+    logged = CliRunner().invoke(
+        app, ["data", "log", "cities", str(path), "--encoding", "latin-1", "--json"]
+    )
+    assert logged.exit_code == 0, logged.output
+    assert dl.get_dataset("cities@1").to_pandas()["city"].iloc[0] == "Zürich"

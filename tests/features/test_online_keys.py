@@ -55,32 +55,38 @@ def features(request: pytest.FixtureRequest, workspace: dl.Workspace) -> Iterato
         ws.close()
 
 
-def _seats(ws: dl.Workspace, view: str, rows: object) -> list[object]:
-    return ws.features.get_online_features([f"{view}:seats"], rows, as_of=T0)["seats"]
+@pytest.fixture(params=["now", "as-of"])
+def as_of(request: pytest.FixtureRequest) -> datetime | None:
+    """Lookups from the online store (now) and as of a time (from the offline store)."""
+    return None if request.param == "now" else T0
 
 
-def test_float_keys_with_whole_values_find_integer_keyed_entities(features) -> None:
-    assert _seats(features, "planes", [{"year": 2010}, {"year": 1999}]) == [200, 100]
-    assert _seats(features, "planes", [{"year": 2010.0}, {"year": np.float64(1999.0)}]) == [
+def _seats(ws: dl.Workspace, view: str, rows: object, as_of: datetime | None) -> list[object]:
+    return ws.features.get_online_features([f"{view}:seats"], rows, as_of=as_of)["seats"]
+
+
+def test_float_keys_with_whole_values_find_integer_keyed_entities(features, as_of) -> None:
+    assert _seats(features, "planes", [{"year": 2010}, {"year": 1999}], as_of) == [200, 100]
+    assert _seats(features, "planes", [{"year": 2010.0}, {"year": np.float64(1999.0)}], as_of) == [
         200,
         100,
     ]
     # What pandas makes of an int column that had a NaN: float64.
     frame = pd.DataFrame({"year": [2010.0, 1999.0, 7.0]})
-    assert _seats(features, "planes", frame) == [200, 100, None]
+    assert _seats(features, "planes", frame, as_of) == [200, 100, None]
 
 
-def test_keys_written_from_a_float_column_are_found_by_ints_and_floats(features) -> None:
-    assert _seats(features, "legacy", [{"year": 2010}, {"year": 1999.0}]) == [200, 100]
+def test_keys_written_from_a_float_column_are_found_by_ints_and_floats(features, as_of) -> None:
+    assert _seats(features, "legacy", [{"year": 2010}, {"year": 1999.0}], as_of) == [200, 100]
     # The skew check samples the source's keys (a missing one too) and looks them up.
     assert features.features.check_skew("legacy").features["seats"].mismatches == 0
 
 
-def test_nan_and_fractional_keys_are_refused_with_the_offending_value(features) -> None:
+def test_nan_and_fractional_keys_are_refused_with_the_offending_value(features, as_of) -> None:
     with pytest.raises(InvalidInputError, match=r"row 1 has join key 'year' = nan.*dropna"):
-        _seats(features, "planes", pd.DataFrame({"year": [2010.0, np.nan]}))
+        _seats(features, "planes", pd.DataFrame({"year": [2010.0, np.nan]}), as_of)
     with pytest.raises(InvalidInputError, match=r"'year' = 32.5 .*BIGINT.*whole numbers"):
-        _seats(features, "planes", [{"year": 32.5}])
+        _seats(features, "planes", [{"year": 32.5}], as_of)
     # A float-keyed view accepts fractions: they simply match nothing; so does a None key
     # (the source's row with a missing key is not materialized, as no offline join uses it).
-    assert _seats(features, "legacy", [{"year": 32.5}, {"year": None}]) == [None, None]
+    assert _seats(features, "legacy", [{"year": 32.5}, {"year": None}], as_of) == [None, None]

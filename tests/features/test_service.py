@@ -170,11 +170,31 @@ def test_materialize_window_and_incremental_pick_up_late_rows(store) -> None:
     log_weather([*WEATHER, ("LGA", 0.5, 6.0, 21), ("EWR", 0.2, 9.0, 1)])  # late arrivals
     result = store.materialize(["weather"], incremental=True)[0]
     assert result.rows_written == 3  # JFK moves to 5h, LGA late row, EWR new; nothing else
-    values = store.get_online_features(
-        ["weather:temp"], {"origin": ["JFK", "LGA", "EWR"]}, as_of=hours(1.5)
-    )
+    values = store.read_online(["weather:temp"], {"origin": ["JFK", "LGA", "EWR"]}, at=hours(1.5))
     assert values["temp"] == [3.0, 6.0, 9.0]  # online keeps only the latest value
     assert store.materialize(["weather"], incremental=True)[0].rows_written == 0
+
+
+def test_online_lookup_as_of_a_past_time_never_returns_a_value_from_after_it(store) -> None:
+    """The online store holds JFK's 5 h value; as of 1.5 h the answer was the 1 h value."""
+    dl.materialize_features(end=hours(6))
+    rows = {"origin": ["JFK", "LGA", "ZZZ"], "tailnum": ["N2", "N1", "N0"]}
+    feats = ["weather:temp", "weather:wind", "planes:seats"]
+    then = store.get_online_features(feats, rows, as_of=hours(1.5))
+    assert then == {
+        **rows,
+        "temp": [2.0, 5.0, None],  # from 1 h and 0 h, both within the 2 h TTL
+        "wind": [11, 20, None],
+        "seats": [200, 100, None],  # static: always valid
+    }
+    # 4 h: JFK's newest value at or before it (1 h) is past the TTL; the 5 h one is later.
+    assert store.get_online_features(feats, rows, as_of=hours(4))["temp"] == [None] * 3
+    assert store.get_online_features(feats, rows, as_of=hours(-1))["temp"] == [None] * 3
+    assert store.get_online_features(feats, rows, as_of=hours(5))["temp"] == [3.0, None, None]
+    naive = store.get_online_features(feats, rows, as_of=hours(1.5).replace(tzinfo=None))
+    assert naive == then  # a naive time is UTC
+    with pytest.raises(InvalidInputError, match=r"lack join key\(s\) \['tailnum'\]"):
+        store.get_online_features(feats, {"origin": ["JFK"]}, as_of=hours(1))
 
 
 def test_freshness_flags_views_stale_beyond_ttl(store) -> None:

@@ -111,4 +111,5 @@ def world(workspace: dl.Workspace) -> World:
     with dl.start_run(experiment="delays"):
         version = dl.log_dataset("flights-train", train)
         dl.log_model(model, name="delays", register=True)
+    workspace.serving.deploy("flights", "delays@1")  # a monitor watches an existing endpoint
     return World(workspace, model, version.ref, rng)

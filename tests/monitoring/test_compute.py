@@ -84,3 +84,46 @@ def test_categorical_override_and_bad_input() -> None:
         dl.compute_drift(frame, pd.DataFrame({"other": [1]}))
     with pytest.raises(dl.InvalidInputError, match="numeric_method 'p'"):
         dl.DriftThresholds(numeric_method="p")
+
+
+def test_numbers_against_text_name_the_type_mismatch() -> None:
+    numbers = pd.DataFrame({"code": [1.5, 2.5, 3.5] * 20})
+    text = pd.DataFrame({"code": ["a", "b", "c"] * 20})
+    with pytest.raises(
+        dl.InvalidInputError,
+        match=r"column 'code' holds numbers \(double\) in the reference but text \(.*string\) "
+        r"in the current data.*give both sides one type",
+    ):
+        dl.compute_drift(numbers, text)
+    with pytest.raises(dl.InvalidInputError, match=r"holds text .* but numbers \(double\)"):
+        dl.compute_drift(text, numbers)
+    # Forced categories keep comparing numbers with numbers; all-null columns go with any.
+    assert not dl.compute_drift(numbers, numbers, categorical=["code"]).drifted
+    assert dl.compute_drift(numbers, pa.table({"code": pa.nulls(60)})).columns
+
+
+def test_a_large_effect_on_few_rows_says_why_it_is_not_flagged() -> None:
+    rng = np.random.default_rng(5)
+    reference = pd.DataFrame({"x": rng.normal(0, 1, 400), "c": rng.choice(["a", "b"], 400)})
+    current = pd.DataFrame({"x": rng.normal(0.6, 1, 8), "c": ["b"] * 6 + ["a"] * 2})
+    report = dl.compute_drift(reference, current)
+    x = report.column("x")
+    assert x.statistic > x.threshold and x.pvalue >= 0.05 and not x.drifted
+    assert x.rows == (400, 8)
+    assert x.reason.startswith(f"not flagged: psi {x.statistic:.3g} is above 0.2, but the KS test")
+    assert "at alpha 0.05" in x.reason and "400 reference and 8 current values" in x.reason
+    shifted = dl.compute_drift(
+        reference, pd.DataFrame({"x": rng.normal(3, 1, 400), "c": ["b"] * 400})
+    )
+    assert shifted.column("x").reason.startswith("drifted: psi ")
+    assert dl.compute_drift(reference, reference).column("x").reason == "psi 0 <= 0.2"
+    page = report.to_html()
+    assert "not flagged" in page and "too few to tell" in page
+
+
+def test_infinities_count_as_missing_without_a_warning() -> None:
+    reference = pd.DataFrame({"x": [1.0, 2.0, np.inf, -np.inf, 3.0, 4.0] * 10})
+    current = pd.DataFrame({"x": [3.0, 4.0, 5.0, np.inf, 6.0, 7.0] * 10})
+    x = dl.compute_drift(reference, current).column("x")  # filterwarnings = error
+    assert x.missing_reference == pytest.approx(2 / 6) and x.missing_current == pytest.approx(1 / 6)
+    assert x.rows == (40, 50) and np.isfinite(list(x.stats.values())).all()

@@ -44,7 +44,7 @@ def test_a_deleted_rule_resolves_its_alert_and_a_deleted_monitor_computes_nothin
     assert service.alerts(firing_only=True) == []
     _day(world, 3, True)
     assert service.run_due(DAY0 + timedelta(days=4)) == [] and service.status() == []
-    with pytest.raises(dl.NotFoundError, match=r"monitor 'daily' is deleted .*monitor restore"):
+    with pytest.raises(dl.NotFoundError, match=r"monitor 'daily' is deleted .*monitors restore"):
         service.run_monitor("daily", DAY0 + timedelta(days=4))
     with pytest.raises(dl.ConflictError, match="monitor 'daily' is deleted"):
         service.define("daily", MonitorSpec("flights", window="1d"))
@@ -53,12 +53,14 @@ def test_a_deleted_rule_resolves_its_alert_and_a_deleted_monitor_computes_nothin
     assert len(service.run_due(DAY0 + timedelta(days=4))) == 1
 
 
-def test_what_a_monitor_uses_and_what_listens_to_a_rule_refuse_deletion(world: World) -> None:
+def test_what_a_monitor_uses_and_what_listens_to_a_rule_refuse_deletion(
+    world: World, retrain_target: str
+) -> None:
     ws = world.ws
     ws.serving.deploy("flights", "delays@1")
     ws.monitoring.define("pinned", MonitorSpec("flights", reference=world.train_ref))
     ws.monitoring.define_alert(AlertRule("summer-drift", "pinned", "drift.share", 0.5))
-    ws.triggers.define("retrain", kind="alert", rule="summer-drift", target="flows:train")
+    ws.triggers.define("retrain", kind="alert", rule="summer-drift", target=retrain_target)
     with pytest.raises(dl.ConflictError, match="monitor 'pinned' watches it"):
         ws.serving.delete_endpoint("flights")
     with pytest.raises(dl.ConflictError, match=f"monitor 'pinned' uses {world.train_ref}"):
@@ -71,7 +73,7 @@ def test_what_a_monitor_uses_and_what_listens_to_a_rule_refuse_deletion(world: W
     ws.triggers.delete("retrain")
     ws.monitoring.delete("pinned")
     ws.serving.delete_endpoint("flights")
-    with pytest.raises(dl.ConflictError, match="restore it first with `driftloop monitor restore"):
+    with pytest.raises(dl.ConflictError, match="restore it first with `driftloop monitors restore"):
         ws.monitoring.restore_alert("summer-drift")
 
 
@@ -79,15 +81,15 @@ def test_monitors_and_rules_from_the_cli(world: World) -> None:
     world.ws.monitoring.define("daily", MonitorSpec("flights", window="1d"))
     world.ws.monitoring.define_alert(AlertRule("summer-drift", "daily", "drift.share", 0.5))
     dl.set_workspace(world.ws)
-    rule = invoke_cli("monitor", "delete-alert", "summer-drift")
+    rule = invoke_cli("monitor", "delete-alert", "summer-drift")  # the earlier spelling
     assert rule.exit_code == 0, rule.stderr
-    assert "undo with `driftloop monitor restore-alert summer-drift`" in rule.stdout.replace(
+    assert "undo with `driftloop monitors restore-alert summer-drift`" in rule.stdout.replace(
         "\n", ""
     )
-    gone = json.loads(invoke_cli("monitor", "list", "--deleted", "--json").stdout)
+    gone = json.loads(invoke_cli("monitors", "list", "--deleted", "--json").stdout)
     assert [(f["kind"], f["name"]) for f in gone] == [("alert_rule", "summer-drift")]
-    assert invoke_cli("monitor", "restore-alert", "summer-drift").exit_code == 0
-    assert invoke_cli("monitor", "delete", "daily", "--json").exit_code == 0
-    assert json.loads(invoke_cli("monitor", "list", "--json").stdout) == []
-    restored = invoke_cli("monitor", "restore", "daily")
+    assert invoke_cli("monitors", "restore-alert", "summer-drift").exit_code == 0
+    assert invoke_cli("monitors", "delete", "daily", "--json").exit_code == 0
+    assert json.loads(invoke_cli("monitors", "list", "--json").stdout) == []
+    restored = invoke_cli("monitors", "restore", "daily")
     assert restored.exit_code == 0 and "Restored monitor daily" in restored.stdout

@@ -95,7 +95,7 @@ def test_bad_definitions_are_refused() -> None:
 
 
 def test_unknown_monitor_says_how_to_make_one(world: World) -> None:
-    with pytest.raises(NotFoundError, match="driftloop monitor create"):
+    with pytest.raises(NotFoundError, match="driftloop monitors create"):
         world.ws.monitoring.get("nope")
 
 

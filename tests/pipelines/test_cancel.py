@@ -117,16 +117,22 @@ def test_the_cli_cancels_a_detached_run_and_its_worker_process_is_gone(
     module = write_module(SLEEPY)
     marker = tmp_path / "marker"
     started = invoke_cli(
-        "pipeline", "run", f"{module.__name__}:flow", "-p", f"marker={marker}", "--detach", "--json"
+        "pipelines",
+        "run",
+        f"{module.__name__}:flow",
+        "-p",
+        f"marker={marker}",
+        "--detach",
+        "--json",
     )
     assert started.exit_code == 0, started.stderr
     run_id = json.loads(started.stdout)["run_id"]
     pid = _worker_pid(marker)  # the step runs in a worker of the detached process
-    cancelled = invoke_cli("pipeline", "cancel", run_id[:8], "--json")
+    cancelled = invoke_cli("pipelines", "cancel", run_id[:8], "--json")
     assert cancelled.exit_code == 0, cancelled.stderr
     answer = json.loads(cancelled.stdout)
     assert answer["cancel"]["action"] == "cancel" and answer["run"]["status"] == "cancelled"
     assert [s["status"] for s in answer["run"]["steps"]] == ["cancelled", "cancelled"]
     assert _gone(pid), f"worker process {pid} is still alive"
-    again = invoke_cli("pipeline", "cancel", run_id)
+    again = invoke_cli("pipeline", "cancel", "flow")  # the earlier spelling; its newest run
     assert again.exit_code == 1 and "there is nothing to cancel" in again.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -88,6 +89,8 @@ def test_the_cli_runs_shows_logs_and_lists_with_json(
     assert json.loads(logs.stdout)["stdout"] == "rows ready\n"
     runs = json.loads(invoke_cli("pipeline", "runs", "--json").stdout)
     assert [r["id"] for r in runs][-1] == run_id and len(runs) == 3
+    newest = json.loads(invoke_cli("pipeline", "show", "training", "--json").stdout)
+    assert newest["id"] == runs[0]["id"]  # a pipeline's name stands for its newest run
     listed = json.loads(invoke_cli("pipeline", "list", "--json").stdout)
     assert [p["name"] for p in listed] == ["training"]
 
@@ -120,3 +123,66 @@ def test_resume_from_the_cli_and_a_failed_run_exits_1(
     resumed = invoke_cli("pipeline", "resume", record["id"], "--json")
     assert resumed.exit_code == 1
     assert json.loads(resumed.stdout)["steps"][0]["attempt"] == 2
+
+
+VERSION_PARAMETER = """
+@dl.step
+def load(data: dl.DatasetVersion) -> pd.DataFrame:
+    return dl.get_dataset(data.ref).to_pandas()
+
+@dl.step
+def train(frame: pd.DataFrame) -> int:
+    from sklearn.linear_model import LogisticRegression
+    with dl.start_run(experiment="param-lineage"):  # no dl.log_input: the pipeline records it
+        model = LogisticRegression().fit(frame[["distance"]], frame.delayed)
+        logged = dl.log_model(model, name="flight-delays", register=True)
+    return logged.version.version
+
+@dl.step
+def check(data: dl.DatasetVersion, version: int) -> None:
+    with dl.start_run(experiment="param-lineage-check"):
+        dl.log_input(data, role="holdout")  # the step's own record of it is kept
+
+@dl.pipeline
+def training(data: dl.DatasetVersion = "flights-train"):
+    check(data, train(load(data)))
+"""
+
+
+def test_a_dataset_parameter_is_an_input_of_the_runs_its_step_made(
+    sqlite_workspace: dl.Workspace, write_module: WriteModule
+) -> None:
+    """The model's lineage reaches the dataset, so a monitor finds its default reference."""
+    import numpy as np
+    import pandas as pd
+    from tests.serving.conftest import T0, make_record
+
+    from driftloop.monitoring import MonitorSpec
+    from driftloop.serving import PredictionLogWriter
+
+    frame = pd.DataFrame({"distance": np.linspace(100.0, 2000.0, 80)})
+    frame["delayed"] = (frame.distance > 900).astype(int)
+    dl.log_dataset("flights-train", frame.iloc[:10])
+    trained_on = dl.log_dataset("flights-train", frame)
+    module = write_module(VERSION_PARAMETER)
+    run = sqlite_workspace.pipelines.run(module.training)
+    assert run.status is dl.StepStatus.SUCCEEDED, run.error
+    roles = {}
+    for step in ("train", "check"):  # train reads it through load; check is given it
+        [run_id] = run.step(step).tracking_runs
+        inputs = sqlite_workspace.tracking.get_run(run_id).inputs
+        assert [(i.kind, i.ref) for i in inputs] == [("dataset", trained_on.ref)]
+        roles[step] = inputs[0].role
+    assert roles == {"train": "data", "check": "holdout"}
+    graph = dl.lineage("models:/flight-delays/1")
+    assert f"dataset:{trained_on.ref}" in {n.id for n in graph.nodes}
+
+    writer = PredictionLogWriter(sqlite_workspace.blobs, sqlite_workspace.store).start()
+    record = make_record(inputs={"distance": [150.0, 1500.0]})  # flight-delays v1
+    assert writer.submit(record)
+    writer.close(10)
+    sqlite_workspace.serving.deploy("flights", "flight-delays@1")
+    monitoring = sqlite_workspace.monitoring
+    monitoring.define("daily", MonitorSpec("flights", window="1d"))
+    [window] = monitoring.run_due(T0 + timedelta(days=1))  # the record's day
+    assert window.summary["reference"] == trained_on.ref

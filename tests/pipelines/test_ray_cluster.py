@@ -125,8 +125,10 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayHead]:
         "DRIFTLOOP_TEST_FAIL_CLIENT_SERVER": str(marker),
         "GRPC_ENABLE_FORK_SUPPORT": "0",  # see the module docstring
         # A refused handshake reaches the client after this wait (30 s by default) and
-        # about 30 s more; 3 s keeps the test to seconds.
-        "RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "3",
+        # about 30 s more. The wait also bounds a healthy server's start (a Python process
+        # importing Ray): with 3 s, a loaded 2-core box refused the retry's healthy server
+        # too (it logged its start 0.2 s before the proxy gave up on it); 10 s is slack.
+        "RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "10",
     }
     client_port = _free_port()
     ray = Path(sys.executable).with_name("ray")

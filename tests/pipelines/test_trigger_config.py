@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 import driftloop as dl
-from driftloop.errors import InvalidInputError
+from driftloop.errors import InvalidInputError, NotFoundError
 from driftloop.pipelines import TriggerKind
 from driftloop.pipelines._trigger_config import apply_trigger_file
+
+from .conftest import WriteModule
 
 CONFIG = """
 [workspace]
@@ -17,30 +20,42 @@ name = "nightly"
 kind = "cron"
 cron = "0 2 * * *"
 timezone = "Europe/Paris"
-target = "flows:train"
+target = "{target}"
 params = { days = 7 }
 
 [[trigger]]
 name = "on-flights"
 kind = "dataset"
 dataset = "flights"
-target = "flows:train"
+target = "{target}"
 executor = "ray"
 
 [[trigger]]
 name = "hook"
 kind = "webhook"
-target = "flows:train"
+target = "{target}"
 secret_env = "HOOK_SECRET"
 """
 
 
+TRAIN = """
+@dl.step
+def fit(days: int) -> int:
+    return days
+
+@dl.pipeline
+def train(days: int = 1):
+    fit(days)
+"""
+
+
 def test_tables_become_triggers_and_applying_again_changes_nothing(
-    sqlite_workspace: dl.Workspace, monkeypatch: pytest.MonkeyPatch
+    sqlite_workspace: dl.Workspace, monkeypatch: pytest.MonkeyPatch, write_module: WriteModule
 ) -> None:
     monkeypatch.setenv("HOOK_SECRET", "s" * 20)
+    dl.log_dataset("flights", pd.DataFrame({"x": [1]}))
     path = sqlite_workspace.root / "driftloop.toml"
-    path.write_text(CONFIG)
+    path.write_text(CONFIG.replace("{target}", f"{write_module(TRAIN).__name__}:train"))
     apply_trigger_file(sqlite_workspace.triggers, path)
     first = {t.name: t for t in sqlite_workspace.triggers.list()}
     apply_trigger_file(sqlite_workspace.triggers, path)
@@ -68,5 +83,15 @@ def test_a_bad_table_is_refused_naming_the_file_and_the_key(
     path = sqlite_workspace.root / "driftloop.toml"
     path.write_text(f"[[trigger]]\n{table}\n")
     with pytest.raises(InvalidInputError, match=message):
+        apply_trigger_file(sqlite_workspace.triggers, path)
+    assert sqlite_workspace.triggers.list() == []
+
+
+def test_a_table_naming_a_pipeline_that_does_not_exist_is_refused_when_applied(
+    sqlite_workspace: dl.Workspace,
+) -> None:
+    path = sqlite_workspace.root / "driftloop.toml"
+    path.write_text('[[trigger]]\nname = "nightly"\ntarget = "flowz:train"\n')
+    with pytest.raises(NotFoundError, match=r"trigger 'nightly'.*cannot import module 'flowz'"):
         apply_trigger_file(sqlite_workspace.triggers, path)
     assert sqlite_workspace.triggers.list() == []

@@ -63,7 +63,9 @@ def test_a_deleted_trigger_is_gone_until_restored_and_owes_nothing_missed(
     with pytest.raises(dl.NotFoundError, match=r"'hourly' is deleted .*triggers restore hourly"):
         sched.triggers.fire("hourly")
     with pytest.raises(dl.ConflictError, match="trigger 'hourly' is deleted"):
-        sched.triggers.define("hourly", kind="cron", cron="0 * * * *", target="flows:train")
+        sched.triggers.define(
+            "hourly", kind="cron", cron="0 * * * *", target_kind="record", target="t"
+        )
     clock.at("2026-01-05T11:10:00+00:00")
     sched.triggers.restore("hourly")
     assert sched.tick().fired == []  # 11:00 passed while it was deleted
@@ -74,14 +76,20 @@ def test_a_deleted_trigger_is_gone_until_restored_and_owes_nothing_missed(
     assert [e.action for e in log] == ["delete", "restore"]
 
 
+# A [[trigger]] table whose target is the recorder of the trigger tests (a real pipeline
+# is checked when declared; what is tested here is the table, not the pipeline).
+TABLE = '[[trigger]]\nname = "{}"\n{}target_kind = "record"\ntarget = "t"\n'
+NIGHTLY = TABLE.format("nightly", 'kind = "cron"\ncron = "0 2 * * *"\n')
+
+
 def test_re_applying_driftloop_toml_keeps_a_disable_and_skips_a_deleted_trigger(
-    workspace: dl.Workspace, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    workspace: dl.Workspace,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    recorder: Recorder,
 ) -> None:
     path = tmp_path / "driftloop.toml"
-    path.write_text(
-        '[[trigger]]\nname = "nightly"\nkind = "cron"\ncron = "0 2 * * *"\ntarget = "f:t"\n'
-        '[[trigger]]\nname = "gone"\ntarget = "f:t"\n'
-    )
+    path.write_text(NIGHTLY + TABLE.format("gone", ""))
     apply_trigger_file(workspace.triggers, path)
     workspace.triggers.disable("nightly")
     workspace.triggers.delete("gone")
@@ -90,16 +98,15 @@ def test_re_applying_driftloop_toml_keeps_a_disable_and_skips_a_deleted_trigger(
     assert [d.trigger.name for d in applied] == ["nightly"]
     assert workspace.triggers.get("nightly").enabled is False  # the disable survives
     assert "[[trigger]] gone is deleted, so it was not applied" in caplog.text
-    path.write_text(
-        '[[trigger]]\nname = "nightly"\nkind = "cron"\ncron = "0 2 * * *"\ntarget = "f:t"\n'
-        "enabled = true\n"
-    )
+    path.write_text(NIGHTLY + "enabled = true\n")
     apply_trigger_file(workspace.triggers, path)  # said in the file: the file wins
     assert workspace.triggers.get("nightly").enabled is True
 
 
-def test_triggers_from_the_cli(sqlite_workspace: dl.Workspace) -> None:
-    sqlite_workspace.triggers.define("nightly", kind="cron", cron="0 2 * * *", target="f:t")
+def test_triggers_from_the_cli(sqlite_workspace: dl.Workspace, recorder: Recorder) -> None:
+    sqlite_workspace.triggers.define(
+        "nightly", kind="cron", cron="0 2 * * *", target_kind="record", target="t"
+    )
     off = invoke_cli("scheduler", "triggers", "disable", "nightly", "--json")
     assert off.exit_code == 0, off.stderr
     assert json.loads(off.stdout)[0]["action"] == "disable"

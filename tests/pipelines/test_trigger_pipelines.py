@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -61,13 +62,16 @@ def test_a_fired_trigger_submits_its_pipeline_once_and_records_the_run(
     assert [r.id for r in workspace.pipelines.list_runs()] == [run.id]
 
 
-def test_a_trigger_whose_pipeline_cannot_be_found_records_why(
-    sqlite_workspace: dl.Workspace,
+def test_a_trigger_whose_pipeline_went_missing_records_why(
+    sqlite_workspace: dl.Workspace, write_module: WriteModule
 ) -> None:
-    sqlite_workspace.triggers.define("lost", target="no_such_module:flow")
+    module = write_module(BUMP)
+    sqlite_workspace.triggers.define("lost", target=f"{module.__name__}:bump")
+    Path(module.__file__).unlink()  # deleted after the trigger was declared
+    sys.modules.pop(module.__name__)
     event = sqlite_workspace.triggers.fire("lost")
     assert event.status is EventStatus.FAILED
-    assert event.error is not None and "no_such_module" in event.error
+    assert event.error is not None and f"cannot import module {module.__name__!r}" in event.error
 
 
 HELD = """

@@ -16,6 +16,7 @@ from driftloop.errors import InvalidInputError, NotFoundError
 from driftloop.pipelines import EventStatus, Scheduler
 
 from ._trigger_fixtures import Clock, Recorder
+from .conftest import WriteModule
 
 
 def _scheduler(ws: dl.Workspace, clock: Clock) -> Scheduler:
@@ -199,7 +200,52 @@ def test_a_bad_declaration_is_refused_naming_what_is_wrong(
     assert sqlite_workspace.triggers.list() == []
 
 
-def test_an_unknown_trigger_says_which_exist(sqlite_workspace: dl.Workspace) -> None:
-    sqlite_workspace.triggers.define("nightly", target="flows:train")
+def test_an_unknown_trigger_says_which_exist(
+    sqlite_workspace: dl.Workspace, recorder: Recorder
+) -> None:
+    sqlite_workspace.triggers.define("nightly", target_kind="record", target="t")
     with pytest.raises(NotFoundError, match=r"no trigger named 'nighty' \(known: nightly\)"):
         sqlite_workspace.triggers.fire("nighty")
+
+
+TRAIN = """
+@dl.step
+def fit(x: int, data: dl.DatasetVersion) -> int:
+    return x
+
+@dl.pipeline
+def train(x: int, data: dl.DatasetVersion = "flights"):
+    fit(x, data)
+"""
+
+
+def test_a_trigger_naming_what_does_not_exist_is_refused_when_declared(
+    sqlite_workspace: dl.Workspace, write_module: WriteModule
+) -> None:
+    dl.log_dataset("flights", pd.DataFrame({"x": [1]}))
+    target = f"{write_module(TRAIN).__name__}:train"
+    cron = {"kind": "cron", "cron": "0 2 * * *"}
+    refused = [
+        ({"target": "nowhere_xyz:train"}, NotFoundError, "cannot import module 'nowhere_xyz'"),
+        ({"target": f"{target}x"}, InvalidInputError, "has no attribute 'trainx'"),
+        (
+            {"kind": "dataset", "dataset": "flightz", "target": target, "params": {"x": 1}},
+            NotFoundError,
+            "watches dataset 'flightz', which does not exist",
+        ),
+        ({**cron, "target": target}, InvalidInputError, "needs parameter 'x'"),
+        (
+            {**cron, "target": target, "params": {"x": 1, "data": "planes"}},
+            InvalidInputError,
+            "parameter 'data': .*planes",
+        ),
+        ({**cron, "target": target, "params": {"x": 1, "k": 2}}, InvalidInputError, "no param"),
+    ]
+    for arguments, error, message in refused:
+        with pytest.raises(error, match=rf"trigger 't'.*{message}"):
+            sqlite_workspace.triggers.define("t", **arguments)  # type: ignore[arg-type]
+    assert sqlite_workspace.triggers.list() == []
+    # A webhook or a manual firing may bring the params the trigger lacks.
+    sqlite_workspace.triggers.define("hook", kind="webhook", target=target)
+    sqlite_workspace.triggers.define("nightly", **cron, target=target, params={"x": 1})
+    assert [t.name for t in sqlite_workspace.triggers.list()] == ["hook", "nightly"]

@@ -118,3 +118,32 @@ def test_registering_changed_bytes_marks_the_version_failed(
     with pytest.raises(dl.NotFoundError, match="no ready version"):
         dl.load_model("models:/trip/latest")
     assert not marker.exists()  # registration checked the bytes without unpickling them
+
+
+@pytest.mark.parametrize("file", ["model.pkl", MANIFEST])
+def test_a_deleted_model_file_is_named_with_the_model(
+    workspace: dl.Workspace, tmp_path: Path, file: str
+) -> None:
+    with dl.start_run():
+        logged = dl.log_model(Tripwire(str(tmp_path / "unused")), name="trip", register=True)
+    manifest = workspace.registry.manifest("models:/trip/1")
+    digest = logged.model_digest if file == MANIFEST else manifest.files[file].digest
+    _blob_file(workspace, digest).unlink()
+    with pytest.raises(dl.NotFoundError) as info:
+        dl.load_model("models:/trip/1")
+    message = str(info.value)
+    assert f"models:/trip/1: its file {file!r} is missing" in message
+    assert digest in message and "log and register the model again" in message
+
+
+def test_registering_a_model_whose_file_was_deleted_names_the_file(
+    workspace: dl.Workspace, tmp_path: Path
+) -> None:
+    with dl.start_run():
+        logged = dl.log_model(Tripwire(str(tmp_path / "unused")))
+    manifest = workspace.registry.manifest(logged.uri)
+    _blob_file(workspace, manifest.files["model.pkl"].digest).unlink()
+    with pytest.raises(dl.NotFoundError, match=r"its file 'model\.pkl' is missing"):
+        dl.register_model(logged.uri, "trip")
+    failed = workspace.registry.get_version("trip", 1)
+    assert failed.status == dl.ModelStatus.FAILED and "'model.pkl'" in failed.status_message

@@ -148,6 +148,18 @@ def log_churn_model(
     return logged.version
 
 
+def tamper(ws: dl.Workspace, version: dl.ModelVersion) -> None:
+    """Flip a byte of the model file of ``version``: it fails its integrity check on load."""
+    manifest = ws.registry.manifest(version.uri)
+    digest = next(e.digest for n, e in manifest.files.items() if n.startswith("model"))
+    path = ws.blobs.local_path(digest)
+    assert path is not None
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+
+
 @dataclass
 class Server:
     url: str

@@ -7,14 +7,19 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import numpy as np
+import pandas as pd
 import pytest
-from tests.serving.conftest import Server, running
+from tests.serving.conftest import Server, churn_frame, running
 
+import driftloop as dl
 from driftloop.serving import ServeSettings
 from driftloop.serving._app import create_app
 
 PREDICT = "/v1/endpoints/churn/predict"
 INFER = "/v2/models/churn/infer"
+AGE = {"name": "age", "shape": [1], "datatype": "FP64", "data": [30.0]}
+TENURE = {"name": "tenure", "shape": [1], "datatype": "INT64", "data": [2]}
 
 
 @pytest.mark.parametrize(
@@ -126,6 +131,32 @@ def test_malformed_bodies_are_a_400(served: Server, content: bytes, names: str) 
         ({"inputs": [{"name": "age", "shape": [-1], "datatype": "FP64", "data": []}]}, "shape"),
         ({"inputs": []}, "'inputs' must be a non-empty list"),
         (
+            {"inputs": [AGE, TENURE, {**AGE, "data": [99.0]}]},
+            "input 'age' is given twice (inputs[0] and inputs[2]); give each input once",
+        ),
+        (
+            {"inputs": [AGE, TENURE], "outputs": [{"name": "predict"}, {"name": "predict"}]},
+            "output 'predict' is given twice (outputs[0] and outputs[1])",
+        ),
+        (
+            {"model_name": "fraud", "inputs": [AGE, TENURE]},
+            "the body's model_name 'fraud' is not the model in the path ('churn')",
+        ),
+        (
+            {"model_name": "churn", "model_version": "1", "inputs": [AGE, TENURE]},
+            "the body's model_version '1' does not match the path (no version); send it to "
+            "/v2/models/churn/versions/1/infer",
+        ),
+        (
+            {
+                "inputs": [
+                    {"name": "age", "shape": [1], "datatype": "FP32", "data": [1e308]},
+                    TENURE,
+                ]
+            },
+            "input 'age' element 0: 1e+308 overflows float32, the FP32 datatype it declares",
+        ),
+        (
             {
                 "inputs": [
                     {
@@ -144,6 +175,66 @@ def test_bad_v2_input_is_a_400_naming_the_input(served: Server, body: object, na
     response = served.client.post(INFER, json=body)
     assert response.status_code == 400, response.text
     assert names in response.json()["error"]
+
+
+def test_a_finite_value_the_model_type_cannot_hold_is_a_400_naming_the_cell(
+    served: Server,
+) -> None:
+    # The served model runs in ONNX Runtime on float32: 1e308 would become inf and be
+    # answered as if it were sent.
+    records = [{"age": 30.0, "tenure": 2}, {"age": 1e308, "tenure": 2}]
+    predicted = served.client.post(PREDICT, json={"records": records})
+    tensors = {
+        "inputs": [
+            {**AGE, "shape": [2], "data": [30.0, -1e300]},
+            {**TENURE, "shape": [2], "data": [2, 3]},
+        ]
+    }
+    inferred = served.client.post(INFER, json=tensors)
+    assert predicted.status_code == inferred.status_code == 400, (predicted.text, inferred.text)
+    overflows = "overflows float32, the type model models:/churn/1 computes in"
+    assert predicted.json()["error"].startswith(f"column 'age' row 1: 1e+308 {overflows}")
+    assert inferred.json()["error"].startswith(f"column 'age' row 1: -1e+300 {overflows}")
+    assert "at most 3.4028235e+38 in magnitude" in predicted.json()["error"]
+    fits = served.client.post(PREDICT, json={"records": [{"age": 3.4e38, "tenure": 2}]})
+    assert fits.status_code == 200, fits.text
+
+
+def test_a_tree_that_casts_to_float32_gets_a_400_naming_the_cell_not_a_422(
+    sqlite_workspace: dl.Workspace,
+) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    frame, label = churn_frame()
+    run_id = sqlite_workspace.tracking.create_run("forest")
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(frame, label)
+    sqlite_workspace.registry.log_model(
+        run_id, forest, "forest", register=True, input_example=frame.head(5), onnx=False
+    )
+    sqlite_workspace.serving.deploy("forest", "forest@1")
+    settings = ServeSettings(log_predictions=False)
+    with running(create_app(sqlite_workspace, settings)) as server:
+        records = [{"age": 30.0, "tenure": 2}, {"age": -1e308, "tenure": 2}]
+        answer = server.client.post("/v1/endpoints/forest/predict", json={"records": records})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"].startswith(
+        "column 'age' row 1: -1e+308 overflows float32, the type model models:/forest/1 "
+        "computes in: it holds at most 3.4028235e+38 in magnitude"
+    )
+
+
+def test_a_float32_column_names_the_value_it_cannot_hold() -> None:
+    from driftloop.errors import InvalidInputError
+    from driftloop.registry import infer_signature
+    from driftloop.serving._validation import check_columns
+
+    signature = infer_signature(pd.DataFrame({"x": np.array([1.0, 2.0], dtype="float32")}))
+    with pytest.raises(InvalidInputError) as refused:
+        check_columns(signature, {"x": [1.0, 5e38]}, 2)
+    assert str(refused.value).startswith(
+        "column 'x' row 1: 5e+38 overflows float32, the column's type in the model signature"
+    )
+    assert check_columns(signature, {"x": [1.0, 3e38]}, 2)["x"].dtype == np.float32
 
 
 def test_a_bad_inference_header_length_is_a_400(served: Server) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
-from tests.serving.conftest import Server, log_churn_model, running
+from tests.serving.conftest import Server, log_churn_model, running, tamper
 
 import driftloop as dl
 from driftloop.serving import ServeSettings
@@ -43,6 +45,53 @@ def test_a_deployment_made_elsewhere_is_picked_up_without_a_restart(
         if seen[-1] == 2:
             break
     assert seen[-1] == 2 and set(seen) <= {1, 2}
+
+
+def test_a_request_is_answered_by_the_deployment_it_arrived_under(
+    two: Server, sqlite_workspace: dl.Workspace
+) -> None:
+    # Each handler takes one snapshot of its endpoint when the request arrives; a swap
+    # while the body is still coming must not answer it from the next deployment.
+    release = threading.Event()
+    bodies = {
+        "/v1/endpoints/churn/predict": (b'{"records": [{"age": 30.0, ', b'"tenure": 2}]}'),
+        "/v2/models/churn/infer": (
+            b'{"inputs": [{"name": "age", "shape": [1], "datatype": "FP64", "data": [30.0]}, ',
+            b'{"name": "tenure", "shape": [1], "datatype": "INT64", "data": [2]}]}',
+        ),
+    }
+    answers: dict[str, httpx.Response] = {}
+    started = threading.Semaphore(0)
+
+    def send(path: str) -> None:
+        def body() -> Iterator[bytes]:
+            yield bodies[path][0]
+            started.release()  # the headers and the first chunk are out
+            release.wait(30)
+            yield bodies[path][1]
+
+        with httpx.Client(base_url=two.url, timeout=60) as client:
+            answers[path] = client.post(path, content=body())
+
+    senders = [threading.Thread(target=send, args=(path,)) for path in bodies]
+    for sender in senders:
+        sender.start()
+    for _ in senders:
+        assert started.acquire(timeout=30)
+    time.sleep(0.2)  # the server has read the headers and called the handlers
+    sqlite_workspace.serving.deploy("churn", "churn@2")
+    deadline = time.monotonic() + 30
+    while two.state.runtime.states["churn"].deployment.version != 2:
+        assert time.monotonic() < deadline, "the server did not pick up deployment 2"
+        time.sleep(0.02)
+    release.set()
+    for sender in senders:
+        sender.join(60)
+    simple, v2 = answers["/v1/endpoints/churn/predict"], answers["/v2/models/churn/infer"]
+    assert simple.status_code == v2.status_code == 200, (simple.text, v2.text)
+    assert (simple.json()["deployment_version"], simple.json()["model"]["version"]) == (1, 1)
+    assert v2.json()["model_version"] == "1"
+    assert _version(two) == 2  # a request arriving after the swap gets the new one
 
 
 def test_the_rest_api_deploys_changes_promotes_and_rolls_back(two: Server) -> None:
@@ -90,23 +139,12 @@ def test_a_sticky_key_keeps_one_caller_on_one_model(two: Server) -> None:
     assert spread == {1, 2}
 
 
-def _tamper(ws: dl.Workspace, version: dl.ModelVersion) -> None:
-    manifest = ws.registry.manifest(version.uri)
-    digest = next(e.digest for n, e in manifest.files.items() if n.startswith("model"))
-    path = ws.blobs.local_path(digest)
-    assert path is not None
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.chmod(0o644)
-    path.write_bytes(bytes(data))
-
-
 def test_a_model_failing_its_integrity_check_is_never_served(
     sqlite_workspace: dl.Workspace,
 ) -> None:
     good = log_churn_model(sqlite_workspace, 1.0, onnx=False)
     bad = log_churn_model(sqlite_workspace, 0.01, onnx=False)
-    _tamper(sqlite_workspace, bad)
+    tamper(sqlite_workspace, bad)
     sqlite_workspace.serving.deploy("churn", good.ref)
     sqlite_workspace.serving.deploy("other", bad.ref)
     with running(create_app(sqlite_workspace, ServeSettings(poll_interval_s=0.02))) as server:

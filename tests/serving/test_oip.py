@@ -7,6 +7,8 @@ import struct
 
 import httpx
 import numpy as np
+import orjson
+import pandas as pd
 import pytest
 import tritonclient.http as triton
 from tests.serving.conftest import Server, churn_frame
@@ -127,7 +129,6 @@ def test_tritonclient_works_unchanged(served: Server) -> None:
             client.infer("churn", [age])
     finally:
         client.close()
-    import pandas as pd
 
     frame = pd.DataFrame({"age": [25.0, 45.0, 65.0], "tenure": [1, 8, 3]})
     assert (
@@ -145,3 +146,68 @@ def test_bytes_tensors_round_trip_in_binary() -> None:
     raw = _to_binary("BYTES", np.array(["a", "héllo"], dtype=object))
     assert raw == struct.pack("<I", 1) + b"a" + struct.pack("<I", 6) + "héllo".encode()
     assert _bytes_elements(raw, 2, "x").tolist() == ["a", "héllo"]
+
+
+def _kserve_body(
+    inputs: list[tuple[str, np.ndarray]], binary: bool
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers kserve's ``InferenceRESTClient.infer`` (kserve 0.21.0) sends.
+
+    Rebuilt from its source (``InferRequest.to_rest`` in kserve/protocol/infer_type.py and
+    ``InferenceRESTClient.infer`` in kserve/inference_client.py) because kserve itself
+    cannot share this environment: it pins protobuf 6 and pandas < 3 and brings uvloop,
+    which uvicorn would then run on. ``InferInput.set_data_from_numpy`` sends binary by
+    default: ``parameters.binary_data_size`` and the raw bytes after the JSON.
+    """
+    tensors, raw = [], []
+    for name, values in inputs:
+        datatype = {"float64": "FP64", "int64": "INT64"}[values.dtype.name]
+        tensor = {"name": name, "shape": list(values.shape), "datatype": datatype}
+        if binary:
+            tensor["parameters"] = {"binary_data_size": values.nbytes}
+            raw.append(values.tobytes())
+        else:
+            tensor["data"] = values.tolist()
+        tensors.append(tensor)
+    header = orjson.dumps({"id": "kserve-1", "model_name": "churn", "inputs": tensors})
+    if not binary:
+        return header, {"content-type": "application/json"}
+    headers = {
+        "inference-header-content-length": str(len(header)),
+        "content-type": "application/octet-stream",
+    }
+    return header + b"".join(raw), headers
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_kserve_rest_client_requests_with_model_name_are_answered(
+    served: Server, binary: bool
+) -> None:
+    age, tenure = np.array([25.0, 65.0]), np.array([1, 8], dtype=np.int64)
+    body, headers = _kserve_body([("age", age), ("tenure", tenure)], binary)
+    response = served.client.post("/v2/models/churn/infer", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    answer = response.json()  # what kserve's InferResponse.from_bytes reads
+    assert answer["model_name"] == "churn" and answer["id"] == "kserve-1"
+    outputs = {o["name"]: o for o in answer["outputs"]}
+    frame = pd.DataFrame({"age": age, "tenure": tenure})
+    expected = served.state.workspace.registry.load("churn@1").predict(frame).tolist()
+    assert outputs["predict"]["data"] == expected
+
+
+def test_model_name_and_version_in_the_body_must_name_the_path(served: Server) -> None:
+    age = {"name": "age", "shape": [1], "datatype": "FP64", "data": [30.0]}
+    tenure = {"name": "tenure", "shape": [1], "datatype": "INT64", "data": [2]}
+    same = {"model_name": "churn", "model_version": "1", "inputs": [age, tenure]}
+    # Fields the specification does not name are ignored, as its schema allows.
+    extra = {"inputs": [{**age, "contents": {}}, tenure], "trace": {"span": "s1"}}
+    assert served.client.post("/v2/models/churn/versions/1/infer", json=same).status_code == 200
+    assert served.client.post("/v2/models/churn/infer", json=extra).status_code == 200
+    other = served.client.post(
+        "/v2/models/churn/versions/1/infer", json={**same, "model_version": "2"}
+    )
+    assert other.status_code == 400
+    assert other.json()["error"] == (
+        "the body's model_version '2' does not match the path (version 1); send it to "
+        "/v2/models/churn/versions/2/infer, or drop model_version"
+    )

@@ -1,5 +1,6 @@
 """Serving processes: the listening socket sets TCP_NODELAY; several workers answer fast;
-native thread pools are limited in each worker; slow headers are timed out."""
+native thread pools are limited in each worker; slow headers are timed out; workers stop
+when their parent is killed."""
 
 from __future__ import annotations
 
@@ -226,3 +227,104 @@ def test_each_worker_predicts_on_one_native_thread_by_default(
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _is_running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie waits for whoever adopted it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _gone_within(pids: list[int], seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while (alive := [p for p in pids if _is_running(p)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_workers_stop_when_their_parent_is_killed_and_free_the_port(
+    sqlite_workspace: dl.Workspace,
+) -> None:
+    log_churn_model(sqlite_workspace)
+    sqlite_workspace.serving.deploy("churn", "churn@1")
+    port = _free_port()
+    process = _start(sqlite_workspace.root, port, "--workers", "2")
+    sent, workers = [], []
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            _wait_ready(client, process)
+            for _ in range(10):
+                answer = client.post(
+                    "/v1/endpoints/churn/predict", json={"records": [{"age": 30.0, "tenure": 2}]}
+                )
+                assert answer.status_code == 200
+                sent.append(answer.json()["request_id"])
+        workers = _children(process.pid)
+        assert len(workers) >= 2
+        process.kill()  # SIGKILL: the parent gets no chance to stop its workers
+        process.wait(10)
+        started = time.monotonic()
+        assert _gone_within(workers, 20) == []
+        stopped_after = time.monotonic() - started
+    finally:
+        process.kill()
+        for pid in workers:  # orphans, if they outlived their parent after all
+            if _is_running(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert stopped_after < 10
+    from driftloop.serving._process import listening_socket
+
+    listening_socket("127.0.0.1", port).close()  # nobody holds the port any more
+    logged = sqlite_workspace.predictions.relation("churn").df()
+    assert set(sent) <= set(logged["request_id"])  # each worker drained its log on the way out
+
+
+def test_a_process_whose_parent_dies_is_sent_sigterm_without_the_kernel_asked(
+    tmp_path: Path,
+) -> None:
+    # The portable half of a worker's watch (the poll of getppid), alone: a child starts
+    # a grandchild that watches it, and the child is SIGKILLed.
+    grandchild = (
+        "import os, sys, time\n"
+        "from driftloop.serving._parent import watch_parent\n"
+        "print(os.getpid(), flush=True)\n"
+        "watch_parent(int(sys.argv[1]), 0.05)\n"
+        "time.sleep(60)\n"
+        "sys.exit(3)  # never reached: SIGTERM ends it first\n"
+    )
+    child = (
+        "import os, subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {grandchild!r}, str(os.getpid())])\n"
+        "time.sleep(120)\n"
+    )
+    middle = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    assert middle.stdout is not None
+    watcher = int(middle.stdout.readline())
+    try:
+        assert _is_running(watcher)
+        middle.kill()
+        middle.wait(10)
+        assert _gone_within([watcher], 10) == []
+    finally:
+        middle.stdout.close()
+        if _is_running(watcher):
+            os.kill(watcher, signal.SIGKILL)

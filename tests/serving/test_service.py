@@ -41,6 +41,35 @@ def test_changes_make_new_versions_and_history_says_what_changed(three: dl.Works
     assert "primary churn@1 -> churn@2" in history[3].changes
 
 
+def test_promote_version_moves_the_alias_with_the_deployment_or_not_at_all(
+    three: dl.Workspace,
+) -> None:
+    serving, registry = three.serving, three.registry
+    serving.deploy("churn", "churn@1", canary="churn@2", canary_weight=0.1)
+    with pytest.raises(InvalidInputError):  # the alias fails after the deployment row is added
+        serving.promote_version("churn", "churn", 2, alias="Not An Alias!")
+    assert [d.action for d in serving.history("churn")] == ["deploy"]  # rolled back together
+    promoted = serving.promote_version("churn", "churn", 2, alias="champion")
+    assert (promoted.action, promoted.primary.model_version, promoted.canary) == (
+        "promote",
+        2,
+        None,
+    )
+    assert promoted.primary.ref == "churn@2"  # the canary's route, as it was deployed
+    assert registry.get_model("churn").aliases["champion"] == 2
+    events = len(registry.alias_history("churn", "champion"))
+    again = serving.promote_version("churn", "churn", 2, alias="champion")
+    assert again.version == promoted.version  # nothing left to do
+    assert len(serving.history("churn")) == 2
+    assert len(registry.alias_history("churn", "champion")) == events
+    registry.set_alias("churn", "champion", 1)  # as a split promotion used to leave it
+    assert serving.promote_version("churn", "churn", 2, alias="champion").version == 2
+    assert registry.get_model("churn").aliases["champion"] == 2  # completed, no new deployment
+    other = serving.promote_version("churn", "churn", 3, alias="champion")
+    assert (other.primary.model_version, other.primary.ref) == (3, "models:/churn/3")
+    assert registry.get_model("churn").aliases["champion"] == 3
+
+
 def test_rollback_returns_to_the_previous_deployment_and_walks_back(three: dl.Workspace) -> None:
     serving = three.serving
     serving.deploy("churn", "churn@1")

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,23 @@ def test_many_processes_opening_a_new_workspace_at_once_all_succeed(tmp_path: Pa
     for p in procs:
         p.join(60)
     assert [p.exitcode for p in procs] == [0] * 6
+
+
+def test_the_head_read_from_the_revision_files_is_alembics() -> None:
+    from driftloop.store._migrate import head_from_files
+
+    assert head_from_files() == head_revision()
+
+
+def test_opening_a_store_at_head_does_not_load_alembic(db_url: str, tmp_path: Path) -> None:
+    MetadataStore(db_url).open().dispose()  # at head now
+    probe = (
+        "import sys\nfrom driftloop.store import MetadataStore\n"
+        f"MetadataStore({db_url!r}).open().dispose()\n"
+        "print('alembic' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

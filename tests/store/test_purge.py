@@ -28,7 +28,7 @@ def _frame(i: int) -> pd.DataFrame:
 
 
 def test_a_purge_removes_only_what_is_deleted_with_its_rows_and_frees_the_names(
-    workspace: dl.Workspace, tmp_path: Path
+    workspace: dl.Workspace, tmp_path: Path, retrain_target: str
 ) -> None:
     with dl.start_run(experiment="old", name="gone") as gone:
         dl.log_params({"depth": 3})
@@ -41,7 +41,7 @@ def test_a_purge_removes_only_what_is_deleted_with_its_rows_and_frees_the_names(
     bad = dl.log_dataset("flights", _frame(2))
     version = log_churn_model(workspace, onnx=False)
     workspace.serving.deploy("churn", "churn@1")
-    workspace.triggers.define("nightly", kind="cron", cron="0 2 * * *", target="f:t")
+    workspace.triggers.define("nightly", kind="cron", cron="0 2 * * *", target=retrain_target)
 
     dl.delete_experiment("old")
     workspace.datasets.delete("flights@2")
@@ -152,7 +152,7 @@ def test_gc_asks_before_purging_and_drops_a_purged_views_online_values(
 
 
 def test_an_endpoint_purge_takes_its_monitor_loop_history_and_triggers(
-    workspace: dl.Workspace,
+    workspace: dl.Workspace, retrain_target: str
 ) -> None:
     from driftloop.monitoring import AlertRule, MonitorSpec
     from driftloop.store._automation_rows import LoopDecisionRow, LoopPolicyRow
@@ -163,7 +163,7 @@ def test_an_endpoint_purge_takes_its_monitor_loop_history_and_triggers(
     workspace.serving.deploy("churn", "churn@1")
     workspace.monitoring.define("watch", MonitorSpec("churn", window="1d"))
     workspace.monitoring.define_alert(AlertRule("drop", "watch", "accuracy", 0.7, above=False))
-    policy = {"endpoint": "churn", "model": "churn", "pipeline": "f:t"}
+    policy = {"endpoint": "churn", "model": "churn", "pipeline": retrain_target}
     dl.set_loop_policy({**policy, "triggers": [{"alert": "drop"}]})
     workspace.loop.retrain("churn", "by hand")
     workspace.loop.abandon("churn", "not now")

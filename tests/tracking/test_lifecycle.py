@@ -101,7 +101,8 @@ def test_runs_and_experiments_from_the_cli(sqlite_workspace: dl.Workspace) -> No
     events = json.loads(deleted.stdout)
     assert [(e["name"], e["action"]) for e in events] == [(first, "delete"), (second, "delete")]
     listed = invoke_cli("runs", "list", "--deleted")
-    assert "first" in listed.stdout and "deleted_by" in listed.stdout
+    assert "first" in listed.stdout and "deleted" in listed.stdout.splitlines()[1]
+    assert sqlite_workspace.user in listed.stdout  # who deleted them
     assert "first" not in invoke_cli("runs", "list").stdout
     restored = invoke_cli("runs", "restore", first)
     assert restored.exit_code == 0 and f"undo with `driftloop runs delete {first}`" in (

@@ -104,3 +104,21 @@ def test_max_results_over_nine_hundred_matches_keeps_order(sqlite_workspace: dl.
     assert len(frame) == 920
     assert list(frame["metrics.auc"]) == sorted(frame["metrics.auc"], reverse=True)
     assert frame["metrics.auc"].iloc[0] == 0.949
+
+
+def test_records_tell_a_value_never_logged_from_a_logged_nan(workspace: dl.Workspace) -> None:
+    with dl.start_run(experiment="churn", name="logged") as logged:
+        dl.log_params({"model": "rf"})
+        dl.log_metric("auc", float("nan"))
+    with dl.start_run(experiment="churn", name="bare"):
+        dl.set_tag("team", "risk")
+    records = workspace.tracking.search_run_records(["churn"], order_by=["run_name"])
+    frame = workspace.tracking.search_runs(["churn"], order_by=["run_name"])
+    assert [r["run_name"] for r in records] == list(frame["run_name"]) == ["bare", "logged"]
+    assert [list(r) for r in records] == [list(frame.columns)] * 2  # every key in every record
+    bare, nan = records
+    assert bare["params.model"] is None and bare["metrics.auc"] is None
+    assert nan["run_id"] == logged.id and nan["metrics.auc"] != nan["metrics.auc"]  # NaN
+    assert nan["tags.team"] is None and bare["tags.team"] == "risk"
+    assert str(frame["metrics.auc"].dtype) == "float64"  # the frame keeps NaN for both
+    assert workspace.tracking.search_run_records(["nope"]) == []

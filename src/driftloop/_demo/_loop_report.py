@@ -25,14 +25,24 @@ def write_loop_report(ws: Workspace, endpoint: str, aucs: dict[str, dict[int, fl
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}
 td{{padding:.2em .6em;border-bottom:1px solid #ddd;vertical-align:top}}</style></head><body>
 <h1>The closed loop of {html.escape(endpoint)}</h1>
-<h2>ROC AUC of each model version on the later months</h2>
-<img alt="ROC AUC by month" src="data:image/png;base64,{_auc_chart(aucs)}">
+<h2>ROC AUC of each model version on the months after its training data</h2>
+<img alt="ROC AUC by month" src="data:image/png;base64,{_auc_chart(aucs)}">{_unscored(aucs)}
 <h2>Every decision, with who made it</h2>
 <table><tr><th>time</th><th>decision</th><th>what and why</th><th>by</th></tr>{rows}</table>
 </body></html>""",
         encoding="utf-8",
     )
     return page
+
+
+def _unscored(aucs: dict[str, dict[int, float]]) -> str:
+    names = [html.escape(label) for label, by_month in aucs.items() if not by_month]
+    if not names:
+        return ""
+    return (
+        f"<p>Not shown: {', '.join(names)}. Each was trained on flights of every month "
+        "above, so no later month is left to score it on.</p>"
+    )
 
 
 def _auc_chart(aucs: dict[str, dict[int, float]]) -> str:
@@ -43,6 +53,8 @@ def _auc_chart(aucs: dict[str, dict[int, float]]) -> str:
 
     figure, axes = plt.subplots(figsize=(8, 3.5))
     for label, by_month in aucs.items():
+        if not by_month:
+            continue
         months = sorted(by_month)
         axes.plot(
             [_MONTHS[m - 1] for m in months], [by_month[m] for m in months], "o-", label=label

@@ -21,6 +21,7 @@ from driftloop._demo._http_server import serving
 from driftloop._demo._loop_report import write_loop_report
 from driftloop._demo._serving_step import ENDPOINT, Answered, _feed_back, _records, _send
 from driftloop._demo._training import FEATURES, LABEL
+from driftloop._workspace import Workspace
 from driftloop.automation import Episode, EpisodeState
 
 MODEL = "flight-delays"
@@ -198,15 +199,34 @@ def _summarize(ctx: DemoContext, later: pd.DataFrame) -> None:
 def _auc_by_month(
     ctx: DemoContext, later: pd.DataFrame, versions: list[int]
 ) -> dict[str, dict[int, float]]:
+    """ROC AUC of each version per month of ``later``, on the months after its training
+    data ends only: a score on flights it was trained on would flatter it. A version
+    trained on every month of ``later`` gets no score (an empty mapping)."""
     from sklearn.metrics import roc_auc_score
 
     out: dict[str, dict[int, float]] = {}
     for version in versions:
+        unseen = later[later["month"] > trained_through(ctx.workspace, version)]
+        out[f"version {version}"] = {}
+        if unseen.empty:
+            continue
         model = ctx.workspace.registry.load(f"models:/{MODEL}/{version}")
-        scores = model.predict_proba(later[FEATURES])[:, 1]
+        scores = model.predict_proba(unseen[FEATURES])[:, 1]
         out[f"version {version}"] = {
-            month: float(roc_auc_score(later[LABEL][rows], scores[rows]))
-            for month in sorted(later["month"].unique().tolist())
-            for rows in [(later["month"] == month).to_numpy()]
+            month: float(roc_auc_score(unseen[LABEL][rows], scores[rows]))
+            for month in sorted(unseen["month"].unique().tolist())
+            for rows in [(unseen["month"] == month).to_numpy()]
         }
     return out
+
+
+def trained_through(ws: Workspace, version: int) -> int:
+    """The last month in the training data of ``version``: its run's ``train`` datasets."""
+    run_id = ws.registry.resolve(f"{MODEL}@{version}").run_id
+    inputs = ws.tracking.get_run(run_id).inputs if run_id else []
+    months = [
+        ws.datasets.get(i.ref).sql("select max(month) from data").fetchall()[0][0]
+        for i in inputs
+        if i.kind == "dataset" and i.role == "train"
+    ]
+    return int(max(months, default=0))

@@ -67,7 +67,7 @@ def monitor_the_summer(ctx: DemoContext) -> None:
     page = ws.root / "monitoring-report.html"
     page.write_text(render_html(monitoring.report(ENDPOINT)), encoding="utf-8")
     ctx.say(
-        f"Report: {page}  (also: driftloop monitor status, driftloop monitor report "
+        f"Report: {page}  (also: driftloop monitors status, driftloop monitors report "
         f"{ENDPOINT} --json)"
     )
     ctx.summary["monitoring"] = {

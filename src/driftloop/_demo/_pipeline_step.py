@@ -19,7 +19,7 @@ def run_training_pipeline(ctx: DemoContext) -> None:
     if not run.succeeded:
         raise RuntimeError(f"the training pipeline failed: {run.error}")
     _fill_context(ctx, run)
-    ctx.say(f"Pipeline run {run.id[:8]} succeeded; see: driftloop pipeline show {run.id[:8]}")
+    ctx.say(f"Pipeline run {run.id[:8]} succeeded; see: driftloop pipelines show {run.id[:8]}")
     ctx.summary["pipeline"] = {"first_run": _run_summary(run)}
 
 

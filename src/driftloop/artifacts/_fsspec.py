@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
-import fsspec
-
 from driftloop.artifacts._hashing import (
     CHUNK_SIZE,
     check_digest,
@@ -74,6 +72,9 @@ class FsspecBlobStore:
     @property
     def fs(self) -> Any:
         if self._fs is None:
+            # Imported here: a command that reads no blob (`runs list`) never pays for it.
+            import fsspec.core
+
             self._fs, self._root = fsspec.core.url_to_fs(self.url, **self._storage_options)
         return self._fs
 

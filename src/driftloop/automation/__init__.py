@@ -7,20 +7,56 @@ how it is rolled out (a canary, watched, then promoted or rolled back). Each pas
 themselves (:func:`evaluate_gate`, :func:`decide_canary`, :func:`advance`) are pure.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from driftloop.automation._episode import Episode, EpisodeState, advance, is_cooling_down
-from driftloop.automation._gate import GateCheck, GateResult, ModelEvidence, evaluate_gate
-from driftloop.automation._policy import (
-    DataWindow,
-    GateSpec,
-    LoopPolicy,
-    LoopTrigger,
-    RolloutSpec,
-    parse_policy,
-)
-from driftloop.automation._rollout import RolloutDecision, RouteStats, decide_canary
+from driftloop._lazy import lazy_exports
 from driftloop.pipelines import register_scheduler_job, register_trigger_target
+
+if TYPE_CHECKING:
+    from driftloop.automation._episode import Episode, EpisodeState, advance, is_cooling_down
+    from driftloop.automation._gate import GateCheck, GateResult, ModelEvidence, evaluate_gate
+    from driftloop.automation._policy import (
+        DataWindow,
+        GateSpec,
+        LoopPolicy,
+        LoopTrigger,
+        RolloutSpec,
+        parse_policy,
+    )
+    from driftloop.automation._rollout import RolloutDecision, RouteStats, decide_canary
+
+# Imported on first use (see driftloop/_lazy.py), so importing the package is cheap.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "driftloop.automation._episode": (
+            "Episode",
+            "EpisodeState",
+            "advance",
+            "is_cooling_down",
+        ),
+        "driftloop.automation._gate": (
+            "GateCheck",
+            "GateResult",
+            "ModelEvidence",
+            "evaluate_gate",
+        ),
+        "driftloop.automation._policy": (
+            "DataWindow",
+            "GateSpec",
+            "LoopPolicy",
+            "LoopTrigger",
+            "RolloutSpec",
+            "parse_policy",
+        ),
+        "driftloop.automation._rollout": (
+            "RolloutDecision",
+            "RouteStats",
+            "decide_canary",
+        ),
+    },
+    globals(),
+)
 
 
 def _loop_of(workspace: Any) -> Any:

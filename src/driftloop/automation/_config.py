@@ -31,7 +31,8 @@ def read_loop_tables(path: Path) -> list[LoopPolicy]:
 
 
 def apply_loop_file(loop: LoopService, path: Path) -> list[LoopPolicy]:
-    """Store every policy declared in ``path`` (all are checked before any is stored).
+    """Store every policy declared in ``path`` (all are checked before any is stored,
+    including that what they name exists).
 
     A table of an endpoint whose policy is deleted is skipped with a warning: applying
     the file at every start must not undo someone's delete.
@@ -46,7 +47,12 @@ def apply_loop_file(loop: LoopService, path: Path) -> list[LoopPolicy]:
             endpoint,
             endpoint,
         )
-    applied = [p for p in policies if p.endpoint not in deleted]
-    for policy in applied:
+    applied = [(n, p) for n, p in enumerate(policies, 1) if p.endpoint not in deleted]
+    for number, policy in applied:
+        try:
+            loop.check_policy(policy)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{path} [[loop]] #{number}: {exc}") from exc
+    for _, policy in applied:
         loop.set_policy(policy)
-    return applied
+    return [policy for _, policy in applied]

@@ -71,7 +71,8 @@ class FakeLoopWorld:
         self._deploy(self.primary, version, weight)
 
     def promote(self, policy: LoopPolicy, version: int) -> None:
-        self._deploy(version, None, 0.0)
+        if self.primary != version:  # idempotent, as the real router is
+            self._deploy(version, None, 0.0)
 
     def drop_canary(self, policy: LoopPolicy) -> None:
         self._deploy(self.primary, None, 0.0)

@@ -65,10 +65,13 @@ class LoopService:
         clock: Clock,
         user: str,
         triggers: TriggerRegistry | None = None,
+        references: Callable[[LoopPolicy], None] | None = None,
     ) -> None:
         self._store = store
         self.journal = LoopJournal(store)
         self._triggers = triggers
+        # Raises for a policy naming what does not exist (see _references.py).
+        self._check_references = references
         # A factory is called on first need: reading history or pausing builds no server parts.
         self._make_parts = parts if callable(parts) else (lambda: parts)
         self._built: LoopParts | None = None
@@ -83,8 +86,18 @@ class LoopService:
 
     # -- policies and people's controls -------------------------------------------------
 
+    def check_policy(self, policy: LoopPolicy) -> None:
+        """Raise InvalidInputError if ``policy`` names a model, pipeline, dataset or suite
+        that does not exist (a service built without a checker checks nothing)."""
+        if self._check_references is not None:
+            self._check_references(policy)
+
     def set_policy(self, policy: LoopPolicy) -> None:
-        """Store ``policy`` and declare its triggers (re-applying the same policy is harmless)."""
+        """Store ``policy`` and declare its triggers (re-applying the same policy is harmless).
+
+        A policy naming what does not exist is refused first (:meth:`check_policy`).
+        """
+        self.check_policy(policy)
         self.journal.save_policy(policy, self._user, self._clock())
         if self._triggers is not None:
             for number, trigger in enumerate(policy.triggers, start=1):
@@ -328,6 +341,9 @@ class LoopService:
         assert episode.challenger_version is not None and episode.canary_started_at is not None
         routing = self._parts.router.routing(policy.endpoint)
         if routing.primary == episode.challenger_version:
+            # Promoted already (by a person, or before a crash): finish what a promotion
+            # does, the champion alias included, before recording it as done.
+            self._parts.router.promote(policy, episode.challenger_version)
             return self._move(
                 episode, S.PROMOTED, "promotion found done", {"routing": routing}, now=now
             )

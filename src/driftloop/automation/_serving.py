@@ -2,23 +2,22 @@
 
 Each change is one deployment row that running servers pick up, so the endpoint always
 points at a complete, ready model version: the canary is added to the live deployment,
-promotion makes it the primary (and the model's ``champion``), a rollback drops it.
+promotion makes it the primary and the model's ``champion`` in one transaction, a
+rollback drops it.
 """
 
 from __future__ import annotations
 
 from driftloop.automation._policy import LoopPolicy
 from driftloop.automation._protocols import Routing
-from driftloop.registry._service import RegistryService
 from driftloop.serving._service import ServingService
 
 CHAMPION = "champion"
 
 
 class DeploymentRouter:
-    def __init__(self, serving: ServingService, registry: RegistryService) -> None:
+    def __init__(self, serving: ServingService) -> None:
         self._serving = serving
-        self._registry = registry
 
     def routing(self, endpoint: str) -> Routing:
         live = self._serving.find_deployment(endpoint)
@@ -35,14 +34,9 @@ class DeploymentRouter:
         self._serving.update(policy.endpoint, canary=uri, canary_weight=weight)
 
     def promote(self, policy: LoopPolicy, version: int) -> None:
-        live = self._serving.get_deployment(policy.endpoint)
-        if live.primary.model_version != version:
-            if live.canary and live.canary.model_version == version:
-                self._serving.promote_canary(policy.endpoint)
-            else:
-                uri = f"models:/{policy.model}/{version}"
-                self._serving.update(policy.endpoint, primary=uri, canary=None)
-        self._registry.set_alias(policy.model, CHAMPION, version)
+        # One transaction: the endpoint serves ``version`` exactly when ``champion`` names
+        # it. Two left a scheduler killed between them with v2 serving and v1 champion.
+        self._serving.promote_version(policy.endpoint, policy.model, version, alias=CHAMPION)
 
     def drop_canary(self, policy: LoopPolicy) -> None:
         live = self._serving.get_deployment(policy.endpoint)

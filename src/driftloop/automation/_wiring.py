@@ -11,6 +11,7 @@ from typing import Protocol
 from driftloop.automation._alerting import MonitorAlerts
 from driftloop.automation._evaluation import WorkspaceEvaluator
 from driftloop.automation._live import LogLiveMetrics
+from driftloop.automation._references import PolicyReferences
 from driftloop.automation._scheduling import AlertChannelsNotifier
 from driftloop.automation._service import Clock, LoopParts, LoopService
 from driftloop.automation._serving import DeploymentRouter
@@ -57,11 +58,19 @@ def build_loop(services: LoopServices, clock: Clock) -> LoopService:
             evaluator=WorkspaceEvaluator(
                 services.registry, services.predictions, services.datasets
             ),
-            router=DeploymentRouter(services.serving, services.registry),
+            router=DeploymentRouter(services.serving),
             live=LogLiveMetrics(services.predictions),
             notifier=AlertChannelsNotifier(lambda e: loop.journal.policy(e).policy, webhooks),
             alerts=MonitorAlerts(services.monitoring),
         )
 
-    loop = LoopService(services.store, parts, clock, services.user, triggers=services.triggers)
+    references = PolicyReferences(services.registry, services.datasets, services.pipelines)
+    loop = LoopService(
+        services.store,
+        parts,
+        clock,
+        services.user,
+        triggers=services.triggers,
+        references=references.check,
+    )
     return loop

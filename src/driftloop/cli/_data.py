@@ -26,6 +26,9 @@ from driftloop.cli._output import (
     emit,
     format_value,
     gate,
+    hidden_output_option,
+    output_file,
+    output_option,
     print_json,
     table,
     to_jsonable,
@@ -42,10 +45,10 @@ app = typer.Typer(
 def _datasets() -> DatasetService:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().datasets
+    return get_workspace(create=False).datasets
 
 
-def _version_rows(versions: list[Any]) -> list[list[str]]:
+def _version_rows(versions: list[Any]) -> list[list[Any]]:
     return [
         [
             v.ref,
@@ -54,7 +57,7 @@ def _version_rows(versions: list[Any]) -> list[list[str]]:
             str(len(v.schema)),
             v.created_by,
             (v.run_id or "")[:12],
-            format_value(v.created_at),
+            v.created_at,
             v.digest[:19],
         ]
         for v in versions
@@ -68,7 +71,9 @@ _VERSION_COLUMNS = ["version", "rows", "bytes", "columns", "by", "run", "created
 def log(
     name: str = typer.Argument(..., help="Dataset name."),
     path: str = typer.Argument(..., help="Parquet or CSV: a file, a folder or a glob."),
-    description: str | None = typer.Option(None, "--description", "-d"),
+    description: str | None = typer.Option(
+        None, "--description", "-d", help="What this version holds, kept with it."
+    ),
     profile: bool = typer.Option(
         True,
         "--profile/--no-profile",
@@ -76,6 +81,11 @@ def log(
     ),
     delimiter: str | None = typer.Option(
         None, "--delimiter", help="CSV field delimiter (default: sniffed from the file)."
+    ),
+    encoding: str | None = typer.Option(
+        None,
+        "--encoding",
+        help="CSV text encoding, e.g. cp1252, latin-1, utf-16 (default: UTF-8).",
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -86,7 +96,14 @@ def log(
     """
     from driftloop.data._fluent import log_dataset
 
-    version = log_dataset(name, path, description=description, profile=profile, delimiter=delimiter)
+    version = log_dataset(
+        name,
+        path,
+        description=description,
+        profile=profile,
+        delimiter=delimiter,
+        encoding=encoding,
+    )
     emit(
         version,
         as_json,
@@ -114,8 +131,13 @@ def list_datasets(deleted: bool = DeletedOption, as_json: bool = JsonOption) -> 
             f"{len(rows)} dataset(s)",
             ["name", "versions", "latest", "description", *deleted_headers(deleted)],
             [
-                [r["name"], r["versions"], r["latest"], r["description"]]
-                + ([r["deleted_by"], format_value(r["deleted_at"])] if deleted else [])
+                [
+                    r["name"],
+                    r["versions"],
+                    r["latest"],
+                    r["description"],
+                    *deleted_columns(r, deleted),
+                ]
                 for r in rows
             ],
         ),
@@ -124,7 +146,9 @@ def list_datasets(deleted: bool = DeletedOption, as_json: bool = JsonOption) -> 
 
 @app.command("versions")
 def versions(
-    name: str = typer.Argument(...), deleted: bool = DeletedOption, as_json: bool = JsonOption
+    name: str = typer.Argument(..., help="Dataset name."),
+    deleted: bool = DeletedOption,
+    as_json: bool = JsonOption,
 ) -> None:
     """List the versions of a dataset, oldest first (--deleted: the deleted ones)."""
     found = _datasets().versions(name, "deleted_only" if deleted else "active_only")
@@ -182,7 +206,7 @@ def show(
                     "passed" if v["success"] else "FAILED",
                     f"{v['failed']}/{v['expectations']}",
                     (v["run_id"] or "")[:12],
-                    format_value(v["created_at"]),
+                    v["created_at"],
                 ]
                 for v in validations
             ],
@@ -196,13 +220,13 @@ def show(
 
 @app.command("profile")
 def profile(
-    ref: str = typer.Argument(...),
-    html: Path | None = typer.Option(
-        None, "--html", help="Also write an HTML report with plots here."
-    ),
+    ref: str = typer.Argument(..., help="name@version, or name for the latest."),
+    output: Path | None = output_option("Also write an HTML report with plots to this file."),
+    html: Path | None = hidden_output_option("--html"),
     as_json: bool = JsonOption,
 ) -> None:
     """Print a version's profile (computed when it was logged)."""
+    html = output_file(output, html, "--html")
     service = _datasets()
     version = service.get_version(ref)
     data = service.profile(version)
@@ -216,28 +240,45 @@ def profile(
             f"{escape(version.ref)}: {data['num_rows']:,} rows, {data['num_columns']} columns, "
             f"{data['null_cells']:,} null cells"
         )
-        fields = ["kind", "nulls", "distinct", "min", "max", "mean", "std"]
-        rows = [
+        # Two tables, so each reads in 80 columns: what every column is, then the ranges
+        # of the numeric and temporal ones.
+        columns = data["columns"].items()
+        table(
+            "columns",
+            ["column", "type", "kind", "nulls", "distinct", "top values"],
             [
-                name,
-                s.get("type", ""),
-                *(format_value(s.get(f)) for f in fields),
-                ", ".join(f"{v}:{n}" for v, n in s.get("top", [])[:3]),
-            ]
-            for name, s in data["columns"].items()
+                [name, *(s.get(f) for f in ("type", "kind", "nulls", "distinct")), _top(s)]
+                for name, s in columns
+            ],
+        )
+        ranges = [
+            [name, *(s.get(f) for f in ("min", "max", "mean", "std"))]
+            for name, s in columns
+            if s.get("kind") in ("numeric", "temporal")
         ]
-        table(None, ["column", "type", *fields, "top values"], rows)
+        if ranges:
+            table("ranges", ["column", "min", "max", "mean", "std"], ranges)
         if html is not None:
             console.print(f"Wrote {escape(str(html))}")
 
     emit(data, as_json, render)
 
 
+def _top(stats: dict[str, Any]) -> str:
+    return ", ".join(f"{value}: {count:,}" for value, count in (stats.get("top") or [])[:3])
+
+
 @app.command("diff")
 def diff(
-    old: str = typer.Argument(...), new: str = typer.Argument(...), as_json: bool = JsonOption
+    old: str = typer.Argument(..., help="The version to compare from, e.g. flights@1."),
+    new: str = typer.Argument(..., help="The version to compare to, e.g. flights@2."),
+    as_json: bool = JsonOption,
 ) -> None:
-    """Schema, row count, statistic and drift (PSI, KS) changes from OLD to NEW."""
+    """Schema, row count, statistic and drift changes from OLD to NEW.
+
+    Drift per column is what `dl.compute_drift` gives on the two versions (PSI over
+    OLD's deciles, exact KS; all categories for text), with why it is flagged or not.
+    """
     result = _datasets().diff(old, new)
 
     def render() -> None:
@@ -253,22 +294,23 @@ def diff(
         rows = [
             [
                 c.column,
-                format_value(c.psi),
-                format_value(c.ks),
+                c.psi,
+                c.ks,
+                "" if c.drift is None else c.drift.reason,
                 "; ".join(
                     f"{k} {format_value(a)} -> {format_value(b)}" for k, (a, b) in c.changes.items()
                 ),
             ]
             for c in result.columns
         ]
-        table("columns", ["column", "psi", "ks", "changes"], rows)
+        table("columns", ["column", "psi", "ks", "drift", "changes"], rows)
 
     emit(result, as_json, render)
 
 
 @app.command("validate")
 def validate(
-    ref: str = typer.Argument(...),
+    ref: str = typer.Argument(..., help="The version to check, e.g. flights@2."),
     suite: Path = typer.Option(..., "--suite", "-s", help="Suite YAML file."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -312,13 +354,13 @@ def _render_validation(result: Any) -> None:
 
 @app.command("suggest-suite")
 def suggest_suite(
-    ref: str = typer.Argument(...),
-    out: Path | None = typer.Option(
-        None, "--out", "-o", help="Write the YAML here (default: print it)."
-    ),
+    ref: str = typer.Argument(..., help="The version to profile, e.g. flights@1."),
+    output: Path | None = output_option("Write the YAML to this file (default: print it)."),
+    out: Path | None = hidden_output_option("--out"),
     as_json: bool = JsonOption,
 ) -> None:
     """Write a starting suite from a version's profile, to edit and keep."""
+    out = output_file(output, out, "--out")
     suite = _datasets().suggest_suite(ref)
     if out is not None:
         out.write_text(suite.to_yaml(), encoding="utf-8")
@@ -350,10 +392,11 @@ def gc(
     yes: bool = typer.Option(False, "--yes", "-y", help="Purge deleted objects without asking."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Purge deleted objects for good (asks first, unless --yes), then remove the blobs no
-    row references any more (dataset files, run artifacts, models) and stale temp files.
+    """Purge deleted objects for good, then remove unreferenced blobs and temp files.
 
-    Deleted runs, experiments, datasets, models, feature views, endpoints, monitors, rules,
+    Asks before purging, unless --yes. The blobs removed are those no row references any
+    more (dataset files, run artifacts, models) and temp files of crashed writers. Deleted
+    runs, experiments, datasets, models, feature views, endpoints, monitors, rules,
     triggers and loop policies go with every row they own; their names are free again.
     """
     from driftloop.cli._gc import collect

@@ -25,10 +25,10 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Feature views, training sets and online features.", no_args_is_help=True)
 
 
-def _features() -> FeatureService:
+def _features(create: bool = False) -> FeatureService:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().features
+    return get_workspace(create=create).features
 
 
 def _time(value: str | None) -> datetime | None:
@@ -53,7 +53,8 @@ def apply(
     """Register the entities and feature views defined in a features.py (versioned)."""
     from driftloop.features import load_definitions
 
-    service = _features()
+    # Like `data log`, a first command of a workspace: it may create one (a dry run not).
+    service = _features(create=not dry_run)
     entities, views = load_definitions(path)
     plan = service.catalog.plan(views)
     warnings = [w for change in plan for w in change.warnings]
@@ -168,15 +169,17 @@ def show(
 
     def render() -> None:
         console.print(f"[bold]{escape(found.ref)}[/bold]  source: {escape(found.view.source)}")
+        view_ = found.view
         console.print(
-            f"keys: {list(found.view.join_keys)}  timestamp: {found.view.timestamp}  "
-            f"ttl: {found.view.ttl}"
+            f"keys: {escape(', '.join(view_.join_keys))}  "
+            f"timestamp: {escape(view_.timestamp or 'none (static)')}  "
+            f"ttl: {'none' if view_.ttl is None else view_.ttl}"
         )
         table("features", ["name", "dtype"], [(f.name, f.dtype) for f in found.view.features])
         table(
             "versions",
             ["version", "created", "by"],
-            [(v.version, format_value(v.created_at), v.created_by) for v in history],
+            [(v.version, v.created_at, v.created_by) for v in history],
         )
 
     emit(data, as_json, render)
@@ -205,7 +208,7 @@ def materialize(
             r.version,
             "ok" if r.ok else "FAILED",
             r.rows_written,
-            format_value(r.source_watermark),
+            r.source_watermark,
         )
         for r in results
     ]
@@ -237,14 +240,19 @@ def get_online(
     as_of: str | None = typer.Option(
         None,
         "--as-of",
-        help="Look up as of this ISO time (default now); values older than the TTL are empty.",
+        help=(
+            "Answer as the online store would have at this ISO time (naive: UTC), computed "
+            "from the offline store; default: now, from the online store."
+        ),
     ),
     as_json: bool = JsonOption,
 ) -> None:
     """Look up online features of one entity, e.g. `get-online weather:temp -e origin=JFK`.
 
-    `--as-of` answers as the online store would have at that time, so historical data
-    (the demo's 2013 weather) can be looked up within its TTL.
+    Values older than the view's TTL are empty. `--as-of T` answers as the online store
+    would have at T: the latest value with feature time <= T within the TTL, computed
+    from the offline store (the online store keeps only the newest value, which may be
+    from after T), so historical data (the demo's 2013 weather) can be looked up.
     """
     from driftloop.errors import InvalidInputError
 
@@ -259,7 +267,7 @@ def get_online(
     emit(
         record,
         as_json,
-        lambda: table(None, ["name", "value"], [(k, format_value(v)) for k, v in record.items()]),
+        lambda: table(None, ["name", "value"], list(record.items())),
     )
 
 
@@ -315,7 +323,9 @@ def check_skew(
     report = _features().check_skew(view, sample=sample, seed=seed)
 
     def render() -> None:
-        console.print(f"{report.view}: {report.entities} entities at {format_value(report.at)}")
+        console.print(
+            f"{escape(report.view)}: {report.entities} entities at {format_value(report.at)}"
+        )
         table(
             "skew",
             ["feature", "compared", "mismatches"],

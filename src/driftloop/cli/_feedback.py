@@ -8,13 +8,13 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from driftloop._duckdb import cursor_of, file_relation, quote_identifier, translate_errors
-from driftloop.cli._output import JsonOption, console, emit, format_value, table
+from driftloop.cli._output import JsonOption, console, emit, table
 from driftloop.errors import InvalidInputError
-from driftloop.serving._feedback import MAX_LABELS_PER_CALL
 
 
 def _labels(path: Path, request_id: str, label: str, row_index: str | None) -> list[dict[str, Any]]:
+    from driftloop._duckdb import cursor_of, file_relation, quote_identifier, translate_errors
+
     with cursor_of(None) as con:
         relation = file_relation(con, path, "the labels file")
         wanted = [request_id, label] + ([row_index] if row_index else [])
@@ -43,13 +43,15 @@ def feedback(
     as_json: bool = JsonOption,
 ) -> None:
     """Record ground-truth labels from a file; a later label of a row replaces the earlier."""
+    from driftloop._duckdb import cursor_of, file_relation
     from driftloop._workspace import get_workspace
+    from driftloop.serving._feedback import MAX_LABELS_PER_CALL
 
     with cursor_of(None) as con:
         columns = file_relation(con, path, "the labels file").columns
     index = row_index_column if row_index_column in columns else None
     labels = _labels(path, request_id_column, label_column, index)
-    predictions = get_workspace().predictions
+    predictions = get_workspace(create=False).predictions
     accepted, unknown = 0, list[str]()
     for start in range(0, len(labels), MAX_LABELS_PER_CALL):
         result = predictions.log_feedback(
@@ -75,7 +77,7 @@ def predictions(
     """What the prediction log holds per endpoint: segments, rows, time span, labels."""
     from driftloop._workspace import get_workspace
 
-    stats = get_workspace().predictions.stats(endpoint)
+    stats = get_workspace(create=False).predictions.stats(endpoint)
     rows = [
         {
             "endpoint": s.endpoint,
@@ -95,7 +97,7 @@ def predictions(
         table(
             None,
             ["endpoint", "segments", "rows", "first", "last", "labels"],
-            [[format_value(v) for v in r.values()] for r in rows],
+            [list(r.values()) for r in rows],
         )
 
     emit(rows, as_json, render)

@@ -8,13 +8,15 @@ groups (``runs delete``, ``data restore``, ...); only the output is shared.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from driftloop.cli._output import console, emit, format_value
-from driftloop.store._lifecycle import LifecycleEvent
+
+if TYPE_CHECKING:
+    from driftloop.store._lifecycle import LifecycleEvent
 
 # The inverse of each action, for the hint printed after it.
 _UNDO = {"delete": "restore", "disable": "enable", "enable": "disable", "restore": "delete"}
@@ -61,12 +63,13 @@ def each(names: Sequence[str], change: Callable[[str], LifecycleEvent]) -> list[
     return [change(name) for name in names]
 
 
-def deleted_columns(item: Any, shown: bool = True) -> tuple[str, ...]:
-    """The cells of a deleted object in a ``--deleted`` listing: by whom, and when."""
+def deleted_columns(item: Any, shown: bool = True) -> tuple[Any, ...]:
+    """The cells of a deleted object in a ``--deleted`` listing (raw values, for the
+    table helper): by whom, and when."""
     if not shown:
         return ()
     fields = item if isinstance(item, dict) else {k: getattr(item, k, None) for k in _WHO}
-    return str(fields.get("deleted_by") or ""), format_value(fields.get("deleted_at"))
+    return fields.get("deleted_by"), fields.get("deleted_at")
 
 
 def deleted_headers(shown: bool) -> list[str]:

@@ -1,14 +1,16 @@
-"""`loop status | history | run-once | pause | resume | pin | unpin | abandon | delete |
-restore`, `approve`, `reject`."""
+"""`loop status | history | run-once | retrain | pause | resume | pin | unpin | approve | reject |
+abandon | delete | restore`.
+
+`driftloop approve` and `driftloop reject` are the hidden earlier spellings of approve and reject.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
-from driftloop.automation._service import LoopService
 from driftloop.cli._lifecycle import (
     DeletedOption,
     deleted_columns,
@@ -16,7 +18,10 @@ from driftloop.cli._lifecycle import (
     each,
     emit_events,
 )
-from driftloop.cli._output import JsonOption, console, emit, format_value, table
+from driftloop.cli._output import JsonOption, console, emit, table
+
+if TYPE_CHECKING:
+    from driftloop.automation._service import LoopService
 
 app = typer.Typer(
     help="The closed loop: retraining, gate, canary and promotion, per endpoint.",
@@ -29,7 +34,7 @@ ReasonOption = typer.Option("", "--reason", "-r", help="Why; kept in the loop hi
 def _loop() -> LoopService:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().loop
+    return get_workspace(create=False).loop
 
 
 def _loop_with_declared_policies() -> LoopService:
@@ -37,7 +42,7 @@ def _loop_with_declared_policies() -> LoopService:
     from driftloop.automation._config import apply_loop_file
     from driftloop.config import CONFIG_FILE
 
-    ws = get_workspace()
+    ws = get_workspace(create=False)
     apply_loop_file(ws.loop, ws.root / CONFIG_FILE)
     return ws.loop
 
@@ -79,7 +84,7 @@ def status(deleted: bool = DeletedOption, as_json: bool = JsonOption) -> None:
                     r["model"],
                     control(r),
                     r["episode"].state.value if r["episode"] else "idle",
-                    format_value(r["episode"].updated_at) if r["episode"] else "",
+                    r["episode"].updated_at if r["episode"] else None,
                 )
                 for r in rows
             ],
@@ -163,48 +168,79 @@ def _key_value(text: str) -> tuple[str, Any]:
         return key, value
 
 
+def _controls(loop: LoopService, endpoint: str, said: str, as_json: bool) -> None:
+    """Print what a control command left: the loop's state for ENDPOINT (JSON or ``said``)."""
+    state = loop.journal.policy(endpoint)
+    controls = {
+        "endpoint": endpoint,
+        "paused": state.is_paused,
+        "pinned_version": state.pinned_version,
+    }
+    emit(controls, as_json, lambda: console.print(said))
+
+
 @app.command("pause")
-def pause(endpoint: str = EndpointArg) -> None:
+def pause(endpoint: str = EndpointArg, as_json: bool = JsonOption) -> None:
     """Stop the loop of ENDPOINT: no new retraining; an open episode waits where it is."""
-    _loop().pause(endpoint)
-    console.print(f"Loop of {escape(endpoint)} paused.")
+    loop = _loop()
+    loop.pause(endpoint)
+    _controls(loop, endpoint, f"Loop of {escape(endpoint)} paused.", as_json)
 
 
 @app.command("resume")
-def resume(endpoint: str = EndpointArg) -> None:
+def resume(endpoint: str = EndpointArg, as_json: bool = JsonOption) -> None:
     """Let the loop of ENDPOINT act again."""
-    _loop().pause(endpoint, paused=False)
-    console.print(f"Loop of {escape(endpoint)} resumed.")
+    loop = _loop()
+    loop.pause(endpoint, paused=False)
+    _controls(loop, endpoint, f"Loop of {escape(endpoint)} resumed.", as_json)
 
 
 @app.command("pin")
 def pin(
     endpoint: str = EndpointArg,
     version: int = typer.Argument(..., help="Model version to keep serving."),
+    as_json: bool = JsonOption,
 ) -> None:
     """Keep ENDPOINT on VERSION: the loop starts no retraining until `unpin`."""
-    _loop().pin(endpoint, version)
-    console.print(f"{escape(endpoint)} pinned to version {version}.")
+    loop = _loop()
+    loop.pin(endpoint, version)
+    _controls(loop, endpoint, f"{escape(endpoint)} pinned to version {version}.", as_json)
 
 
 @app.command("unpin")
-def unpin(endpoint: str = EndpointArg) -> None:
-    _loop().pin(endpoint, None)
-    console.print(f"{escape(endpoint)} unpinned.")
+def unpin(endpoint: str = EndpointArg, as_json: bool = JsonOption) -> None:
+    """Let the loop of ENDPOINT retrain and roll out new versions again."""
+    loop = _loop()
+    loop.pin(endpoint, None)
+    _controls(loop, endpoint, f"{escape(endpoint)} unpinned.", as_json)
 
 
-def approve(endpoint: str = EndpointArg, reason: str = ReasonOption) -> None:
+def approve(
+    endpoint: str = EndpointArg, reason: str = ReasonOption, as_json: bool = JsonOption
+) -> None:
     """Approve the challenger awaiting approval on ENDPOINT: it goes out as a canary."""
     episode = _loop().approve(endpoint, reason)
-    console.print(
-        f"Approved version {episode.challenger_version} of {escape(endpoint)}: canary started."
+    emit(
+        episode,
+        as_json,
+        lambda: console.print(
+            f"Approved version {episode.challenger_version} of {escape(endpoint)}: canary started."
+        ),
     )
 
 
-def reject(endpoint: str = EndpointArg, reason: str = ReasonOption) -> None:
+def reject(
+    endpoint: str = EndpointArg, reason: str = ReasonOption, as_json: bool = JsonOption
+) -> None:
     """Reject the challenger awaiting approval on ENDPOINT: the champion stays."""
     episode = _loop().reject(endpoint, reason)
-    console.print(f"Rejected version {episode.challenger_version} of {escape(endpoint)}.")
+    emit(
+        episode,
+        as_json,
+        lambda: console.print(
+            f"Rejected version {episode.challenger_version} of {escape(endpoint)}."
+        ),
+    )
 
 
 @app.command("abandon")

@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from driftloop.cli._lifecycle import DeletedOption, deleted_columns, deleted_headers, emit_events
 from driftloop.cli._output import JsonOption, console, emit, format_value, table
-from driftloop.errors import InvalidInputError
-from driftloop.registry._models import ModelVersion
-from driftloop.registry._service import RegistryService
-from driftloop.registry._uri import RunModelRef, parse_model_uri
-from driftloop.store._lifecycle import LifecycleEvent
+
+if TYPE_CHECKING:
+    from driftloop.registry._models import ModelVersion
+    from driftloop.registry._service import RegistryService
+    from driftloop.store._lifecycle import LifecycleEvent
 
 app = typer.Typer(
     help="Registered models: versions, aliases, cards and lineage.", no_args_is_help=True
@@ -24,7 +24,7 @@ app = typer.Typer(
 def _registry() -> RegistryService:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().registry
+    return get_workspace(create=False).registry
 
 
 def _version_summary(v: ModelVersion) -> dict[str, Any]:
@@ -63,8 +63,8 @@ def list_models(deleted: bool = DeletedOption, as_json: bool = JsonOption) -> No
                 m.name,
                 m.latest_version,
                 ", ".join(f"{a}={v}" for a, v in m.aliases.items()),
-                m.description[:60],
-                format_value(m.updated_at),
+                m.description,
+                m.updated_at,
                 *deleted_columns(m, deleted),
             )
             for m in models
@@ -93,7 +93,7 @@ def versions(
                 v.flavor,
                 (v.run_id or "")[:12],
                 v.model_digest[:19],
-                format_value(v.created_at),
+                v.created_at,
                 v.created_by,
                 *deleted_columns(v, deleted),
             )
@@ -129,7 +129,8 @@ def show(
         )
         if version.status_message:
             console.print(f"status: {escape(version.status_message)}")
-        console.print(f"aliases: {', '.join(version.aliases) or 'none'}   run: {version.run_id}")
+        run = version.run_id or "none (registered from files)"
+        console.print(f"aliases: {', '.join(version.aliases) or 'none'}   run: {run}")
         console.print(f"digest: {version.model_digest}")
         console.print(
             f"registered by {escape(version.created_by)} on {format_value(version.created_at)}"
@@ -138,8 +139,7 @@ def show(
         datasets = ", ".join(summary["datasets"]) or "none recorded"
         console.print(f"code: {commit}   datasets: {escape(datasets)}")
         if summary["metrics"]:
-            rows = [(k, format_value(v)) for k, v in sorted(summary["metrics"].items())]
-            table("metrics of its run", ["key", "value"], rows)
+            table("metrics of its run", ["key", "value"], sorted(summary["metrics"].items()))
         if version.signature and version.signature.inputs:
             table(
                 "signature",
@@ -154,6 +154,7 @@ def show(
 def _split(ref: str) -> tuple[str, int]:
     """NAME@VERSION (or a models:/ URI, or the deprecated NAME/VERSION) -> (name, version)."""
     from driftloop.errors import InvalidInputError
+    from driftloop.registry._uri import RunModelRef, parse_model_uri
 
     parsed = parse_model_uri(ref)
     if isinstance(parsed, RunModelRef) or parsed.version is None:
@@ -163,11 +164,14 @@ def _split(ref: str) -> tuple[str, int]:
     return parsed.name, parsed.version
 
 
+NameArg = typer.Argument(..., help="Registered model name.")
+
+
 @app.command("alias")
 def alias(
-    name: str = typer.Argument(...),
-    version: int = typer.Argument(...),
-    alias_name: str = typer.Argument(..., metavar="ALIAS"),
+    name: str = NameArg,
+    version: int = typer.Argument(..., help="The version ALIAS points at from now on."),
+    alias_name: str = typer.Argument(..., metavar="ALIAS", help="e.g. champion."),
     as_json: bool = JsonOption,
 ) -> None:
     """Point ALIAS (e.g. champion) at VERSION of NAME; the move is recorded."""
@@ -182,8 +186,8 @@ def alias(
 
 @app.command("unalias")
 def unalias(
-    name: str = typer.Argument(...),
-    alias_name: str = typer.Argument(..., metavar="ALIAS"),
+    name: str = NameArg,
+    alias_name: str = typer.Argument(..., metavar="ALIAS", help="The alias to remove."),
     as_json: bool = JsonOption,
 ) -> None:
     """Remove ALIAS from NAME; the removal is recorded."""
@@ -199,8 +203,8 @@ def unalias(
 
 @app.command("history")
 def history(
-    name: str = typer.Argument(...),
-    alias_name: str | None = typer.Argument(None, metavar="[ALIAS]"),
+    name: str = NameArg,
+    alias_name: str | None = typer.Argument(None, metavar="[ALIAS]", help="Only this alias."),
     as_json: bool = JsonOption,
 ) -> None:
     """Who set, moved and removed which alias, and when."""
@@ -211,10 +215,7 @@ def history(
         lambda: table(
             f"{name}: alias history",
             ["when", "alias", "action", "from", "to", "by"],
-            [
-                (format_value(e.at), e.alias, e.action, e.from_version, e.to_version, e.user)
-                for e in events
-            ],
+            [(e.at, e.alias, e.action, e.from_version, e.to_version, e.user) for e in events],
         ),
     )
 
@@ -236,6 +237,8 @@ def card(
     as_json: bool = JsonOption,
 ) -> None:
     """The model card in Markdown."""
+    from driftloop.registry._uri import parse_model_uri
+
     text = _registry().model_card(ref)
     emit(
         {"ref": str(parse_model_uri(ref)), "markdown": text},
@@ -258,6 +261,9 @@ def lineage(
 
 def _target(ref: str) -> tuple[str, int | None]:
     """NAME (the model, every version) or NAME@VERSION (one version); never an alias."""
+    from driftloop.errors import InvalidInputError
+    from driftloop.registry._uri import RunModelRef, parse_model_uri
+
     parsed = parse_model_uri(ref)
     if isinstance(parsed, RunModelRef) or parsed.alias is not None:
         raise InvalidInputError(

@@ -1,6 +1,9 @@
-"""`driftloop monitor`: create monitors and alert rules, run due windows, status, report;
+"""`driftloop monitors`: create monitors and alert rules, run due windows, status, report;
 list, delete and restore monitors (`delete`, `restore`) and alert rules (`delete-alert`,
-`restore-alert`)."""
+`restore-alert`).
+
+`driftloop monitor` is the hidden earlier spelling.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +22,21 @@ from driftloop.cli._lifecycle import (
     each,
     emit_events,
 )
-from driftloop.cli._output import JsonOption, console, emit, format_value, table
+from driftloop.cli._output import (
+    JsonOption,
+    console,
+    emit,
+    hidden_output_option,
+    output_file,
+    output_option,
+    table,
+)
 from driftloop.errors import InvalidInputError
 
-app = typer.Typer(help="Monitors of endpoints: drift, accuracy, latency, fairness, alerts.")
+app = typer.Typer(
+    help="Monitors of endpoints: drift, accuracy, latency, fairness, alerts.",
+    no_args_is_help=True,
+)
 
 
 @app.command("create")
@@ -50,7 +64,7 @@ def create(
         target=target,
         group_by=group_by,
     )
-    monitor = get_workspace().monitoring.define(name or endpoint, spec)
+    monitor = get_workspace(create=False).monitoring.define(name or endpoint, spec)
     emit(
         {"name": monitor.name, **spec.to_dict()},
         as_json,
@@ -88,7 +102,7 @@ def alert(
         severity=severity,
         webhook=webhook,
     )
-    get_workspace().monitoring.define_alert(rule)
+    get_workspace(create=False).monitoring.define_alert(rule)
     emit(
         {"name": name, "monitor": monitor, "metric": metric, "threshold": threshold},
         as_json,
@@ -108,7 +122,7 @@ def run(
     moment = _parse_time(now) if now else utcnow()
     busy = nullcontext() if as_json else console.status("computing the due windows of monitors")
     with busy:
-        windows = get_workspace().monitoring.run_due(moment)
+        windows = get_workspace(create=False).monitoring.run_due(moment)
     rows = [
         {
             "monitor": w.monitor,
@@ -130,21 +144,23 @@ def status(as_json: bool = JsonOption) -> None:
     """Each monitor's latest window and its firing alerts."""
     from driftloop._workspace import get_workspace
 
-    found = get_workspace().monitoring.status()
+    found = get_workspace(create=False).monitoring.status()
     emit(found, as_json, lambda: _print_status(found))
 
 
 @app.command("report")
 def report(
     endpoint: str = typer.Argument(..., help="The endpoint whose monitors to report."),
-    html_path: Path | None = typer.Option(None, "--html", help="Write a self-contained page."),
+    output: Path | None = output_option("Write the report as a self-contained HTML page."),
+    html: Path | None = hidden_output_option("--html"),
     as_json: bool = JsonOption,
 ) -> None:
-    """The monitoring report of ENDPOINT, as an HTML page (--html) or JSON (--json)."""
+    """The monitoring report of ENDPOINT, as an HTML page (-o report.html) or JSON (--json)."""
     from driftloop._workspace import get_workspace
     from driftloop.monitoring._report import render_html
 
-    found = get_workspace().monitoring.report(endpoint)
+    html_path = output_file(output, html, "--html")
+    found = get_workspace(create=False).monitoring.report(endpoint)
     if html_path is not None:
         html_path.write_text(render_html(found), encoding="utf-8")
     emit(
@@ -153,7 +169,7 @@ def report(
         lambda: console.print(
             f"wrote {escape(str(html_path))}"
             if html_path
-            else f"{len(found['monitors'])} monitors; give --html out.html or --json"
+            else f"{len(found['monitors'])} monitor(s); give -o report.html or --json"
         ),
     )
 
@@ -180,13 +196,13 @@ def _print_windows(rows: list[dict[str, Any]]) -> None:
         [
             [
                 r["monitor"],
-                format_value(r["start"])[:16],
+                r["start"],
                 r["model_version"],
                 r["route"],
                 r["rows"],
-                format_value(r["drift_share"]),
-                format_value(r["accuracy"]),
-                format_value(r["estimated_accuracy"]),
+                r["drift_share"],
+                r["accuracy"],
+                r["estimated_accuracy"],
             ]
             for r in rows
         ],
@@ -195,7 +211,7 @@ def _print_windows(rows: list[dict[str, Any]]) -> None:
 
 def _print_status(found: list[dict[str, Any]]) -> None:
     if not found:
-        console.print("no monitors; create one with `driftloop monitor create ENDPOINT`")
+        console.print("no monitors; create one with `driftloop monitors create ENDPOINT`")
         return
     rows = []
     for m in found:
@@ -204,10 +220,10 @@ def _print_status(found: list[dict[str, Any]]) -> None:
             [
                 m["monitor"],
                 m["endpoint"],
-                (m["last_window"] or "")[:16],
-                format_value(metrics.get("drift.share")),
-                format_value(metrics.get("accuracy")),
-                format_value(metrics.get("latency_p95")),
+                datetime.fromisoformat(m["last_window"]) if m["last_window"] else None,
+                metrics.get("drift.share"),
+                metrics.get("accuracy"),
+                metrics.get("latency_p95"),
                 ", ".join(m["firing"]) or "-",
             ]
         )
@@ -261,7 +277,7 @@ def delete(
 ) -> None:
     """Delete monitors with their alert rules (firing alerts resolve); restorable until
     `driftloop gc`. Refused while a trigger or loop policy listens to one of the rules."""
-    emit_events(each(names, _monitoring().delete), as_json, "monitor")
+    emit_events(each(names, _monitoring().delete), as_json, "monitors")
 
 
 @app.command("restore")
@@ -270,7 +286,7 @@ def restore(
     as_json: bool = JsonOption,
 ) -> None:
     """Restore deleted monitors with the alert rules deleted with them."""
-    emit_events(each(names, _monitoring().restore), as_json, "monitor")
+    emit_events(each(names, _monitoring().restore), as_json, "monitors")
 
 
 @app.command("delete-alert")
@@ -278,7 +294,7 @@ def delete_alert(
     rules: list[str] = typer.Argument(..., help="Alert rule names."), as_json: bool = JsonOption
 ) -> None:
     """Delete alert rules (their firing alerts resolve); refused while a trigger listens."""
-    emit_events(each(rules, _monitoring().delete_alert), as_json, "monitor {undo}-alert")
+    emit_events(each(rules, _monitoring().delete_alert), as_json, "monitors {undo}-alert")
 
 
 @app.command("restore-alert")
@@ -287,4 +303,4 @@ def restore_alert(
     as_json: bool = JsonOption,
 ) -> None:
     """Restore deleted alert rules."""
-    emit_events(each(rules, _monitoring().restore_alert), as_json, "monitor {undo}-alert")
+    emit_events(each(rules, _monitoring().restore_alert), as_json, "monitors {undo}-alert")

@@ -7,15 +7,16 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from driftloop._serialization import dumps, to_jsonable
-from driftloop.errors import DriftloopError
+from driftloop.cli._table import draw, to_columns
+from driftloop.errors import DriftloopError, InvalidInputError
 
 __all__ = [
     "EXIT_FAILED",
@@ -27,6 +28,9 @@ __all__ = [
     "err_console",
     "format_value",
     "gate",
+    "hidden_output_option",
+    "output_file",
+    "output_option",
     "print_json",
     "table",
     "to_jsonable",
@@ -36,6 +40,29 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+
+
+def output_option(help: str) -> Any:
+    """The one flag naming a file a command writes: ``-o/--output``."""
+    return typer.Option(None, "--output", "-o", help=help)
+
+
+def hidden_output_option(flag: str) -> Any:
+    """An earlier spelling of ``--output`` (``--html``, ``--out``): accepted, not shown."""
+    return typer.Option(None, flag, hidden=True)
+
+
+def output_file(output: Path | None, earlier: Path | None, flag: str) -> Path | None:
+    """The file named by ``--output`` or by its earlier spelling ``flag``.
+
+    Raises:
+        InvalidInputError: both are given and name different files.
+    """
+    if output is not None and earlier is not None and output != earlier:
+        raise InvalidInputError(
+            f"--output {output} and {flag} {earlier} name different files; give --output only"
+        )
+    return output if output is not None else earlier
 
 
 # Exit codes of every command that gates (a CI step): a failed check is not a broken gate.
@@ -75,19 +102,18 @@ def emit(value: Any, as_json: bool, render: Callable[[], None]) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    grid = Table(title=title, show_lines=False)
-    for column in columns:
-        grid.add_column(column, overflow="fold")
-    for row in rows:
-        grid.add_row(*("" if v is None else str(v) for v in row))
-    console.print(grid)
+    """Print rows of raw values (numbers, datetimes, text; None is blank) as a table that
+    fits the terminal, one line a row (see :mod:`driftloop.cli._table`)."""
+    draw(title, to_columns(columns, rows), console)
 
 
 def format_value(value: Any) -> str:
+    """A value as a person reads it: blank for None, 6 significant digits, NaN as in
+    ``--json``, times to the second (UTC)."""
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return "NaN" if value != value else f"{value:.6g}"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)

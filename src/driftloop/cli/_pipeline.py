@@ -1,30 +1,34 @@
-"""`driftloop pipeline run | list | runs | show | logs | resume | cancel`."""
+"""`driftloop pipelines run | list | runs | show | logs | resume | cancel` (hidden alias:
+`pipeline`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
-from driftloop.cli._output import EXIT_FAILED, JsonOption, console, emit, format_value, table
+from driftloop.cli._output import EXIT_FAILED, JsonOption, console, emit, table
 from driftloop.cli._pipeline_render import LiveProgress, run_json, seconds, show_run
-from driftloop.pipelines._models import PipelineRun
-from driftloop.pipelines._orchestrator import Progress
-from driftloop.pipelines._params import parse_assignments
-from driftloop.pipelines._service import PipelineService
 
-app = typer.Typer(help="Pipelines: run, list, show, logs, resume, cancel.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from driftloop.pipelines._models import PipelineRun
+    from driftloop.pipelines._orchestrator import Progress
+    from driftloop.pipelines._service import PipelineService
+
+app = typer.Typer(
+    help="Pipelines: run, list, runs, show, logs, resume, cancel, trigger.", no_args_is_help=True
+)
 
 ExecutorOption = typer.Option(
     "local", "--executor", "-x", help="local, local:N (N workers), ray or ray://host:port."
 )
 
 
-def _pipelines() -> PipelineService:
+def _pipelines(create: bool = False) -> PipelineService:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().pipelines
+    return get_workspace(create=create).pipelines
 
 
 def _finish(run: PipelineRun, as_json: bool) -> None:
@@ -33,7 +37,7 @@ def _finish(run: PipelineRun, as_json: bool) -> None:
         cached = sum(1 for s in run.steps if s.status.value == "cached")
         if cached == len(run.steps):
             console.print(f"All {cached} steps cached: nothing ran ({seconds(run.duration_s)}).")
-        console.print(f"See it again with: driftloop pipeline show {run.id[:8]}")
+        console.print(f"See it again with: driftloop pipelines show {run.id[:8]}")
 
     emit(run_json(run), as_json, draw)
     if not run.status.is_done:
@@ -61,7 +65,9 @@ def run(
     as_json: bool = JsonOption,
 ) -> None:
     """Run a pipeline, showing each step live; exits 1 if the run failed."""
-    service = _pipelines()
+    from driftloop.pipelines._params import parse_assignments
+
+    service = _pipelines(create=True)  # a pipeline's own steps would create it anyway
     params = parse_assignments(param or [])
     if detach:
         run_id = service.submit(
@@ -94,14 +100,16 @@ def _step_names(service: PipelineService, pipeline: Any, params: dict[str, str])
 
 
 @app.command("execute", hidden=True)
-def execute(run_id: str = typer.Argument(...)) -> None:
+def execute(run_id: str = typer.Argument(..., help="The recorded run's id.")) -> None:
     """Run a recorded pending run (what `run --detach` starts in the background)."""
     _pipelines().execute_recorded(run_id)
 
 
 @app.command("resume")
 def resume(
-    run_id: str = typer.Argument(..., help="Pipeline run id (or a unique prefix)."),
+    run_id: str = typer.Argument(
+        ..., help="Pipeline run id, a unique prefix, or a pipeline name (its newest run)."
+    ),
     executor: str | None = typer.Option(None, "--executor", "-x", help="Default: the run's."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -126,7 +134,7 @@ def list_pipelines(as_json: bool = JsonOption) -> None:
         lambda: table(
             None,
             ["name", "target", "last run"],
-            [(r["name"], r["target"], format_value(r["last_run"])) for r in rows],
+            [(r["name"], r["target"], r["last_run"]) for r in rows],
         ),
     )
 
@@ -147,9 +155,9 @@ def runs(
             rows.append(
                 (
                     r.id[:8],
-                    r.pipeline[:20],
+                    r.pipeline,
                     r.status.value,
-                    format_value(r.created_at),
+                    r.created_at,
                     seconds(r.duration_s),
                     f"{done}/{len(r.steps)}",
                 )
@@ -161,7 +169,9 @@ def runs(
 
 @app.command("show")
 def show(
-    run_id: str = typer.Argument(..., help="Pipeline run id (or a unique prefix)."),
+    run_id: str = typer.Argument(
+        ..., help="Pipeline run id, a unique prefix, or a pipeline name (its newest run)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """The DAG with each step's status, attempt and time, and the run's error if any."""
@@ -171,7 +181,9 @@ def show(
 
 @app.command("logs")
 def logs(
-    run_id: str = typer.Argument(..., help="Pipeline run id (or a unique prefix)."),
+    run_id: str = typer.Argument(
+        ..., help="Pipeline run id, a unique prefix, or a pipeline name (its newest run)."
+    ),
     step: str = typer.Argument(..., help="Step name."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -189,7 +201,9 @@ def logs(
 
 @app.command("cancel")
 def cancel(
-    run_id: str = typer.Argument(..., help="Pipeline run id (or a unique prefix)."),
+    run_id: str = typer.Argument(
+        ..., help="Pipeline run id, a unique prefix, or a pipeline name (its newest run)."
+    ),
     wait: bool = typer.Option(
         True, "--wait/--no-wait", help="Wait until the run has stopped, then show it."
     ),
@@ -198,7 +212,7 @@ def cancel(
 ) -> None:
     """Cancel a pending or running pipeline run, wherever it runs (a --detach'ed one too):
     its running steps are stopped (workers killed, Ray tasks cancelled) and the run and
-    every step not done end cancelled. `pipeline resume` runs them again later."""
+    every step not done end cancelled. `pipelines resume` runs them again later."""
     import time
 
     service = _pipelines()
@@ -213,6 +227,8 @@ def cancel(
         console.print(f"Cancel of pipeline run {found.id} asked by {escape(event.actor)}")
         show_run(found)
         if not found.status.is_finished:
-            console.print(f"Not stopped after {timeout:g} s; see `driftloop pipeline show`.")
+            console.print(
+                f"Not stopped after {timeout:g} s; see `driftloop pipelines show {found.id}`."
+            )
 
     emit({"cancel": event, "run": run_json(found)}, as_json, draw)

@@ -9,9 +9,10 @@ from typing import Any
 from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
-from driftloop.cli._output import console, format_value
+from driftloop.cli._output import console, table
 from driftloop.pipelines._models import PipelineRun, StepRun, StepStatus
 
 _STYLE = {
@@ -62,25 +63,26 @@ def dag_tree(run: PipelineRun) -> Tree:
     return tree
 
 
-def steps_table(run: PipelineRun) -> Table:
-    grid = Table(show_lines=False, title=None)
-    for column in ("step", "status", "try", "started", "took"):
-        grid.add_column(column, overflow="ellipsis", no_wrap=True, max_width=28)
-    for step in run.steps:
-        style = _STYLE[step.status]
-        grid.add_row(
-            escape(step.name),
-            f"[{style}]{step.status.value}[/{style}]",
-            str(step.attempt),
-            format_value(step.started_at),
-            seconds(step.duration_s),
-        )
-    return grid
+def steps_table(run: PipelineRun) -> None:
+    table(
+        None,
+        ["step", "status", "try", "started", "took"],
+        [
+            (
+                step.name,
+                Text(step.status.value, style=_STYLE[step.status]),
+                step.attempt,
+                step.started_at,
+                seconds(step.duration_s),
+            )
+            for step in run.steps
+        ],
+    )
 
 
 def show_run(run: PipelineRun) -> None:
     console.print(dag_tree(run))
-    console.print(steps_table(run))
+    steps_table(run)
     made = [f"{s.name}: {', '.join(s.model_versions)}" for s in run.steps if s.model_versions]
     if made:
         console.print("model versions: " + "; ".join(escape(m) for m in made))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -16,11 +16,14 @@ from driftloop.cli._lifecycle import (
     emit_events,
 )
 from driftloop.cli._output import JsonOption, console, emit, format_value, table
-from driftloop.tracking._models import Run
-from driftloop.tracking._service import TrackingService
+
+if TYPE_CHECKING:
+    from driftloop.tracking._models import Run
+    from driftloop.tracking._service import TrackingService
 
 app = typer.Typer(
-    help="Tracked runs: list, show, compare, delete and restore.", no_args_is_help=True
+    help="Tracked runs: list, show, compare, metric history, delete and restore.",
+    no_args_is_help=True,
 )
 experiments_app = typer.Typer(
     help="Experiments: list, delete (with their runs) and restore.", no_args_is_help=True
@@ -30,7 +33,7 @@ experiments_app = typer.Typer(
 def _tracking() -> TrackingService:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().tracking
+    return get_workspace(create=False).tracking
 
 
 @app.command("list")
@@ -57,19 +60,17 @@ def list_runs(
     from driftloop.cli._runs_list import chosen_columns, referenced_columns, render
 
     view = "deleted_only" if deleted else "active_only"
-    frame = _tracking().search_runs(
+    records = _tracking().search_run_records(
         experiment or None, filter_, order_by or (), max_results, view_type=view
     )
-    records: list[dict[str, Any]] = [
-        {str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")
-    ]
-    available = [str(c) for c in frame.columns]
+    available = list(records[0]) if records else []
     mentioned = referenced_columns([filter_, *(order_by or [])], available)
     extra = chosen_columns(available, columns, mentioned) if records else []
 
     def draw() -> None:
         every = [c for c in available if c.startswith(("params.", "metrics."))]
-        who = ["deleted_by", "deleted_at"] if deleted else []
+        # when before who: the columns that do not fit are left out from the right
+        who = ["deleted_at", "deleted_by"] if deleted else []
         render(records, who + (every if wide else extra), wide=wide)
 
     emit(records, as_json, draw)
@@ -77,7 +78,9 @@ def list_runs(
 
 @app.command("show")
 def show(
-    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    run_id: str = typer.Argument(
+        ..., help="Run id, a unique id prefix, or a run name (its newest run)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Everything about one run: status, code version, params, metrics, tags, inputs, artifacts."""
@@ -92,13 +95,12 @@ def show(
                 f"UTC; restore with `driftloop runs restore {run.id}`"
             )
         console.print(f"experiment: {escape(run.experiment)}   user: {escape(run.user)}")
-        console.print(
-            f"started: {format_value(run.start_time)}   ended: {format_value(run.end_time)}"
-        )
+        ended = format_value(run.end_time) or "not yet"
+        console.print(f"started: {format_value(run.start_time)}   ended: {ended}")
         dirty = " (dirty)" if run.git_dirty else ""
         console.print(
             f"code: {run.git_commit or 'not in git'}{dirty}   "
-            f"entry point: {escape(str(run.entry_point))}"
+            f"entry point: {escape(run.entry_point or 'not recorded')}"
         )
         if run.seed is not None:
             console.print(f"seed: {run.seed}")
@@ -108,11 +110,7 @@ def show(
             ("tags", run.tags),
         ):
             if mapping:
-                table(
-                    title,
-                    ["key", "value"],
-                    [(k, format_value(v)) for k, v in sorted(mapping.items())],
-                )
+                table(title, ["key", "value"], sorted(mapping.items()))
         if run.inputs:
             table("inputs", ["kind", "ref", "role"], [(i.kind, i.ref, i.role) for i in run.inputs])
         if run.artifacts:
@@ -153,13 +151,16 @@ def _run_summary(run: Run) -> dict[str, Any]:
 
 @app.command("compare")
 def compare(
-    run_ids: list[str] = typer.Argument(..., help="Two or more run ids (or unique prefixes)."),
+    run_ids: list[str] = typer.Argument(
+        ..., help="Two or more runs: ids, unique id prefixes or names."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Side by side: the params that differ and each metric with its delta to the first run."""
     if len(run_ids) < 2:
         raise typer.BadParameter("give at least two run ids to compare")
-    result = _tracking().compare_runs(run_ids)
+    tracking = _tracking()
+    result = tracking.compare_runs([tracking.resolve_run_id(ref) for ref in run_ids])
 
     def render() -> None:
         names = [f"{r.name} ({r.run_id[:8]})" for r in result.runs]
@@ -167,7 +168,7 @@ def compare(
             table(
                 "params that differ",
                 ["param", *names],
-                [(k, *map(format_value, v)) for k, v in result.params.items()],
+                [(k, *v) for k, v in result.params.items()],
             )
         else:
             console.print("All params are equal.")
@@ -184,27 +185,38 @@ def compare(
 
 @app.command("history")
 def history(
-    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    run_id: str = typer.Argument(
+        ..., help="Run id, a unique id prefix, or a run name (its newest run)."
+    ),
     key: str = typer.Argument(..., help="Metric name."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Every logged value of one metric of a run."""
+    """Every logged value of one metric of a run, with the time it was logged (UTC)."""
+    from datetime import UTC, datetime
+
     tracking = _tracking()
     values = tracking.metric_history(tracking.resolve_run_id(run_id), key)
+
+    def when(ms: int) -> str:
+        # Milliseconds shown: a training loop logs many values within one second.
+        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
     emit(
         values,
         as_json,
         lambda: table(
             f"{key}: {len(values)} value(s)",
-            ["step", "value", "timestamp_ms"],
-            [(m.step, format_value(m.value), m.timestamp_ms) for m in values],
+            ["step", "value", "logged at (UTC)"],
+            [(m.step, m.value, when(m.timestamp_ms)) for m in values],
         ),
     )
 
 
 @app.command("delete")
 def delete(
-    run_ids: list[str] = typer.Argument(..., help="Run ids (or unique prefixes)."),
+    run_ids: list[str] = typer.Argument(
+        ..., help="Run ids, unique id prefixes, or run names (the newest run of each)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Delete runs (and their nested runs): hidden from lists and searches, restorable
@@ -219,7 +231,9 @@ def delete(
 
 @app.command("restore")
 def restore(
-    run_ids: list[str] = typer.Argument(..., help="Deleted run ids (or unique prefixes)."),
+    run_ids: list[str] = typer.Argument(
+        ..., help="Deleted runs: ids, unique id prefixes, or names (the newest run of each)."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Restore deleted runs (with the nested runs deleted together with them)."""
@@ -235,9 +249,7 @@ def list_experiments(deleted: bool = DeletedOption, as_json: bool = JsonOption) 
 
     def render() -> None:
         columns = ["id", "name", "created", *deleted_headers(deleted)]
-        rows = [
-            (e.id, e.name, format_value(e.created_at), *deleted_columns(e, deleted)) for e in found
-        ]
+        rows = [(e.id, e.name, e.created_at, *deleted_columns(e, deleted)) for e in found]
         table(f"{len(found)} experiment(s)", columns, rows)
 
     emit(found, as_json, render)

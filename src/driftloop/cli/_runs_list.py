@@ -11,15 +11,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
+from typing import Any
 
 from driftloop.cli._output import console, format_value
+from driftloop.cli._table import Column, draw, fixed_column, text_column
 from driftloop.errors import InvalidInputError
 
 _DEFAULT_METRICS = 3
@@ -82,106 +78,56 @@ def duration(start: Any, end: Any, now: datetime) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
-@dataclass(frozen=True, slots=True)
-class _Column:
-    """One column of the table: its cells, and how narrow and wide it may be drawn."""
-
-    header: str
-    cells: list[str]
-    narrowest: int
-    widest: int
-    numeric: bool = False
-
-
-def _text(header: str, cells: list[str], narrowest: int, widest: int = _MAX_CELL) -> _Column:
-    natural = max(len(header), *(len(c) for c in cells))
-    return _Column(header, cells, min(narrowest, natural), min(widest, natural))
-
-
-def _fixed(header: str, cells: list[str], numeric: bool = False) -> _Column:
-    # Ids, times, numbers and their headers are never cut: a cut number misleads.
-    width = max(len(header), *(len(c) for c in cells))
-    return _Column(header, cells, width, width, numeric)
+def _text(header: str, cells: list[str], narrowest: int, widest: int = _MAX_CELL) -> Column:
+    # Compact even when there is room: a long name or param would push the metrics out.
+    return text_column(header, cells, narrowest, widest)
 
 
 def columns_for(
     records: list[dict[str, Any]], extra: Sequence[str], now: datetime, wide: bool = False
-) -> list[_Column]:
+) -> list[Column]:
     """The table's columns: the base ones (experiment only if several, or ``wide``), then
     ``extra`` in order."""
     several = wide or len({r["experiment"] for r in records}) > 1
     starts = [r.get("start_time") for r in records]
     took = [duration(s, r.get("end_time"), now) for s, r in zip(starts, records, strict=True)]
     columns = [
-        _fixed("id", [r["run_id"][:8] for r in records]),
+        fixed_column("id", [r["run_id"][:8] for r in records]),
         _text("name", [r["run_name"] for r in records], 10),
         *([_text("experiment", [r["experiment"] for r in records], 8, 16)] if several else []),
-        _fixed("status", [r["status"] for r in records]),
-        _fixed("start", _starts(starts, now)),
-        _fixed("duration", took),
+        fixed_column("status", [r["status"] for r in records]),
+        fixed_column("start", _starts(starts, now)),
+        fixed_column("duration", took),
     ]
     for name in extra:
         label = name.removeprefix("metrics.").removeprefix("params.")
         cells = [_cell(r.get(name)) for r in records]
-        metric = name.startswith("metrics.")
-        columns.append(_fixed(label, cells, numeric=True) if metric else _text(label, cells, 6))
+        if name.startswith("metrics."):
+            columns.append(fixed_column(label, cells, numeric=True))
+        elif name == "deleted_at":  # `runs list --deleted`: as narrow as the start column
+            columns.append(fixed_column("deleted", _starts([r.get(name) for r in records], now)))
+        elif name == "deleted_by":
+            columns.append(_text("deleted by", cells, 8))
+        else:
+            columns.append(_text(label, cells, 6))
     return columns
-
-
-def fit(columns: list[_Column], budget: int, base: int) -> tuple[list[_Column], list[int]]:
-    """Columns and widths that fit ``budget``: trailing extras that cannot fit even at their
-    narrowest are dropped, then the widest cuttable column is narrowed, one step at a time."""
-    kept = list(columns)
-    while len(kept) > base and _table_width([c.narrowest for c in kept]) > budget:
-        kept.pop()
-    widths = [c.widest for c in kept]
-    while _table_width(widths) > budget:
-        cuttable = [i for i, c in enumerate(kept) if widths[i] > c.narrowest]
-        if not cuttable:
-            break
-        widths[max(cuttable, key=lambda i: widths[i])] -= 1
-    return kept, widths
 
 
 def render(records: list[dict[str, Any]], extra: Sequence[str], *, wide: bool = False) -> None:
     """Draw the runs, one line each: compact (fits the terminal; long cells end in an
     ellipsis, columns that do not fit are counted below), or ``wide`` (every cell whole)."""
-    now = datetime.now(UTC)
-    columns = columns_for(records, extra, now, wide)
+    columns = columns_for(records, extra, datetime.now(UTC), wide)
     if wide:
-        full = {"id": [r["run_id"] for r in records]}
-        columns = [
-            _Column(c.header, full.get(c.header, c.cells), 0, 10**6, c.numeric) for c in columns
-        ]
-        kept, widths = columns, [max(len(c.header), *(len(x) for x in c.cells)) for c in columns]
-    else:
-        kept, widths = fit(columns, console.width, len(columns) - len(extra))
-    grid = Table(
-        title=f"{len(records)} run(s)",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
+        ids = fixed_column("id", [r["run_id"] for r in records])
+        columns = [ids if c.header == "id" else c for c in columns]
+    draw(
+        f"{len(records)} run(s)",
+        columns,
+        console,
+        keep=len(columns) - len(extra),
+        wide=wide,
+        hint="choose with --columns, or see all with --wide or --json",
     )
-    for column, width in zip(kept, widths, strict=True):
-        justify: Literal["left", "right"] = "right" if column.numeric else "left"
-        grid.add_column(
-            column.header, width=width, no_wrap=True, overflow="ellipsis", justify=justify
-        )
-    for row in zip(*(c.cells for c in kept), strict=True):
-        grid.add_row(*row)
-    out = Console(width=_table_width(widths), highlight=False) if wide else console
-    out.print(grid)
-    if len(kept) < len(columns):
-        console.print(
-            f"{len(columns) - len(kept)} more column(s) do not fit; "
-            "choose with --columns, or see all with --wide or --json."
-        )
-
-
-def _table_width(widths: Sequence[int]) -> int:
-    # Between two columns: one space of padding and the (blank) divider.
-    return sum(widths) + 2 * (len(widths) - 1)
 
 
 def _starts(starts: list[Any], now: datetime) -> list[str]:
@@ -192,11 +138,11 @@ def _starts(starts: list[Any], now: datetime) -> list[str]:
 
 
 def _cell(value: Any) -> str:
+    # None is a value the run never logged (blank); a logged NaN shows as NaN.
     if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.4g}"
+        return "NaN" if math.isnan(value) else f"{value:.4g}"
     return format_value(value)
 
 
 def _missing(value: Any) -> bool:
-    # NaT and NaN are what pandas puts where a run has no value.
-    return value is None or value != value
+    return value is None

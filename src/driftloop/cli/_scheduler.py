@@ -1,5 +1,6 @@
 """`driftloop scheduler` (the long-running process), `scheduler status`, `scheduler triggers
-[disable | enable | delete | restore]`, and `driftloop pipeline trigger NAME` (a manual firing)."""
+[disable | enable | delete | restore]`, and `driftloop pipelines trigger NAME` (a manual
+firing)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import logging
 import signal
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -19,9 +20,10 @@ from driftloop.cli._lifecycle import (
     each,
     emit_events,
 )
-from driftloop.cli._output import JsonOption, console, emit, err_console, format_value, table
-from driftloop.config import CONFIG_FILE
-from driftloop.pipelines._trigger_models import TriggerEvent
+from driftloop.cli._output import JsonOption, console, emit, err_console, table
+
+if TYPE_CHECKING:
+    from driftloop.pipelines._trigger_models import TriggerEvent
 
 app = typer.Typer(
     help="The scheduler: fires cron, dataset, webhook and alert triggers exactly once.",
@@ -49,11 +51,12 @@ def run(
         return
     from driftloop._workspace import get_workspace
     from driftloop.automation._config import apply_loop_file
+    from driftloop.config import CONFIG_FILE
     from driftloop.pipelines._scheduler import Scheduler
     from driftloop.pipelines._trigger_config import apply_trigger_file
 
     _log_to_stderr()
-    ws = get_workspace()
+    ws = get_workspace(create=False)
     scheduler = Scheduler(ws, interval_s=interval)
     apply_trigger_file(scheduler.triggers, ws.root / CONFIG_FILE)
     apply_loop_file(ws.loop, ws.root / CONFIG_FILE)
@@ -124,7 +127,7 @@ def status(
     from driftloop.pipelines._scheduler_status import scheduler_status
     from driftloop.store import utcnow
 
-    ws = get_workspace()
+    ws = get_workspace(create=False)
     found = scheduler_status(ws.store, ws.triggers, utcnow(), limit=limit)
 
     def draw() -> None:
@@ -132,7 +135,7 @@ def status(
             "Schedulers",
             ["id", "alive", "last heartbeat", "webhooks"],
             [
-                (s.id, _yes(s.is_alive), format_value(s.heartbeat_at), s.info.get("webhook_url"))
+                (s.id, _yes(s.is_alive), s.heartbeat_at, s.info.get("webhook_url"))
                 for s in found.schedulers
             ],
             "none has run; start one with `driftloop scheduler`",
@@ -140,10 +143,7 @@ def status(
         _section(
             "Due",
             ["trigger", "kind", "owed now", "next"],
-            [
-                (d.trigger.name, d.trigger.kind.value, d.owed_key, format_value(d.next_at))
-                for d in found.due
-            ],
+            [(d.trigger.name, d.trigger.kind.value, d.owed_key, d.next_at) for d in found.due],
             "no cron or dataset triggers",
         )
         _events_section("Fired", found.fired, "nothing fired yet")
@@ -163,10 +163,10 @@ def _events_section(title: str, events: list[TriggerEvent], empty: str) -> None:
     rows = [
         (
             e.trigger,
-            e.event_key[:24],
+            e.event_key,
             e.status.value,
-            format_value(e.fired_at or e.claimed_at),
-            e.pipeline_run_id or (e.error or "")[:30],
+            e.fired_at or e.claimed_at,
+            e.pipeline_run_id or e.error,
         )
         for e in events
     ]
@@ -276,7 +276,7 @@ def trigger(
 
     params = parse_params(param)
     payload = {"params": params, "by": "cli"} if params else {"by": "cli"}
-    event = get_workspace().triggers.fire(name, event_key=key, payload=payload)
+    event = get_workspace(create=False).triggers.fire(name, event_key=key, payload=payload)
     emit(event, as_json, lambda: _print_fired([event]))
     if event.error is not None:
         raise typer.Exit(1)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from driftloop.cli._output import JsonOption, console, emit
-from driftloop.serving._batch import DEFAULT_CHUNK_ROWS, ScoreResult
-from driftloop.serving._batch import Progress as RowsDone
+
+if TYPE_CHECKING:
+    from driftloop.serving._batch import Progress as RowsDone
+    from driftloop.serving._batch import ScoreResult
 
 
 @contextmanager
@@ -37,19 +40,22 @@ def score(
     executor: str = typer.Option(
         "local", "--executor", "-x", help="local, ray (a local Ray) or ray://host:port."
     ),
-    chunk_rows: int = typer.Option(
-        DEFAULT_CHUNK_ROWS, "--chunk-rows", help="Rows scored at a time."
+    # No default here: the service's (100,000) applies, and the command starts without
+    # importing the scoring module (Arrow, the registry) just to read it.
+    chunk_rows: int | None = typer.Option(
+        None, "--chunk-rows", help="Rows scored at a time (default 100,000)."
     ),
     as_json: bool = JsonOption,
 ) -> None:
     """Score a dataset version with a model; the predictions become a new dataset version."""
     from driftloop._workspace import get_workspace
 
-    ws = get_workspace()
+    ws = get_workspace(create=False)
     total = ws.datasets.get_version(input).num_rows
+    chunks: dict[str, Any] = {} if chunk_rows is None else {"chunk_rows": chunk_rows}
     with _progress_bar(total, not as_json and console.is_terminal) as progress:
         result = ws.scoring.score(
-            model, input, output, chunk_rows=chunk_rows, executor=executor, progress=progress
+            model, input, output, executor=executor, progress=progress, **chunks
         )
     emit(result.to_json(), as_json, lambda: _show(result))
 

@@ -1,5 +1,8 @@
-"""`serve`, `deploy`, `rollback` and `endpoints list | show | history | update | promote |
-delete | restore`."""
+"""`serve` and `endpoints deploy | rollback | list | show | history | update | promote |
+delete | restore`.
+
+`driftloop deploy` and `driftloop rollback` are the hidden earlier spellings of the first two.
+"""
 
 from __future__ import annotations
 
@@ -15,20 +18,23 @@ from driftloop.cli._lifecycle import (
     each,
     emit_events,
 )
-from driftloop.cli._output import JsonOption, console, emit, format_value, print_json, table
-from driftloop.serving._models import Deployment
-from driftloop.serving._service import ServingService
+from driftloop.cli._output import JsonOption, console, emit, print_json, table
 
 if TYPE_CHECKING:
+    from driftloop.serving._models import Deployment
+    from driftloop.serving._service import ServingService
     from driftloop.serving._settings import ServeSettings
 
-app = typer.Typer(help="Endpoints: deployments, routes and their history.", no_args_is_help=True)
+app = typer.Typer(
+    help="Endpoints: deploy, update, promote, roll back, and their history.", no_args_is_help=True
+)
+EndpointArg = typer.Argument(..., help="Endpoint name, e.g. flight-delays.")
 
 
 def _serving() -> ServingService:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().serving
+    return get_workspace(create=False).serving
 
 
 def _json(d: Deployment) -> dict[str, Any]:
@@ -54,7 +60,7 @@ def _print(d: Deployment, verb: str) -> None:
 
 
 def deploy(
-    endpoint: str = typer.Argument(..., help="Endpoint name, e.g. flight-delays."),
+    endpoint: str = EndpointArg,
     primary: str = typer.Argument(..., help="Model reference: churn@champion, models:/churn/3."),
     canary: str | None = typer.Option(None, help="Canary model reference."),
     canary_weight: float = typer.Option(0.0, help="Share of requests the canary answers, 0..1."),
@@ -85,7 +91,7 @@ def deploy(
 
 
 def rollback(
-    endpoint: str = typer.Argument(..., help="Endpoint name."),
+    endpoint: str = EndpointArg,
     to: int | None = typer.Option(None, "--to", help="Deployment version to return to."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -104,8 +110,8 @@ def list_endpoints(deleted: bool = DeletedOption, as_json: bool = JsonOption) ->
             (
                 e.name,
                 e.deployment.version,
-                _routes(e.deployment)[:44],
-                format_value(e.deployment.created_at),
+                _routes(e.deployment),
+                e.deployment.created_at,
                 *deleted_columns(e, deleted),
             )
             for e in found
@@ -113,7 +119,7 @@ def list_endpoints(deleted: bool = DeletedOption, as_json: bool = JsonOption) ->
         table(None, ["endpoint", "deployment", "routes", "since", *deleted_headers(deleted)], rows)
 
     records = [
-        {**_json(e.deployment), **({"deleted_at": e.deleted_at, "deleted_by": e.deleted_by})}
+        {**_json(e.deployment), "deleted_at": e.deleted_at, "deleted_by": e.deleted_by}
         for e in found
     ]
     emit(records, as_json, render)
@@ -141,22 +147,19 @@ def restore(
 
 
 @app.command("show")
-def show(endpoint: str, as_json: bool = JsonOption) -> None:
+def show(endpoint: str = EndpointArg, as_json: bool = JsonOption) -> None:
     """The live deployment of an endpoint."""
     d = _serving().get_deployment(endpoint)
     emit(_json(d), as_json, lambda: _print(d, "Endpoint"))
 
 
 @app.command("history")
-def history(endpoint: str, as_json: bool = JsonOption) -> None:
+def history(endpoint: str = EndpointArg, as_json: bool = JsonOption) -> None:
     """Every deployment of an endpoint: who changed what, and when."""
     found = _serving().history(endpoint)
 
     def render() -> None:
-        rows = [
-            (d.version, d.action, d.created_by[:10], format_value(d.created_at), d.changes[:34])
-            for d in found
-        ]
+        rows = [(d.version, d.action, d.created_by, d.created_at, d.changes) for d in found]
         table(None, ["#", "action", "who", "when", "what changed"], rows)
 
     emit([_json(d) for d in found], as_json, render)
@@ -164,7 +167,7 @@ def history(endpoint: str, as_json: bool = JsonOption) -> None:
 
 @app.command("update")
 def update(
-    endpoint: str,
+    endpoint: str = EndpointArg,
     primary: str | None = typer.Option(None, help="New primary model reference."),
     canary: str | None = typer.Option(None, help="New canary model reference."),
     no_canary: bool = typer.Option(False, "--no-canary", help="Remove the canary."),
@@ -184,7 +187,7 @@ def update(
 
 
 @app.command("promote")
-def promote(endpoint: str, as_json: bool = JsonOption) -> None:
+def promote(endpoint: str = EndpointArg, as_json: bool = JsonOption) -> None:
     """Make the canary the primary."""
     made = _serving().promote_canary(endpoint)
     emit(_json(made), as_json, lambda: _print(made, "Promoted"))
@@ -209,7 +212,7 @@ def serve(
 ) -> None:
     """Serve the workspace's endpoints over HTTP until stopped (SIGINT or SIGTERM)."""
     from driftloop._workspace import get_workspace
-    from driftloop.serving._process import serve_many, serve_one
+    from driftloop.serving._process import listening_socket, serve_many, serve_one
 
     settings = _serve_settings(
         host=host,
@@ -223,17 +226,21 @@ def serve(
         prefer_onnx=not no_onnx,
         predict_threads=predict_threads,
     )
-    ws = get_workspace()
-    info = {"url": f"http://{host}:{port}", "workers": workers, "workspace": str(ws.root)}
-    emit(info, as_json, lambda: console.print(f"Serving {escape(str(ws.root))} on {info['url']}"))
+    ws = get_workspace(create=False)
+    # Bound first: a port in use is one line, not a traceback after "Serving ..."; and
+    # with --port 0 the line names the port the system gave.
+    sock = listening_socket(host, port)
+    bound = sock.getsockname()[1]
+    url = f"http://[{host}]:{bound}" if ":" in host else f"http://{host}:{bound}"
+    info = {"url": url, "workers": workers, "workspace": str(ws.root)}
+    emit(info, as_json, lambda: console.print(f"Serving {escape(str(ws.root))} on {url}"))
     if workers == 1:
         from driftloop.serving._app import create_app
 
-        serve_one(create_app(ws, settings), settings)
+        serve_one(create_app(ws, settings), settings, sock)
         return
-    serve_many(
-        "driftloop.cli._serve:app_from_environment", settings, {"DRIFTLOOP_HOME": str(ws.root)}
-    )
+    environment = {"DRIFTLOOP_HOME": str(ws.root)}
+    serve_many("driftloop.cli._serve:app_from_environment", settings, environment, sock)
 
 
 def _serve_settings(**values: Any) -> ServeSettings:
@@ -260,7 +267,7 @@ def app_from_environment() -> Any:
     from driftloop.serving._app import create_app
     from driftloop.serving._process import settings_from_environment
 
-    return create_app(get_workspace(), settings_from_environment())
+    return create_app(get_workspace(create=False), settings_from_environment())
 
 
 __all__ = ["app", "deploy", "print_json", "rollback", "serve"]

@@ -8,19 +8,58 @@ Profiles and suites run as DuckDB SQL over the Parquet files, streamed, so data
 larger than memory is fine.
 """
 
-from driftloop.data._dataset import Dataset
-from driftloop.data._diff import ColumnDiff, DatasetDiff
-from driftloop.data._fluent import (
-    diff_datasets,
-    get_dataset,
-    list_dataset_versions,
-    log_dataset,
-    log_input,
-    validate_dataset,
+from typing import TYPE_CHECKING
+
+from driftloop._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from driftloop.data._dataset import Dataset
+    from driftloop.data._diff import ColumnDiff, DatasetDiff
+    from driftloop.data._fluent import (
+        diff_datasets,
+        get_dataset,
+        list_dataset_versions,
+        log_dataset,
+        log_input,
+        validate_dataset,
+    )
+    from driftloop.data._models import ColumnProfile, DatasetVersion, Profile, parse_ref
+    from driftloop.data._service import DatasetService
+    from driftloop.data._suite import Expectation, ExpectationResult, Suite, ValidationResult
+
+# Imported on first use (see driftloop/_lazy.py), so importing the package is cheap.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "driftloop.data._dataset": ("Dataset",),
+        "driftloop.data._diff": (
+            "ColumnDiff",
+            "DatasetDiff",
+        ),
+        "driftloop.data._fluent": (
+            "diff_datasets",
+            "get_dataset",
+            "list_dataset_versions",
+            "log_dataset",
+            "log_input",
+            "validate_dataset",
+        ),
+        "driftloop.data._models": (
+            "ColumnProfile",
+            "DatasetVersion",
+            "Profile",
+            "parse_ref",
+        ),
+        "driftloop.data._service": ("DatasetService",),
+        "driftloop.data._suite": (
+            "Expectation",
+            "ExpectationResult",
+            "Suite",
+            "ValidationResult",
+        ),
+    },
+    globals(),
 )
-from driftloop.data._models import ColumnProfile, DatasetVersion, Profile, parse_ref
-from driftloop.data._service import DatasetService
-from driftloop.data._suite import Expectation, ExpectationResult, Suite, ValidationResult
 
 __all__ = [
     "ColumnDiff",

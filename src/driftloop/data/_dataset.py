@@ -70,10 +70,11 @@ class Dataset:
         with translate_errors(f"SQL over {self.version.ref}", "check the query"):
             return connection.sql(query, params=params)
 
-    def to_arrow(self) -> pa.Table:
+    def to_arrow(self, columns: list[str] | None = None) -> pa.Table:
+        """The version as an Arrow table; ``columns`` reads only those (as pandas does)."""
         import pyarrow.parquet as pq
 
-        return pq.ParquetDataset([str(p) for p in self.parquet_paths]).read()
+        return pq.ParquetDataset([str(p) for p in self.parquet_paths]).read(columns=columns)
 
     def to_pandas(self) -> pd.DataFrame:
         frame: pd.DataFrame = self.to_arrow().to_pandas()

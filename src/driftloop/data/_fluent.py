@@ -35,6 +35,7 @@ def log_dataset(
     description: str | None = None,
     profile: bool = True,
     delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> DatasetVersion:
     """Store ``data`` as a version of dataset ``name`` (same content: the existing version).
 
@@ -43,7 +44,9 @@ def log_dataset(
     as its input. Every file is checked before anything is registered; the profile (one
     DuckDB scan) then follows in the background, or with ``profile=False`` on first use;
     ``version.profile_pending`` says it is not stored yet. CSV files are read with
-    ``delimiter`` if given, else with the one sniffed from the file's start.
+    ``delimiter`` if given, else with the one sniffed from the file's start, and as
+    UTF-8 unless ``encoding`` names another (any Python codec, as in pandas'
+    ``read_csv``: ``"cp1252"``, ``"latin-1"``, ``"utf-16"``...).
 
     Raises:
         InvalidInputError: the data or a file cannot be read or stored as Parquet
@@ -63,6 +66,7 @@ def log_dataset(
         run_id=run_id,
         profile=profile,
         delimiter=delimiter,
+        encoding=encoding,
     )
     if run_id is not None:
         log_input(version)

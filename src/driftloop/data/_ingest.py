@@ -1,9 +1,9 @@
 """Turn what a user passes to ``log_dataset`` into checked Parquet files, ready to store.
 
 DataFrames and Arrow tables are written to one Parquet file; Parquet files are kept
-byte for byte (no re-encoding, so hashing runs at disk speed); CSV files are converted
-by DuckDB. Every file is checked here, before anything is stored, and a problem is
-reported with the file's name.
+byte for byte (no re-encoding, so hashing runs at disk speed), once every page of
+them has decoded (``_pages``); CSV files are converted by DuckDB. Every file is
+checked before anything is stored, and a problem is reported with the file's name.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import glob
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from driftloop._duckdb import quote_identifier
+from driftloop.data._encoding import check_encoding, not_utf8, to_utf8
+from driftloop.data._pages import check_pages
 from driftloop.errors import InvalidInputError
 
 _GLOB_CHARS = set("*?[")
@@ -35,23 +37,33 @@ class StagedData:
     schema: pa.Schema
     num_rows: int
     source: str | None
+    # The user's own Parquet files, footers checked but pages not decoded yet: decoding
+    # costs more than hashing, so the caller first looks for a version of these bytes.
+    undecoded: list[Path] = field(default_factory=list)
+
+    def decode(self) -> None:
+        """Raise InvalidInputError naming the file unless every page of every file decodes."""
+        for path in self.undecoded:
+            check_pages(path)
 
 
-def stage(data: Any, workdir: Path, *, delimiter: str | None = None) -> StagedData:
+def stage(
+    data: Any, workdir: Path, *, delimiter: str | None = None, encoding: str | None = None
+) -> StagedData:
     """Check ``data`` and return Parquet files holding it (written under ``workdir`` if needed).
 
-    ``delimiter`` applies to CSV files only; without it, the delimiter is sniffed from
-    the start of each file. Every Parquet file's footer, schema and first page are read
-    (never the whole file), so a file that would not read is refused here.
+    ``delimiter`` and ``encoding`` apply to CSV files only; without them, the delimiter
+    is sniffed from the start of each file and the text must be UTF-8 (a file that is
+    not is refused with a hint to give its encoding). Parquet files given are checked
+    up to their footers here; ``StagedData.decode`` then decodes every page (see
+    ``_pages``), so a file that would not read back is refused before it is registered.
     """
-    if delimiter is not None:
-        _check_delimiter(delimiter)
+    options = _CsvOptions.of(delimiter, encoding)
     if isinstance(data, str | Path):
-        return _stage_paths(_expand(data), str(data), workdir, delimiter)
-    if delimiter is not None:
+        return _stage_paths(_expand(data), str(data), workdir, options)
+    if options.given:
         raise InvalidInputError(
-            f"delimiter={delimiter!r} applies to CSV files only; drop it for a "
-            f"{type(data).__name__}"
+            f"{options.given} applies to CSV files only; drop it for a {type(data).__name__}"
         )
     table = _to_arrow(data)
     _check_unique_names(None, table.column_names)
@@ -63,6 +75,25 @@ def stage(data: Any, workdir: Path, *, delimiter: str | None = None) -> StagedDa
     except (pa.ArrowException, ValueError, TypeError) as exc:
         raise InvalidInputError(f"the data cannot be written as Parquet: {exc}") from exc
     return StagedData([path], table.schema, table.num_rows, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _CsvOptions:
+    delimiter: str | None
+    encoding: str | None  # as the user wrote it; None: UTF-8, checked
+    codec: str | None  # Python's name of that codec
+
+    @classmethod
+    def of(cls, delimiter: str | None, encoding: str | None) -> _CsvOptions:
+        if delimiter is not None:
+            _check_delimiter(delimiter)
+        return cls(delimiter, encoding, None if encoding is None else check_encoding(encoding))
+
+    @property
+    def given(self) -> str:
+        """The options given, as the user wrote them (for "applies to CSV only")."""
+        named = (("delimiter", self.delimiter), ("encoding", self.encoding))
+        return " and ".join(f"{k}={v!r}" for k, v in named if v is not None)
 
 
 def _to_arrow(data: Any) -> pa.Table:
@@ -114,20 +145,20 @@ def _check_delimiter(delimiter: str) -> None:
         )
 
 
-def _stage_paths(
-    files: list[Path], source: str, workdir: Path, delimiter: str | None
-) -> StagedData:
+def _stage_paths(files: list[Path], source: str, workdir: Path, options: _CsvOptions) -> StagedData:
     for path in files:
         if path.stat().st_size == 0:
             raise InvalidInputError(f"{path}: the file is empty")
-    if files[0].suffix.lower() in (".csv", ".tsv"):
+    # Files converted here were just written by DuckDB: only the user's own are decoded.
+    parquet = files[0].suffix.lower() not in (".csv", ".tsv")
+    if not parquet:
         files = [
-            _csv_to_parquet(path, workdir / f"part-{i}.parquet", delimiter)
+            _csv_to_parquet(path, workdir / f"part-{i}.parquet", options)
             for i, path in enumerate(files)
         ]
-    elif delimiter is not None:
+    elif options.given:
         raise InvalidInputError(
-            f"delimiter={delimiter!r} applies to CSV files only; {source} holds Parquet files"
+            f"{options.given} applies to CSV files only; {source} holds Parquet files"
         )
     schema: pa.Schema | None = None
     rows = 0
@@ -143,22 +174,19 @@ def _stage_paths(
     assert schema is not None
     if not schema.names:
         raise InvalidInputError(f"{files[0]}: the file has no columns")
-    return StagedData(
-        files, schema, rows, str(Path(source).absolute()) if "://" not in source else source
-    )
+    where = str(Path(source).absolute()) if "://" not in source else source
+    return StagedData(files, schema, rows, where, list(files) if parquet else [])
 
 
 def _check_parquet(path: Path) -> tuple[Any, pa.Schema]:
-    """The file's footer and schema, once its first page of every column has decoded.
+    """The file's footer and schema, once its column chunks are known to lie inside it.
 
-    Cheap by design (no full scan): the footer and schema are what every reader needs,
-    column chunks must lie inside the file, and decoding the first page catches a
-    broken page header or compression early. Damage deeper in the data is found by
-    the profile scan and by every read (the blob's digest also pins its bytes).
+    Cheap (the pages are decoded later, by ``StagedData.decode``): the footer and schema
+    are what every reader needs, and a chunk past the end gives a precise message for
+    a truncated file.
     """
     try:
-        handle = pq.ParquetFile(path)
-        meta = handle.metadata
+        meta = pq.read_metadata(path)
         schema = meta.schema.to_arrow_schema().remove_metadata()
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise InvalidInputError(
@@ -177,14 +205,6 @@ def _check_parquet(path: Path) -> tuple[Any, pa.Schema]:
                     f"row group {group} lies outside the file's {size} bytes; it is truncated "
                     "or damaged)"
                 )
-    if meta.num_rows:
-        try:
-            next(handle.iter_batches(batch_size=1), None)
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            raise InvalidInputError(
-                f"{path}: not a readable Parquet file ({_first_line(exc)}); it is damaged, "
-                "write it again"
-            ) from exc
     return meta, schema
 
 
@@ -211,15 +231,18 @@ def _schema_text(schema: pa.Schema) -> str:
     return ", ".join(f"{f.name}: {f.type}" for f in schema)
 
 
-def _csv_to_parquet(path: Path, out: Path, delimiter: str | None) -> Path:
+def _csv_to_parquet(path: Path, out: Path, options: _CsvOptions) -> Path:
     import duckdb
 
     from driftloop._duckdb import cursor_of
 
-    chosen = delimiter or _sniff_delimiter(path)
-    header = _header(path, chosen)
+    text = path  # what is read: the file, or its UTF-8 copy when an encoding is given
+    if options.encoding is not None and options.codec != "utf-8":
+        text = to_utf8(path, options.encoding, out.with_suffix(path.suffix.lower()))
+    chosen = options.delimiter or _sniff_delimiter(text)
+    header = _header(text, chosen)
     _check_unique_names(path, header)
-    if delimiter is None and len(header) == 1 and set(header[0]) & set(_DELIMITERS):
+    if options.delimiter is None and len(header) == 1 and set(header[0]) & set(_DELIMITERS):
         raise InvalidInputError(
             f"{path}: read as one column named {header[0]!r}, which looks like several "
             "columns; give the delimiter: log_dataset(..., delimiter=';') or "
@@ -229,10 +252,14 @@ def _csv_to_parquet(path: Path, out: Path, delimiter: str | None) -> Path:
         try:
             # The delimiter and header are fixed: left to DuckDB's sniffer, ragged rows
             # make it fall back to one text column and the data is silently misread.
-            relation = con.read_csv(str(path), delimiter=chosen, header=True, skiprows=0)
+            relation = con.read_csv(str(text), delimiter=chosen, header=True, skiprows=0)
             _check_mixed_types(con, relation, path)
             relation.write_parquet(str(out), compression="zstd")
         except duckdb.Error as exc:
+            # DuckDB reads UTF-8 only and blames a line: say what is wrong and what to do.
+            wrong = not_utf8(path) if options.encoding is None else None
+            if wrong is not None:
+                raise wrong from exc
             raise InvalidInputError(f"{path}: cannot read it as CSV: {_headline(exc)}") from exc
     return out
 

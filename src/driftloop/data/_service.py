@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from driftloop._duckdb import DuckDB
 from driftloop._observe import created
-from driftloop.artifacts import BlobStore, hash_bytes
+from driftloop.artifacts import BlobStore, hash_bytes, hash_file
 from driftloop.data import _lifecycle
 from driftloop.data._background import ProfileWorker
 from driftloop.data._dataset import Dataset
@@ -65,30 +65,31 @@ class DatasetService:
         run_id: str | None = None,
         profile: bool = True,
         delimiter: str | None = None,
+        encoding: str | None = None,
     ) -> DatasetVersion:
         """Store ``data`` as a new version of ``name``; the same content returns its version.
 
-        Every file is checked (footer, schema, first page; see ``stage``) before anything
-        is stored, so a registered version reads. The profile is not part of the log:
-        ``profile=True`` computes it in the background right after, ``profile=False`` the
-        first time something needs it; until then the version's ``profile_pending`` is
-        true and :meth:`profile` computes (or waits for) it. ``delimiter`` is for CSV.
+        Every file is checked (footer, schema, and every page decoded; see ``stage``)
+        before anything is stored, so a registered version reads back. The profile is
+        not part of the log: ``profile=True`` computes it in the background right after,
+        ``profile=False`` the first time something needs it; until then the version's
+        ``profile_pending`` is true and :meth:`profile` computes (or waits for) it.
+        ``delimiter`` and ``encoding`` (a Python codec name) are for CSV.
         """
         check_name(name)
         with tempfile.TemporaryDirectory(prefix="driftloop-data-") as tmp:
-            staged = stage(data, Path(tmp), delimiter=delimiter)
+            staged = stage(data, Path(tmp), delimiter=delimiter, encoding=encoding)
             if staged.num_rows == 0:
                 warn(DataQualityWarning, f"dataset {name!r}: the data has no rows; logged anyway")
+            known = self._known_or_decoded(name, staged)
+            if known is not None:
+                return known
             # Blobs first, rows after: a failure in between leaves an unreferenced blob
             # (reclaimed by `driftloop gc`), never a version row without its bytes.
             # put_file hashes before copying, so content already stored is never copied.
             blobs = [self.blobs.put_file(path) for path in staged.files]
         files = [{"digest": b.digest, "size": b.size} for b in blobs]
-        digest = (
-            blobs[0].digest
-            if len(blobs) == 1
-            else hash_bytes("\n".join(b.digest for b in blobs).encode())
-        )
+        digest = _version_digest([b.digest for b in blobs])
         existing = self._find_by_digest(name, digest)
         if existing is not None:
             return existing
@@ -97,6 +98,18 @@ class DatasetService:
         if profile:
             self._profile_later(version, [b.digest for b in blobs])
         return version
+
+    def _known_or_decoded(self, name: str, staged: StagedData) -> DatasetVersion | None:
+        """The version of ``name`` holding these bytes; else None, once every page decoded."""
+        if not staged.undecoded:
+            return None
+        # The bytes of a version were decoded when it was registered: hashing finds it,
+        # so logging unchanged files again costs a read, not a decode.
+        digest = _version_digest([hash_file(path) for path in staged.files])
+        existing = self._find_by_digest(name, digest)
+        if existing is None:
+            staged.decode()
+        return existing
 
     def _profile_later(self, version: DatasetVersion, digests: list[str]) -> None:
         version_id = self.version_id(version)
@@ -392,6 +405,13 @@ class DatasetService:
 
     def version_id(self, version: DatasetVersion) -> int:
         return self._row(version).id
+
+
+def _version_digest(file_digests: list[str]) -> str:
+    """A version's digest: its one file's, or the digest of its files' digests in order."""
+    if len(file_digests) == 1:
+        return file_digests[0]
+    return hash_bytes("\n".join(file_digests).encode())
 
 
 def to_version(row: DatasetVersionRow) -> DatasetVersion:

@@ -133,7 +133,7 @@ def compile_check(
         from driftloop.data._drift_check import compile_drift_check
 
         assert service is not None
-        return compile_drift_check(e, service, params, dataset)
+        return compile_drift_check(e, service, dataset)
     raise AssertionError(e.kind)
 
 

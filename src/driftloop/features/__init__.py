@@ -9,29 +9,69 @@ its event; ``materialize`` writes the latest value per entity to the online stor
 a millisecond; ``check-skew`` compares the two sides.
 """
 
-from driftloop.features._fluent import (
-    apply_features,
-    get_online_features,
-    get_training_set,
-    materialize_features,
+from typing import TYPE_CHECKING
+
+from driftloop._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from driftloop.features._fluent import (
+        apply_features,
+        get_online_features,
+        get_training_set,
+        materialize_features,
+    )
+    from driftloop.features._loader import load_definitions
+    from driftloop.features._materialize import MaterializeResult
+    from driftloop.features._models import (
+        ApplyChange,
+        Entity,
+        Feature,
+        FeatureView,
+        FeatureViewVersion,
+        Freshness,
+    )
+    from driftloop.features._online import open_online_store
+    from driftloop.features._protocols import OnlineStore
+    from driftloop.features._redis import RedisOnlineStore
+    from driftloop.features._service import FeatureService
+    from driftloop.features._skew import FeatureSkew, SkewExample, SkewReport
+    from driftloop.features._sqlite import SqliteOnlineStore
+    from driftloop.features._training import TrainingSet
+
+# Imported on first use (see driftloop/_lazy.py), so importing the package is cheap.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "driftloop.features._fluent": (
+            "apply_features",
+            "get_online_features",
+            "get_training_set",
+            "materialize_features",
+        ),
+        "driftloop.features._loader": ("load_definitions",),
+        "driftloop.features._materialize": ("MaterializeResult",),
+        "driftloop.features._models": (
+            "ApplyChange",
+            "Entity",
+            "Feature",
+            "FeatureView",
+            "FeatureViewVersion",
+            "Freshness",
+        ),
+        "driftloop.features._online": ("open_online_store",),
+        "driftloop.features._protocols": ("OnlineStore",),
+        "driftloop.features._redis": ("RedisOnlineStore",),
+        "driftloop.features._service": ("FeatureService",),
+        "driftloop.features._skew": (
+            "FeatureSkew",
+            "SkewExample",
+            "SkewReport",
+        ),
+        "driftloop.features._sqlite": ("SqliteOnlineStore",),
+        "driftloop.features._training": ("TrainingSet",),
+    },
+    globals(),
 )
-from driftloop.features._loader import load_definitions
-from driftloop.features._materialize import MaterializeResult
-from driftloop.features._models import (
-    ApplyChange,
-    Entity,
-    Feature,
-    FeatureView,
-    FeatureViewVersion,
-    Freshness,
-)
-from driftloop.features._online import open_online_store
-from driftloop.features._protocols import OnlineStore
-from driftloop.features._redis import RedisOnlineStore
-from driftloop.features._service import FeatureService
-from driftloop.features._skew import FeatureSkew, SkewExample, SkewReport
-from driftloop.features._sqlite import SqliteOnlineStore
-from driftloop.features._training import TrainingSet
 
 __all__ = [
     "ApplyChange",

@@ -90,8 +90,10 @@ def get_online_features(
 ) -> Any:
     """The latest materialized values for entity rows, as a DataFrame (or a dict of columns).
 
-    Unknown entities get nulls, not errors; values older than the view's TTL (at
-    ``as_of``, default now) are treated as missing.
+    Unknown entities get nulls, not errors; values older than the view's TTL are
+    treated as missing. ``as_of`` answers as the online store would have at that time
+    (never a value from after it): the point-in-time value within the TTL, computed
+    from the offline store, since the online store keeps only the newest value.
 
     Example::
 

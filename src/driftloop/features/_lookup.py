@@ -54,19 +54,28 @@ def lookup(
     stamp = now.timestamp()
     for version, features, outputs in selected:
         view = version.view
-        missing = [k for k in view.join_keys if k not in columns]
-        if missing:
-            raise InvalidInputError(
-                f"entity rows lack join key(s) {missing} of feature view {view.name!r}; "
-                f"they have {list(columns)}"
-            )
-        keys = _encoded_keys(online, view.name, view.join_keys, columns, count)
+        keys = checked_keys(online, version, columns, count)
         values = _read(online, view.name, keys)
         oldest = None if view.ttl is None else stamp - view.ttl.total_seconds()
         decoded = [_decode(v, oldest) for v in values]
         for feature, output in zip(features, outputs, strict=True):
             result[output] = [None if d is None else d.get(feature) for d in decoded]
     return result
+
+
+def checked_keys(
+    online: OnlineStore, version: FeatureViewVersion, columns: dict[str, list[Any]], count: int
+) -> list[str | None]:
+    """The entity rows' key texts for ``version``'s view; InvalidInputError for a missing
+    join key column, a NaN key, or a fraction where the stored keys are integers."""
+    view = version.view
+    missing = [k for k in view.join_keys if k not in columns]
+    if missing:
+        raise InvalidInputError(
+            f"entity rows lack join key(s) {missing} of feature view {view.name!r}; "
+            f"they have {list(columns)}"
+        )
+    return _encoded_keys(online, view.name, view.join_keys, columns, count)
 
 
 def _read(online: OnlineStore, view: str, keys: list[str | None]) -> list[Any]:

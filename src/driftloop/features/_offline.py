@@ -29,7 +29,10 @@ _TABLE_REF = re.compile(r"\b(?:from|join)\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)"
 _ENTITY = "__dl_entity"
 EVENT_TIME = "__dl_event_ts"  # the entity's event time as TIMESTAMPTZ, for the join only
 _TEMPORAL = ("TIMESTAMP", "DATE")
-_UTC_TYPE = "TIMESTAMP WITH TIME ZONE"  # how DuckDB names TIMESTAMPTZ (microseconds)
+_UTC = "TIMESTAMPTZ"
+_UTC_NS = "TIMESTAMPTZ_NS"
+# How DuckDB names the two UTC instant types (microseconds, nanoseconds).
+_UTC_TYPES = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ_NS")
 
 
 def _is_path(source: str) -> bool:
@@ -94,38 +97,44 @@ def register_source(con: Cursor, view: FeatureView, resolve: DatasetResolver) ->
 
 
 def timestamps_as_utc(con: Cursor, relation: str, columns: Sequence[str], what: str) -> str:
-    """``SELECT`` of ``relation`` with ``columns`` cast to TIMESTAMPTZ, each checked first.
+    """``SELECT`` of ``relation`` with ``columns`` cast to UTC instants, each checked first.
 
     Timestamps of any resolution, naive (taken as UTC) or aware, dates, and text that
     parses as a timestamp are accepted; anything else is refused naming the column.
-    Columns already TIMESTAMPTZ (microseconds) are left alone: a cast would cost the join.
+    See :func:`utc_cast_type` for the type each column gets.
     """
     rel = quote_identifier(relation)
+    targets = {c: utc_cast_type(con, relation, c, what) for c in dict.fromkeys(columns)}
     casts = ", ".join(
-        f"CAST({quote_identifier(c)} AS TIMESTAMPTZ) AS {quote_identifier(c)}"
-        for c in dict.fromkeys(columns)
-        if needs_utc_cast(con, relation, c, what)
+        f"CAST({quote_identifier(c)} AS {target}) AS {quote_identifier(c)}"
+        for c, target in targets.items()
+        if target is not None
     )
     return f"SELECT * REPLACE ({casts}) FROM {rel}" if casts else f"SELECT * FROM {rel}"
 
 
-def needs_utc_cast(con: Cursor, relation: str, column: str, what: str) -> bool:
-    """Whether ``column`` must be cast to be a TIMESTAMPTZ; InvalidInputError if it cannot."""
+def utc_cast_type(con: Cursor, relation: str, column: str, what: str) -> str | None:
+    """The type ``column`` must be cast to for a UTC comparison, or None if it is one already.
+
+    Nanosecond columns (and text with digits below the microsecond) become TIMESTAMPTZ_NS,
+    every other time TIMESTAMPTZ: casting nanoseconds to microseconds rounds, and a
+    feature row 50 ns after an event would then match it. DuckDB compares TIMESTAMPTZ
+    with TIMESTAMPTZ_NS at nanoseconds. InvalidInputError if the column holds no times.
+    """
     rel = quote_identifier(relation)
     with translate_errors(what):
         types = dict(zip(*_columns_and_types(con, rel), strict=True))
     kind = str(types[column]).upper()
-    if kind == _UTC_TYPE:
-        return False
+    if kind in _UTC_TYPES:
+        return None
     if kind.startswith(_TEMPORAL):
-        return True
+        return _UTC_NS if kind == "TIMESTAMP_NS" else _UTC
     if kind != "VARCHAR":
         raise InvalidInputError(
             f"{what}: time column {column!r} has type {kind}; it needs timestamps "
             "(any resolution, naive meaning UTC, or with a zone), dates or ISO text"
         )
-    _check_timestamp_text(con, rel, column, what)
-    return True
+    return _UTC_NS if _check_timestamp_text(con, rel, column, what) else _UTC
 
 
 def _columns_and_types(con: Cursor, rel: str) -> tuple[list[str], list[Any]]:
@@ -133,18 +142,23 @@ def _columns_and_types(con: Cursor, rel: str) -> tuple[list[str], list[Any]]:
     return list(probe.columns), list(probe.types)
 
 
-def _check_timestamp_text(con: Cursor, rel: str, column: str, what: str) -> None:
+def _check_timestamp_text(con: Cursor, rel: str, column: str, what: str) -> bool:
+    """Refuse text that is not a timestamp; True if some value has sub-microsecond digits."""
     c = quote_identifier(column)
+    micros = f"try_cast({c} AS TIMESTAMPTZ)"
+    nanos = f"epoch_ns(try_cast({c} AS TIMESTAMPTZ_NS))"
     with translate_errors(what):
-        bad = con.execute(
-            f"SELECT any_value({c}) FROM {rel} "
-            f"WHERE {c} IS NOT NULL AND try_cast({c} AS TIMESTAMPTZ) IS NULL"
+        found = con.execute(
+            f"SELECT any_value({c}) FILTER (WHERE {micros} IS NULL), "
+            f"coalesce(bool_or({nanos} % 1000 <> 0), false) FROM {rel} WHERE {c} IS NOT NULL"
         ).fetchone()
-    if bad is not None and bad[0] is not None:
+    bad, has_nanos = found if found is not None else (None, False)
+    if bad is not None:
         raise InvalidInputError(
             f"{what}: time column {column!r} holds text that is not a timestamp "
-            f"(e.g. {bad[0]!r}); use ISO 8601 such as 2024-01-31T12:00:00Z"
+            f"(e.g. {bad!r}); use ISO 8601 such as 2024-01-31T12:00:00Z"
         )
+    return bool(has_nanos)
 
 
 def _check_columns(con: Cursor, view: FeatureView, relation: str) -> None:
@@ -184,9 +198,9 @@ def register_entity(
 
     Accepts pandas, Polars, Arrow, a Parquet/CSV path, or SQL the connection can run.
     In-memory rows get a row number column (the returned row id) to restore their order.
-    When ``event_timestamp`` is a column that is not TIMESTAMPTZ already, the relation
-    also has it cast to TIMESTAMPTZ in ``EVENT_TIME`` (checked as in
-    :func:`timestamps_as_utc`), for the join.
+    When ``event_timestamp`` is a column that is not a UTC instant already, the relation
+    also has it cast in ``EVENT_TIME`` (checked and typed as in :func:`utc_cast_type`),
+    for the join.
     """
     raw = "__dl_entity_raw"
     row_id = None
@@ -211,9 +225,10 @@ def register_entity(
         if EVENT_TIME in columns:
             raise InvalidInputError(f"the entity rows may not have a column named {EVENT_TIME!r}")
         ts = quote_identifier(event_timestamp)
-        # Already TIMESTAMPTZ: the join uses the column itself (an extra column costs).
-        if needs_utc_cast(con, raw, event_timestamp, "the entity rows"):
-            body = f"SELECT *, CAST({ts} AS TIMESTAMPTZ) AS {EVENT_TIME} FROM {raw}"
+        # Already a UTC instant: the join uses the column itself (an extra column costs).
+        target = utc_cast_type(con, raw, event_timestamp, "the entity rows")
+        if target is not None:
+            body = f"SELECT *, CAST({ts} AS {target}) AS {EVENT_TIME} FROM {raw}"
     with translate_errors("the entity rows"):
         con.execute(f"CREATE OR REPLACE TEMP VIEW {_ENTITY} AS {body}")
     return columns, row_id

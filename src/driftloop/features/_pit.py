@@ -3,7 +3,9 @@
 For each entity row and its event time, every feature takes the value of the
 latest source row with the same join keys and ``feature time <= event time``,
 and only if ``feature time >= event time - ttl``; otherwise NULL. A value from
-after the event can never be chosen: DuckDB's ASOF JOIN only looks backwards.
+after the event can never be chosen: DuckDB's ASOF JOIN only looks backwards, and
+times come as TIMESTAMPTZ or, where a side has nanoseconds, TIMESTAMPTZ_NS (see
+``_offline.utc_cast_type``), which DuckDB compares with each other at nanoseconds.
 Rows of one entity sharing a timestamp are decided by the view's
 ``created_timestamp`` (latest created wins); static views (no timestamp) join on
 the keys alone. ``_pit_reference.py`` states the same rule row by row.

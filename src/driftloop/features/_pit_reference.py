@@ -3,6 +3,7 @@
 Row by row, in plain Python, the rule from ``_pit.py``: the latest feature row of
 the same keys with ``feature time <= event time`` (ties: the latest created), kept
 only if ``feature time >= event time - ttl``; static views match on keys alone.
+Times are compared exactly as given: pass pandas Timestamps to compare nanoseconds.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from driftloop._duckdb import DuckDB
 from driftloop._refs import Ref
 from driftloop.errors import DriftloopError, InvalidInputError
 from driftloop.features import _lifecycle
+from driftloop.features._as_of import lookup_as_of
 from driftloop.features._catalog import FeatureCatalog
 from driftloop.features._lookup import Selected, lookup
 from driftloop.features._materialize import MaterializeResult, materialize_view
@@ -279,11 +280,33 @@ class FeatureService:
         full_feature_names: bool = False,
         as_of: datetime | None = None,
     ) -> dict[str, list[Any]]:
-        """Latest online values as a dict of columns; unknown entities and expired values: None."""
-        selected = self._select(features, full_feature_names, cached=True)
+        """Latest online values as a dict of columns; unknown entities and expired values: None.
+
+        With ``as_of``, the values the online store would have answered at that time:
+        the online store holds only the latest value per entity (which may be from after
+        ``as_of``), so they are computed from the offline store, point in time as of
+        ``as_of`` within the TTL (see ``_as_of.py``).
+        """
+        selected = self._select_online(features, full_feature_names)
+        if as_of is None:
+            return lookup(self.online, selected, entity_rows, self.clock())
+        return lookup_as_of(self.online, selected, entity_rows, as_of, self.resolve, self.duck)
+
+    def read_online(
+        self, features: Sequence[str], entity_rows: Any, *, at: datetime
+    ) -> dict[str, list[Any]]:
+        """The online store's values as they are now, with TTLs judged at ``at``.
+
+        Unlike ``get_online_features(as_of=...)`` this reads the store itself, whatever
+        the values' times: what a skew check compares with the offline store.
+        """
+        return lookup(self.online, self._select_online(features, False), entity_rows, at)
+
+    def _select_online(self, features: Sequence[str], full_names: bool) -> list[Selected]:
+        selected = self._select(features, full_names, cached=True)
         for version, _, _ in selected:
             self._check_online_version(version)
-        return lookup(self.online, selected, entity_rows, as_of or self.clock())
+        return selected
 
     def freshness(self) -> list[Freshness]:
         """Per view: last materialization, source watermark, and whether it is stale beyond TTL."""

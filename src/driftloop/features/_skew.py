@@ -86,7 +86,7 @@ def check_skew(
     )
     features = [f"{version.name}:{f}" for f in version.view.feature_names]
     offline = service.get_training_set(entity, features, event_timestamp=_EVENT).table.to_pydict()
-    online = service.get_online_features(features, keys.to_pydict(), as_of=at)
+    online = service.read_online(features, keys.to_pydict(), at=at)
     report: dict[str, FeatureSkew] = {}
     for feature in version.view.feature_names:
         pairs = list(zip(offline[feature], online[feature], strict=True))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -94,9 +95,28 @@ def build_training_table(
         names = columns if row_id is None else [*columns, row_id]
         event = EVENT_TIME if _has_column(con, EVENT_TIME) else event_timestamp
         sql = build_pit_query(ENTITY_RELATION, names, event, pits, row_id=row_id)
-        with translate_errors("building the training set", "check the entity rows' key types"):
+        with (
+            _out_of_range_times(),
+            translate_errors("building the training set", "check the entity rows' key types"),
+        ):
             table = con.sql(sql).to_arrow_table()
         return table if row_id is None else restore_order(table, row_id)
+
+
+@contextmanager
+def _out_of_range_times() -> Iterator[None]:
+    """Say why a time cannot be compared with nanosecond times, instead of DuckDB's words."""
+    try:
+        yield
+    except InvalidInputError as exc:
+        if "to higher precision" not in str(exc.__cause__):
+            raise
+        raise InvalidInputError(
+            "building the training set: one side has nanosecond times, so every event and "
+            "feature time is compared to the nanosecond, which covers only the years 1677 "
+            "to 2262; a time outside them (e.g. a 9999-12-31 placeholder) cannot be. Replace "
+            "placeholders with nulls, or store the nanosecond side in microseconds"
+        ) from exc.__cause__
 
 
 def _has_column(con: Any, column: str) -> bool:

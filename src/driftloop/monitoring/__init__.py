@@ -12,38 +12,91 @@ Whether a column drifted is decided by an effect size over a threshold, guarded 
 test (see ``DriftThresholds``), never by a bare p-value.
 """
 
-from driftloop.monitoring._categorical import (
-    CategoricalDrift,
-    categorical_drift,
-    chi2_homogeneity,
-    value_counts,
+from typing import TYPE_CHECKING
+
+from driftloop._lazy import lazy_exports
+from driftloop.monitoring._job import MonitorJob as _MonitorJob
+from driftloop.pipelines import register_scheduler_job
+
+if TYPE_CHECKING:
+    from driftloop.monitoring._categorical import (
+        CategoricalDrift,
+        categorical_drift,
+        chi2_homogeneity,
+        value_counts,
+    )
+    from driftloop.monitoring._compute import (
+        ColumnDrift,
+        DriftReference,
+        DriftReport,
+        compute_drift,
+    )
+    from driftloop.monitoring._delivery import WebhookSender
+    from driftloop.monitoring._drift import (
+        category_counts,
+        histogram_counts,
+        jensenshannon_distance,
+        psi,
+    )
+    from driftloop.monitoring._job import MonitorJob
+    from driftloop.monitoring._models import Alert, AlertRule, Monitor, MonitorSpec, MonitorWindow
+    from driftloop.monitoring._numeric import (
+        NumericDrift,
+        NumericReference,
+        SortedSample,
+        ks_2samp,
+        numeric_drift,
+        quantile_edges,
+        wasserstein_normed,
+    )
+    from driftloop.monitoring._service import MonitoringService
+    from driftloop.monitoring._thresholds import DriftThresholds
+
+# Imported on first use (see driftloop/_lazy.py), so importing the package is cheap.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "driftloop.monitoring._categorical": (
+            "CategoricalDrift",
+            "categorical_drift",
+            "chi2_homogeneity",
+            "value_counts",
+        ),
+        "driftloop.monitoring._compute": (
+            "ColumnDrift",
+            "DriftReference",
+            "DriftReport",
+            "compute_drift",
+        ),
+        "driftloop.monitoring._delivery": ("WebhookSender",),
+        "driftloop.monitoring._drift": (
+            "category_counts",
+            "histogram_counts",
+            "jensenshannon_distance",
+            "psi",
+        ),
+        "driftloop.monitoring._job": ("MonitorJob",),
+        "driftloop.monitoring._models": (
+            "Alert",
+            "AlertRule",
+            "Monitor",
+            "MonitorSpec",
+            "MonitorWindow",
+        ),
+        "driftloop.monitoring._numeric": (
+            "NumericDrift",
+            "NumericReference",
+            "SortedSample",
+            "ks_2samp",
+            "numeric_drift",
+            "quantile_edges",
+            "wasserstein_normed",
+        ),
+        "driftloop.monitoring._service": ("MonitoringService",),
+        "driftloop.monitoring._thresholds": ("DriftThresholds",),
+    },
+    globals(),
 )
-from driftloop.monitoring._compute import (
-    ColumnDrift,
-    DriftReference,
-    DriftReport,
-    compute_drift,
-)
-from driftloop.monitoring._delivery import WebhookSender
-from driftloop.monitoring._drift import (
-    category_counts,
-    histogram_counts,
-    jensenshannon_distance,
-    psi,
-)
-from driftloop.monitoring._job import MonitorJob
-from driftloop.monitoring._models import Alert, AlertRule, Monitor, MonitorSpec, MonitorWindow
-from driftloop.monitoring._numeric import (
-    NumericDrift,
-    NumericReference,
-    SortedSample,
-    ks_2samp,
-    numeric_drift,
-    quantile_edges,
-    wasserstein_normed,
-)
-from driftloop.monitoring._service import MonitoringService
-from driftloop.monitoring._thresholds import DriftThresholds
 
 __all__ = [
     "Alert",
@@ -77,6 +130,4 @@ __all__ = [
 ]
 
 # Every scheduler runs the monitors (the scheduler imports this package by name).
-from driftloop.pipelines import register_scheduler_job
-
-register_scheduler_job(MonitorJob.name, MonitorJob)
+register_scheduler_job(_MonitorJob.name, _MonitorJob)

@@ -23,7 +23,7 @@ from driftloop.monitoring._numeric import (
     SortedSample,
     numeric_drift,
 )
-from driftloop.monitoring._thresholds import DriftThresholds
+from driftloop.monitoring._thresholds import DriftThresholds, explain_drift
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -46,6 +46,9 @@ class ColumnDrift:
     missing_reference: float
     missing_current: float
     unseen: tuple[str, ...] = ()
+    alpha: float = 0.05
+    rows: tuple[int, int] = (0, 0)  # values each side's test saw (reference, current)
+    reason: str = ""  # why it is or is not flagged, in one line (see ``explain_drift``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,8 @@ class DriftReference:
 
     columns: dict[str, ColumnReference]
     rows: int
+    # Each column's Arrow type, so a current column of another kind is refused by name.
+    types: dict[str, pa.DataType] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -112,7 +117,8 @@ class DriftReference:
             return _Categorical(value_counts(table.column(name)), table.num_rows)
 
         prepared = _map(prepare, list(kinds), workers)
-        return cls(dict(zip(kinds, prepared, strict=True)), table.num_rows)
+        types = {name: table.schema.field(name).type for name in kinds}
+        return cls(dict(zip(kinds, prepared, strict=True)), table.num_rows, types)
 
 
 def compute_drift(
@@ -135,7 +141,8 @@ def compute_drift(
     Columns run in ``workers`` threads (default: up to 4, at most one per CPU).
 
     Raises:
-        InvalidInputError: a column is missing from either side.
+        InvalidInputError: a column is missing from either side, or holds numbers on
+            one side and text or booleans on the other (the message names both types).
 
     Example::
 
@@ -152,6 +159,7 @@ def compute_drift(
             raise InvalidInputError(f"the reference has no column {name!r}")
         if name not in table.column_names:
             raise InvalidInputError(f"the current data has no column {name!r}")
+        check_same_kind(name, reference.types.get(name), table.schema.field(name).type)
 
     def compare(name: str) -> ColumnDrift:
         return _column_drift(name, reference.columns[name], table.column(name), thresholds)
@@ -171,6 +179,7 @@ def _column_drift(
         unseen: tuple[str, ...] = ()
         method, pvalue = thresholds.numeric_method, n.ks_pvalue
         missing = (ref.sample.missing_rate, current.missing_rate)
+        rows = (ref.sample.size, current.size)
     else:
         counts = value_counts(values)
         c = categorical_drift(ref.counts, counts)
@@ -178,11 +187,44 @@ def _column_drift(
         stats |= {"chi2_pvalue": c.chi2_pvalue, "cramers_v": c.cramers_v}
         method, pvalue, unseen = thresholds.categorical_method, c.chi2_pvalue, c.unseen
         missing = (_missing_rate(ref.counts), _missing_rate(counts))
-    statistic, limit = stats[method], thresholds.threshold(method)
-    drifted = bool(statistic > limit and pvalue < thresholds.alpha)
+        rows = (sum(ref.counts.values()), sum(counts.values()))
+    statistic, limit, alpha = stats[method], thresholds.threshold(method), thresholds.alpha
+    drifted = bool(statistic > limit and pvalue < alpha)
     kind = "numeric" if isinstance(ref, NumericReference) else "categorical"
+    reason = explain_drift(kind, method, statistic, limit, pvalue, alpha, drifted, rows)
     return ColumnDrift(
-        name, kind, method, statistic, limit, pvalue, drifted, stats, *missing, unseen
+        name, kind, method, statistic, limit, pvalue, drifted, stats, *missing, unseen,
+        alpha, rows, reason,
+    )  # fmt: skip
+
+
+def _value_family(kind: pa.DataType) -> str | None:
+    """numbers | text | booleans; None for a type that goes with any (all-null) or none."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return "numbers"
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return "text"
+    return "booleans" if pa.types.is_boolean(kind) else None
+
+
+def check_same_kind(name: str, reference: pa.DataType | None, current: pa.DataType) -> None:
+    """Refuse comparing numbers with text or booleans: the statistics would mean nothing.
+
+    Numbers against text would be binned as category names (every value "unseen") or
+    fail to parse; a column that changed type is a schema change, not drift.
+    """
+    before = None if reference is None else _value_family(reference)
+    after = _value_family(current)
+    if before is None or after is None or before == after:
+        return
+    raise InvalidInputError(
+        f"column {name!r} holds {before} ({reference}) in the reference but {after} "
+        f"({current}) in the current data: drift compares a column with itself, so give "
+        "both sides one type (cast one, e.g. pd.to_numeric(...) or .astype(str))"
     )
 
 

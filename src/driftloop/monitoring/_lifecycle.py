@@ -29,7 +29,7 @@ MONITOR = Deletable(
     noun="monitor",
     row_type=MonitorRow,
     rows=lambda name: [MonitorRow.name == name],
-    listing="driftloop monitor list --deleted",
+    listing="driftloop monitors list --deleted",
     parts=lambda row: [(AlertRuleRow, [AlertRuleRow.monitor == row.name], "alert rule(s)")],
 )
 RULE = Deletable(
@@ -37,7 +37,7 @@ RULE = Deletable(
     noun="alert rule",
     row_type=AlertRuleRow,
     rows=lambda name: [AlertRuleRow.name == name],
-    listing="driftloop monitor list --deleted",
+    listing="driftloop monitors list --deleted",
 )
 
 
@@ -107,7 +107,7 @@ def restore_rule(store: MetadataStore, name: str, user: str, now: datetime) -> L
         if monitor is not None and monitor.deleted_at is not None:
             raise ConflictError(
                 f"alert rule {name!r} belongs to monitor {row.monitor!r}, which is deleted; "
-                f"restore it first with `driftloop monitor restore {row.monitor}`"
+                f"restore it first with `driftloop monitors restore {row.monitor}`"
             )
 
     return restore_object(store, RULE, name, user, now, check=monitor_kept)
@@ -130,7 +130,7 @@ def endpoint_users(store: MetadataStore) -> UsageCheck:
                 )
             )
             return [
-                f"monitor {n!r} watches it (delete it first: `driftloop monitor delete {n}`)"
+                f"monitor {n!r} watches it (delete it first: `driftloop monitors delete {n}`)"
                 for n in names
             ]
 
@@ -157,7 +157,7 @@ def dataset_users(store: MetadataStore) -> UsageCheck:
             if ref.name == name and (version is None or ref.version == version):
                 uses.append(
                     f"monitor {row.name!r} uses {reference} as its reference (give it another "
-                    f"with `driftloop monitor create {row.endpoint} --name {row.name} "
+                    f"with `driftloop monitors create {row.endpoint} --name {row.name} "
                     "--reference ...`, or delete it)"
                 )
         return uses

@@ -25,7 +25,12 @@ _EXACT_PVALUE_SIZE = 10_000
 
 @dataclass(frozen=True, slots=True)
 class SortedSample:
-    """A numeric sample with missing values (NaN, None) counted apart and the rest sorted."""
+    """A numeric sample with missing values counted apart and the rest sorted.
+
+    Missing is NaN, None and the infinities: an infinite value has no place in a bin, a
+    spread or a distance (as in Evidently, which drops them too), and is most often a
+    division by zero upstream, so it counts in the missing rate.
+    """
 
     values: np.ndarray
     missing: int
@@ -33,7 +38,7 @@ class SortedSample:
     @classmethod
     def of(cls, values: ArrayLike) -> SortedSample:
         array = np.asarray(values, dtype=float)
-        finite = array[~np.isnan(array)]  # a copy: sorting it in place leaves ``values`` be
+        finite = array[np.isfinite(array)]  # a copy: sorting it in place leaves ``values`` be
         finite.sort()
         return cls(finite, int(array.size - finite.size))
 

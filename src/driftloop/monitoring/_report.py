@@ -12,8 +12,9 @@ from __future__ import annotations
 import html
 import io
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from driftloop.monitoring._thresholds import explain_drift
 from driftloop.store import utcnow
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def build_report(service: MonitoringService, endpoint: str) -> dict[str, Any]:
 
         raise NotFoundError(
             f"no monitor watches endpoint {endpoint!r}; create one with "
-            f"`driftloop monitor create {endpoint}`"
+            f"`driftloop monitors create {endpoint}`"
         )
     out: dict[str, Any] = {
         "endpoint": endpoint,
@@ -101,25 +102,11 @@ def _monitor_section(monitor: dict[str, Any]) -> str:
     name = html.escape(monitor["name"])
     parts = [f"<h2>Monitor {name}</h2>", _headline(windows, latest, monitor["alerts"])]
     if not windows:
-        return "\n".join([*parts, "<p>No window computed yet: run `driftloop monitor run`.</p>"])
-    features = sorted(
-        {
-            k[6:]
-            for w in windows
-            for k in w["metrics"]
-            if k.startswith("drift.") and k not in ("drift.share", "drift.count")
-        }
-    )
-    parts.append("<h3>Drift per feature over time</h3>")
-    parts.append(
-        _lines(
-            windows,
-            [f"drift.{f}" for f in features],
-            features,
-            "statistic",
-            threshold=_threshold(latest),
-        )
-    )
+        return "\n".join([*parts, "<p>No window computed yet: run `driftloop monitors run`.</p>"])
+    parts.append("<h3>Drift per feature over time (statistic / threshold)</h3>")
+    parts.append(_drift_lines(windows, latest))
+    alpha = float(monitor.get("spec", {}).get("thresholds", {}).get("alpha", 0.05))
+    parts.append(_drift_table(latest.get("drift", []), alpha))
     parts.append("<h3>Reference vs current, latest window</h3>")
     parts.append(_distributions(latest.get("distributions", {}), latest.get("drift", [])))
     parts.append("<h3>Accuracy: realized (once labels arrive) and estimated (CBPE)</h3>")
@@ -141,19 +128,43 @@ def _monitor_section(monitor: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _threshold(latest: dict[str, Any]) -> float | None:
-    drift = latest.get("drift") or []
-    return float(drift[0]["threshold"]) if drift else None
+def drift_ratios(windows: list[dict[str, Any]], latest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The windows with each feature's drift statistic divided by its threshold.
+
+    Features are judged by different statistics (PSI for one, KS or Jensen-Shannon for
+    another) on different scales; over its own threshold each reads alike, and a feature
+    drifts above 1.0. Thresholds are the latest window's; a feature it lacks is left out.
+    """
+    thresholds = {
+        d["column"]: float(d["threshold"]) for d in latest.get("drift") or [] if d["threshold"]
+    }
+    return [
+        {
+            **w,
+            "metrics": {
+                f"drift.{name}": w["metrics"][f"drift.{name}"] / threshold
+                for name, threshold in thresholds.items()
+                if f"drift.{name}" in w["metrics"]
+            },
+        }
+        for w in windows
+    ]
+
+
+def _drift_lines(windows: list[dict[str, Any]], latest: dict[str, Any]) -> str:
+    scaled = drift_ratios(windows, latest)
+    features = sorted({k.removeprefix("drift.") for w in scaled for k in w["metrics"]})
+    keys = [f"drift.{f}" for f in features]
+    return _lines(scaled, keys, features, "statistic / threshold", threshold=1.0, log_above=1.0)
 
 
 def _headline(windows: list[dict[str, Any]], latest: dict[str, Any], alerts: list[Any]) -> str:
     if not windows:
         return ""
     last = windows[-1]
-    drifted = [d["column"] for d in latest.get("drift", []) if d["drifted"]]
     cells = [
         ("window", f"{last['start'][:16]} (v{last['model_version']} {last['route']})"),
-        ("drifted features", ", ".join(drifted) or "none"),
+        ("drifted features", _drifted_text(latest.get("drift", []))),
     ]
     for key in _HEADLINE[1:]:
         value = last["metrics"].get(key)
@@ -166,50 +177,147 @@ def _headline(windows: list[dict[str, Any]], latest: dict[str, Any], alerts: lis
     return f"<div class=headline>{row}</div>"
 
 
-def _figure(width: float = 8.0, height: float = 3.0) -> Any:
+def _drifted_text(drift: list[dict[str, Any]]) -> str:
+    """The drifted features, and those above their threshold that are not, with why."""
+    drifted = [d["column"] for d in drift if d["drifted"]]
+    quiet = [d["column"] for d in drift if not d["drifted"] and d["statistic"] > d["threshold"]]
+    text = ", ".join(drifted) or "none"
+    if quiet:
+        text += (
+            f"; above the threshold but not flagged: {', '.join(quiet)} (their test is not "
+            "significant with this window's rows; see the table below)"
+        )
+    return text
+
+
+def _why(d: dict[str, Any], alpha: float) -> str:
+    """The stored reason, or one rebuilt from the stored fields (windows before reasons)."""
+    if d.get("reason"):
+        return str(d["reason"])
+    rows = d.get("rows")
+    return explain_drift(
+        d["kind"],
+        d["method"],
+        d["statistic"],
+        d["threshold"],
+        d["pvalue"],
+        float(d.get("alpha", alpha)),
+        d["drifted"],
+        None if rows is None else (int(rows[0]), int(rows[1])),
+    )
+
+
+def _drift_table(drift: list[dict[str, Any]], alpha: float) -> str:
+    """The latest window's drift per feature: statistic, threshold, test, and why."""
+    if not drift:
+        return ""
+    rows = "".join(
+        f"<tr class={'firing' if d['drifted'] else ''}><td>{html.escape(d['column'])}</td>"
+        f"<td>{html.escape(d['method'])} {d['statistic']:.3g}</td><td>{d['threshold']:.3g}</td>"
+        f"<td>{d['pvalue']:.2g}</td><td>{'yes' if d['drifted'] else 'no'}</td>"
+        f"<td>{html.escape(_why(d, alpha))}</td></tr>"
+        for d in drift
+    )
+    return (
+        "<table><tr><th>feature</th><th>statistic</th><th>threshold</th><th>p-value</th>"
+        f"<th>drifted</th><th>why</th></tr>{rows}</table>"
+    )
+
+
+def _figure(
+    width: float = 8.0, height: float = 3.0, layout: Literal["constrained"] | None = None
+) -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height))
+    return Figure(figsize=(width, height), layout=layout)
 
 
 def _svg(figure: Any) -> str:
     buffer = io.StringIO()
-    figure.tight_layout()
+    if figure.get_layout_engine() is None:
+        figure.tight_layout()
     figure.savefig(buffer, format="svg")
     text = buffer.getvalue()
     return text[text.index("<svg") :]
 
 
-def _lines(
+def _lines(*args: Any, **options: Any) -> str:
+    """:func:`line_figure` as inline SVG, or a note when there is nothing to draw."""
+    figure = line_figure(*args, **options)
+    return "<p class=muted>no values yet</p>" if figure is None else _svg(figure)
+
+
+# One per series (model version and route); typed as matplotlib's line styles.
+_STYLES: tuple[Literal["-", "--", ":", "-."], ...] = ("-", "--", ":", "-.")
+
+
+def line_figure(
     windows: list[dict[str, Any]],
     keys: list[str],
     labels: list[str],
     ylabel: str,
     threshold: float | None = None,
-) -> str:
-    figure = _figure()
+    log_above: float | None = None,
+) -> Any:
+    """Each key over the windows' starts, a colour per key and a line style per series
+    (model version and route); the legend beside the plot names each once (inside, it
+    hid the lines it names). ``log_above``: the y axis is logarithmic above that value,
+    so one feature far out does not flatten the others. None when nothing is drawn."""
+    from matplotlib.lines import Line2D
+
+    # Constrained layout keeps a legend placed outside the axes within the figure.
+    figure = _figure(layout="constrained")
     axes = figure.add_subplot()
-    plotted = False
-    for series in sorted({(w["model_version"], w["route"]) for w in windows}):
-        points = [w for w in windows if (w["model_version"], w["route"]) == series]
-        for key, label in zip(keys, labels, strict=True):
-            xs = [datetime.fromisoformat(w["start"]) for w in points if key in w["metrics"]]
-            ys = [w["metrics"][key] for w in points if key in w["metrics"]]
-            if xs:
-                suffix = f" (v{series[0]} {series[1]})" if len(windows) != len(points) else ""
-                axes.plot(xs, ys, marker="o", markersize=3, label=label + suffix)
-                plotted = True
-    if not plotted:
-        return "<p class=muted>no values yet</p>"
+    every_series = sorted({(w["model_version"], w["route"]) for w in windows})
+    styles = {series: _STYLES[i % len(_STYLES)] for i, series in enumerate(every_series)}
+    colours = _colours(len(keys))
+    handles = []
+    for key, label, colour in zip(keys, labels, colours, strict=True):
+        drawn = False
+        for series, style in styles.items():
+            points = [
+                w
+                for w in windows
+                if (w["model_version"], w["route"]) == series and key in w["metrics"]
+            ]
+            if points:
+                xs = [datetime.fromisoformat(w["start"]) for w in points]
+                ys = [w["metrics"][key] for w in points]
+                axes.plot(xs, ys, color=colour, linestyle=style, marker="o", markersize=2)
+                drawn = True
+        if drawn:
+            handles.append(Line2D([], [], color=colour, label=label))
+    if not handles:
+        return None
+    if len(every_series) > 1:
+        handles += [
+            Line2D([], [], color="#555555", linestyle=style, label=f"v{version} {route}")
+            for (version, route), style in styles.items()
+        ]
     if threshold is not None:
-        axes.axhline(threshold, color="red", linestyle="--", linewidth=1, label="threshold")
+        axes.axhline(threshold, color="red", linestyle="--", linewidth=1)
+        handles.append(Line2D([], [], color="red", linestyle="--", label="threshold"))
+    if log_above is not None:
+        from matplotlib.ticker import FuncFormatter
+
+        axes.set_yscale("symlog", linthresh=log_above)
+        axes.set_ylim(bottom=0)
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.set_ylabel(ylabel)
-    axes.legend(fontsize=7, ncol=3)
+    columns = 1 if len(handles) <= 14 else 2
+    figure.legend(handles=handles, loc="outside right upper", fontsize=7, ncols=columns)
     figure.autofmt_xdate()
-    return _svg(figure)
+    return figure
+
+
+def _colours(count: int) -> list[Any]:
+    import matplotlib
+
+    palette = matplotlib.colormaps["tab10" if count <= 10 else "tab20"]
+    return [palette(i % palette.N) for i in range(count)]
 
 
 def _distributions(distributions: dict[str, Any], drift: list[dict[str, Any]]) -> str:
@@ -232,7 +340,11 @@ def _distributions(distributions: dict[str, Any], drift: list[dict[str, Any]]) -
             axes.set_xticks(list(xs), dist["categories"], fontsize=7)
         info = stats.get(name, {})
         title = f"{name}: {info.get('method', '')} {info.get('statistic', 0):.3g}"
-        axes.set_title(title + (" (drifted)" if info.get("drifted") else ""), fontsize=9)
+        if info.get("drifted"):
+            title += " (drifted)"
+        elif info.get("statistic", 0) > info.get("threshold", float("inf")):
+            title += " (above threshold; test not significant: not flagged)"
+        axes.set_title(title, fontsize=9)
         axes.legend(fontsize=7)
     return _svg(figure)
 
@@ -299,23 +411,37 @@ def render_drift_html(report: Any) -> str:
     axes = figure.add_subplot()
     names = [c.column for c in columns][::-1]
     ratios = [c.statistic / max(c.threshold, 1e-12) for c in columns][::-1]
-    colors = ["#d62728" if c.drifted else "#1f77b4" for c in columns][::-1]
+    colors = [_bar_color(c) for c in columns][::-1]
     axes.barh(names, ratios, color=colors)
     axes.axvline(1.0, color="red", linestyle="--", linewidth=1)
-    axes.set_xlabel("statistic / threshold (red: drifted)")
+    axes.set_xlabel("statistic / threshold (red: drifted; orange: above, test not significant)")
     rows = "".join(
         f"<tr class={'firing' if c.drifted else ''}><td>{html.escape(c.column)}</td>"
         f"<td>{c.kind}</td><td>{c.method} {c.statistic:.4g} (threshold {c.threshold:.3g})</td>"
         f"<td>{c.pvalue:.3g}</td><td>{'yes' if c.drifted else 'no'}</td>"
+        f"<td>{html.escape(c.reason)}</td>"
         f"<td>{html.escape(', '.join(f'{k} {v:.4g}' for k, v in c.stats.items()))}</td>"
         f"<td>{c.missing_reference:.3f} / {c.missing_current:.3f}</td></tr>"
         for c in columns
     )
+    quiet = [c.column for c in columns if not c.drifted and c.statistic > c.threshold]
+    note = (
+        f"<p>Above the threshold but not flagged: {html.escape(', '.join(quiet))}; their "
+        "test is not significant with these rows (see why).</p>"
+        if quiet
+        else ""
+    )
     body = (
         f"<h1>Drift: {len(report.drifted)} of {len(report.columns)} columns drifted</h1>"
         f"<p class=muted>{report.reference_rows:,} reference rows, {report.current_rows:,} "
-        f"current rows</p>{_svg(figure)}<table><tr><th>column</th><th>kind</th>"
-        "<th>deciding statistic</th><th>p-value</th><th>drifted</th><th>all statistics</th>"
-        f"<th>missing ref / cur</th></tr>{rows}</table>"
+        f"current rows</p>{note}{_svg(figure)}<table><tr><th>column</th><th>kind</th>"
+        "<th>deciding statistic</th><th>p-value</th><th>drifted</th><th>why</th>"
+        f"<th>all statistics</th><th>missing ref / cur</th></tr>{rows}</table>"
     )
     return _PAGE.format(body=body, title="drift")
+
+
+def _bar_color(column: Any) -> str:
+    if column.drifted:
+        return "#d62728"
+    return "#ff7f0e" if column.statistic > column.threshold else "#1f77b4"

@@ -7,7 +7,7 @@ default reference (the served version's training set) through registry lineage.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -77,6 +77,7 @@ class MonitoringService:
         webhooks: WebhookSender | None = None,
         references: dict[Any, Reference] | None = None,
         usages: Usages | None = None,
+        endpoints: Callable[[], Collection[str]] | None = None,
     ) -> None:
         self.store = store
         # what uses an alert rule (a trigger, a loop policy), asked before deleting it
@@ -90,16 +91,24 @@ class MonitoringService:
         self.webhooks = webhooks or WebhookSender()
         self._references = references if references is not None else {}
         self._labels_checked: dict[str, datetime] = {}
+        # The endpoints that exist (None: not checked): a monitor of another is a typo.
+        self._endpoints = endpoints
 
     # definitions ----------------------------------------------------------------------
 
     def define(self, name: str, spec: MonitorSpec) -> Monitor:
-        """Create or replace the monitor ``name`` (its computed windows are kept)."""
+        """Create or replace the monitor ``name`` (its computed windows are kept).
+
+        Raises:
+            InvalidInputError: a bad name.
+            NotFoundError: ``spec.endpoint`` is not an endpoint (it has no deployment).
+        """
         if not name or len(name) > 256:
             raise InvalidInputError(f"monitor name {name!r} must be 1-256 characters")
+        self._check_endpoint(spec.endpoint)
         now = utcnow()
         with self.store.session() as session:
-            restore = f"driftloop monitor restore {name}"
+            restore = f"driftloop monitors restore {name}"
             _lifecycle.refuse_deleted(session.get(MonitorRow, name), f"monitor {name!r}", restore)
             upsert(
                 session,
@@ -119,17 +128,27 @@ class MonitoringService:
             )
         return self.get(name)
 
+    def _check_endpoint(self, endpoint: str) -> None:
+        known = None if self._endpoints is None else sorted(self._endpoints())
+        if known is None or endpoint in known:
+            return
+        listed = f"the endpoints are {', '.join(known)}" if known else "there are no endpoints yet"
+        raise NotFoundError(
+            f"there is no endpoint {endpoint!r} to monitor ({listed}); check the name, or "
+            f"deploy it first with `driftloop endpoints deploy {endpoint} MODEL@VERSION`"
+        )
+
     def get(self, name: str) -> Monitor:
         with self.store.read() as session:
             row = session.get(MonitorRow, name)
             if row is not None and row.deleted_at is not None:
-                restore = f"driftloop monitor restore {name}"
+                restore = f"driftloop monitors restore {name}"
                 raise NotFoundError(deleted_message(f"monitor {name!r}", row, restore))
             if row is None:
                 known = sorted(session.scalars(select(MonitorRow.name).where(*visible(MonitorRow))))
                 raise NotFoundError(
                     f"no monitor {name!r} (known: {known}); create it with "
-                    "`driftloop monitor create`"
+                    "`driftloop monitors create`"
                 )
             return _monitor(row)
 
@@ -153,7 +172,7 @@ class MonitoringService:
             _lifecycle.refuse_deleted(
                 session.get(AlertRuleRow, rule.name),
                 f"alert rule {rule.name!r}",
-                f"driftloop monitor restore-alert {rule.name}",
+                f"driftloop monitors restore-alert {rule.name}",
             )
             upsert(
                 session,
@@ -380,7 +399,7 @@ class MonitoringService:
             ]
 
     def report(self, endpoint: str) -> dict[str, Any]:
-        """The report of every monitor of ``endpoint`` (what ``driftloop monitor report``
+        """The report of every monitor of ``endpoint`` (what ``driftloop monitors report``
         renders): windows with their metrics, the latest window's details, alerts."""
         from driftloop.monitoring._report import build_report
 

@@ -64,3 +64,38 @@ class DriftThresholds:
     def threshold(self, method: str) -> float:
         value: float = getattr(self, method)
         return value
+
+
+def explain_drift(
+    kind: str,
+    method: str,
+    statistic: float,
+    threshold: float,
+    pvalue: float,
+    alpha: float,
+    drifted: bool,
+    rows: tuple[int, int] | None = None,
+) -> str:
+    """Why a column is or is not flagged, in one line for reports and tables.
+
+    The case a reader would otherwise take for a bug gets the longest answer: an
+    effect size above its threshold on a column that is not flagged, because its test
+    is not significant at ``alpha`` with so few rows (``rows``: the values each side's
+    test saw, reference then current).
+    """
+    test = "KS" if kind == "numeric" else "chi-squared"
+    measured = f"{method} {statistic:.3g}"
+    if drifted:
+        return f"drifted: {measured} > {threshold:.3g} and {test} p = {pvalue:.2g} < {alpha:g}"
+    if statistic <= threshold:
+        return f"{measured} <= {threshold:.3g}"
+    seen = (
+        f"{rows[0]:,} reference and {rows[1]:,} current values"
+        if rows is not None and any(rows)
+        else "these rows"
+    )
+    return (
+        f"not flagged: {measured} is above {threshold:.3g}, but the {test} test is not "
+        f"significant at alpha {alpha:g} (p = {pvalue:.2g}) with {seen}: too few to tell "
+        "this shift from noise"
+    )

@@ -229,6 +229,9 @@ def _column_summary(column: Any) -> dict[str, Any]:
         "missing_reference": column.missing_reference,
         "missing_current": column.missing_current,
         "unseen": list(column.unseen),
+        "alpha": column.alpha,
+        "rows": list(column.rows),
+        "reason": column.reason,
     }
 
 

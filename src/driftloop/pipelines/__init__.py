@@ -28,35 +28,89 @@ Example::
     run = dl.run_pipeline(training, {"depth": 8})
 """
 
-from driftloop.pipelines._definition import Pipeline, Step, StepOutput, pipeline, step
-from driftloop.pipelines._dispatch import (
-    RunStatusReader,
-    TargetDispatcher,
-    register_trigger_target,
-    target_kinds,
+from typing import TYPE_CHECKING
+
+from driftloop._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from driftloop.pipelines._definition import Pipeline, Step, StepOutput, pipeline, step
+    from driftloop.pipelines._dispatch import (
+        RunStatusReader,
+        TargetDispatcher,
+        register_trigger_target,
+        target_kinds,
+    )
+    from driftloop.pipelines._fluent import run_pipeline
+    from driftloop.pipelines._models import (
+        OutputRef,
+        PipelineRun,
+        StepResult,
+        StepRun,
+        StepStatus,
+        StepTask,
+    )
+    from driftloop.pipelines._protocols import StepExecutor
+    from driftloop.pipelines._scheduler import Scheduler, TickReport
+    from driftloop.pipelines._scheduler_jobs import SchedulerJob, register_scheduler_job
+    from driftloop.pipelines._service import PipelineService
+    from driftloop.pipelines._trigger_due import DueTrigger
+    from driftloop.pipelines._trigger_models import (
+        DefinedTrigger,
+        EventStatus,
+        Trigger,
+        TriggerEvent,
+        TriggerKind,
+    )
+    from driftloop.pipelines._triggers import TriggerService
+
+# Imported on first use (see driftloop/_lazy.py), so importing the package is cheap.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "driftloop.pipelines._definition": (
+            "Pipeline",
+            "Step",
+            "StepOutput",
+            "pipeline",
+            "step",
+        ),
+        "driftloop.pipelines._dispatch": (
+            "RunStatusReader",
+            "TargetDispatcher",
+            "register_trigger_target",
+            "target_kinds",
+        ),
+        "driftloop.pipelines._fluent": ("run_pipeline",),
+        "driftloop.pipelines._models": (
+            "OutputRef",
+            "PipelineRun",
+            "StepResult",
+            "StepRun",
+            "StepStatus",
+            "StepTask",
+        ),
+        "driftloop.pipelines._protocols": ("StepExecutor",),
+        "driftloop.pipelines._scheduler": (
+            "Scheduler",
+            "TickReport",
+        ),
+        "driftloop.pipelines._scheduler_jobs": (
+            "SchedulerJob",
+            "register_scheduler_job",
+        ),
+        "driftloop.pipelines._service": ("PipelineService",),
+        "driftloop.pipelines._trigger_due": ("DueTrigger",),
+        "driftloop.pipelines._trigger_models": (
+            "DefinedTrigger",
+            "EventStatus",
+            "Trigger",
+            "TriggerEvent",
+            "TriggerKind",
+        ),
+        "driftloop.pipelines._triggers": ("TriggerService",),
+    },
+    globals(),
 )
-from driftloop.pipelines._fluent import run_pipeline
-from driftloop.pipelines._models import (
-    OutputRef,
-    PipelineRun,
-    StepResult,
-    StepRun,
-    StepStatus,
-    StepTask,
-)
-from driftloop.pipelines._protocols import StepExecutor
-from driftloop.pipelines._scheduler import Scheduler, TickReport
-from driftloop.pipelines._scheduler_jobs import SchedulerJob, register_scheduler_job
-from driftloop.pipelines._service import PipelineService
-from driftloop.pipelines._trigger_due import DueTrigger
-from driftloop.pipelines._trigger_models import (
-    DefinedTrigger,
-    EventStatus,
-    Trigger,
-    TriggerEvent,
-    TriggerKind,
-)
-from driftloop.pipelines._triggers import TriggerService
 
 __all__ = [
     "DefinedTrigger",

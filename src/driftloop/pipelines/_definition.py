@@ -299,7 +299,7 @@ class Pipeline(Generic[P]):
 
         raise _Invalid(
             f"pipeline {self.name!r} is started with dl.run_pipeline({self.name}, params) or "
-            f"`driftloop pipeline run {self.target}`, not called"
+            f"`driftloop pipelines run {self.target}`, not called"
         )
 
     def __repr__(self) -> str:

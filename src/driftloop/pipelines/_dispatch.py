@@ -17,6 +17,7 @@ from driftloop.errors import InvalidInputError
 from driftloop.pipelines._trigger_models import Trigger, TriggerEvent
 
 __all__ = [
+    "ChecksTarget",
     "RunStatusReader",
     "TargetDispatcher",
     "TargetFactory",
@@ -43,6 +44,18 @@ class RunStatusReader(Protocol):
     def run_status(self, run_id: str) -> str | None: ...
 
 
+@runtime_checkable
+class ChecksTarget(Protocol):
+    """Optional: a dispatcher that can tell, when a trigger is declared, whether its target
+    would start, so a trigger naming what does not exist is refused then, not when it fires.
+
+    ``check`` raises a driftloop error naming what is wrong; ``complete`` says the firing
+    gives no params of its own (cron, dataset, alert), so the trigger's must be complete.
+    """
+
+    def check(self, target: str, params: dict[str, Any], complete: bool) -> None: ...
+
+
 TargetFactory = Callable[[Any], TargetDispatcher]
 
 
@@ -59,6 +72,9 @@ class _PipelineTarget:
             trigger.target, params, executor=executor, trigger_event_id=event.id
         )
         return str(run_id)
+
+    def check(self, target: str, params: dict[str, Any], complete: bool) -> None:
+        self._workspace.pipelines.check_target(target, params, complete=complete)
 
     def run_status(self, run_id: str) -> str | None:
         run = self._workspace.pipelines.get_run(run_id)

@@ -21,7 +21,7 @@ class StepStatus(StrEnum):
     CACHED = "cached"
     FAILED = "failed"
     SKIPPED = "skipped"
-    CANCELLED = "cancelled"  # a person stopped the run (``driftloop pipeline cancel``)
+    CANCELLED = "cancelled"  # a person stopped the run (``driftloop pipelines cancel``)
 
     @property
     def is_done(self) -> bool:
@@ -159,7 +159,9 @@ class StepTask:
     ``function`` is ``module:qualname`` of the step; ``inputs`` maps argument names to
     stored outputs of upstream steps, ``literals`` to plain values (pickled by the
     executor's transport). ``open_workspace`` opens the workspace in the worker (a
-    picklable callable: the worker caches what it returns).
+    picklable callable: the worker caches what it returns). ``lineage`` holds the
+    (run input kind, ref, role) of the dataset and model versions that reach the step,
+    recorded as inputs of every tracking run it makes.
     """
 
     step_run_id: str
@@ -175,6 +177,7 @@ class StepTask:
     memory: int | None = None  # bytes
     gpus: float | None = None
     outputs: int = 1  # how many values the step returns (a tuple when more than one)
+    lineage: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from typing import Any
 
 from driftloop.pipelines._cache import cache_key
 from driftloop.pipelines._definition import Graph, Node
+from driftloop.pipelines._lineage import versions_reaching
 from driftloop.pipelines._models import OutputRef, StepResult, StepStatus, StepTask
 from driftloop.pipelines._outputs import output_exists
 from driftloop.pipelines._params import _version_kind
@@ -118,7 +119,7 @@ class Orchestrator:
                 continue
             if all(state.status[u].is_done for u in node.upstream):
                 state.retry_at.pop(name, None)
-                self._start(run_id, node, state, no_cache)
+                self._start(run_id, graph, node, state, no_cache)
         waiting = any(s is StepStatus.PENDING for s in state.status.values())
         return bool(
             state.deadlines or state.retry_at or (waiting and self._can_progress(graph, state))
@@ -132,7 +133,7 @@ class Orchestrator:
             for n, node in graph.nodes.items()
         )
 
-    def _start(self, run_id: str, node: Node, state: _State, no_cache: bool) -> None:
+    def _start(self, run_id: str, graph: Graph, node: Node, state: _State, no_cache: bool) -> None:
         name, options = node.name, node.step.options
         inputs = {
             arg: state.outputs[up].part(index) for arg, (up, index) in node.upstream_args.items()
@@ -158,6 +159,7 @@ class Orchestrator:
             memory=options.memory,
             gpus=options.gpus,
             outputs=options.outputs,
+            lineage=versions_reaching(graph, name, state.outputs),
         )
         now = self.monotonic()
         state.started[name] = now

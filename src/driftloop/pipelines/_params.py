@@ -90,10 +90,13 @@ def check_params(
     resolve: Resolver,
     *,
     from_text: bool = False,
+    partial: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The call arguments of ``fn`` and their JSON record, or a clear error naming the param.
 
-    Returns (values to call with, values to record: versions as their refs).
+    Returns (values to call with, values to record: versions as their refs). ``partial``
+    checks the params given and lets required ones be missing (given later, e.g. by a
+    webhook firing a trigger); they are then absent from both.
     """
     import inspect
 
@@ -113,6 +116,8 @@ def check_params(
             value = given[name]
         elif parameter.default is not inspect.Parameter.empty:
             value = parameter.default
+        elif partial:
+            continue
         else:
             raise InvalidInputError(
                 f"pipeline {pipeline!r} needs parameter {name!r}; give it with -p {name}=VALUE "

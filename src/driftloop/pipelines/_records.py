@@ -263,20 +263,32 @@ class RunRecords:
         with self.store.read() as session:
             return list(session.scalars(_steps_of(run_id)))
 
-    def resolve_id(self, prefix: str) -> str:
+    def resolve_id(self, ref: str) -> str:
+        """A run from its id, a unique id prefix of 4 or more characters, or the name
+        of a pipeline (its newest run)."""
         with self.store.read() as session:
             ids = list(
                 session.scalars(
-                    select(PipelineRunRow.id).where(PipelineRunRow.id.startswith(prefix)).limit(2)
+                    select(PipelineRunRow.id).where(PipelineRunRow.id.startswith(ref)).limit(2)
                 )
             )
-        if (len(ids) == 1 and len(prefix) >= 4) or prefix in ids:
-            return prefix if prefix in ids else ids[0]
-        if not ids:
-            raise NotFoundError(
-                f"there is no pipeline run {prefix!r}; see `driftloop pipeline runs`"
-            )
-        raise NotFoundError(f"pipeline run id {prefix!r} is ambiguous; give more characters")
+            newest = session.scalars(
+                select(PipelineRunRow.id)
+                .where(PipelineRunRow.pipeline == ref)
+                .order_by(PipelineRunRow.created_at.desc(), PipelineRunRow.id)
+                .limit(1)
+            ).first()
+        if ref in ids:
+            return ref
+        if newest is not None:
+            return newest
+        if len(ids) == 1 and len(ref) >= 4:
+            return ids[0]
+        if len(ids) > 1:
+            raise NotFoundError(f"pipeline run id {ref!r} is ambiguous; give more characters")
+        raise NotFoundError(
+            f"there is no pipeline run or pipeline {ref!r}; see `driftloop pipelines runs`"
+        )
 
     def get_run(self, run_id: str) -> PipelineRun:
         self.mark_stale(run_id)
@@ -284,7 +296,7 @@ class RunRecords:
             row = session.get(PipelineRunRow, run_id)
             if row is None:
                 raise NotFoundError(
-                    f"there is no pipeline run {run_id!r}; see `driftloop pipeline runs`"
+                    f"there is no pipeline run {run_id!r}; see `driftloop pipelines runs`"
                 )
             steps = list(session.scalars(_steps_of(run_id)))
             links = _links_of(session, [s.id for s in steps])
@@ -310,7 +322,7 @@ class RunRecords:
                 return False
         note = (
             f"abandoned: no heartbeat since {beat.isoformat(timespec='seconds')} (the process "
-            f"running it died); finish it with `driftloop pipeline resume {run_id}`"
+            f"running it died); finish it with `driftloop pipelines resume {run_id}`"
         )
         with self.store.session() as session:
             changed = session.execute(  # type: ignore[attr-defined]

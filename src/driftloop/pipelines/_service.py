@@ -41,6 +41,8 @@ class PipelineService:
         resolve: (kind, ref) -> the dataset or model version a reference names.
         local_executor: workers -> the process's shared local pool.
         stale_after: a running run whose heartbeat is older is abandoned (failed).
+        code_root: the workspace root, where ``module:attr`` targets are looked for when
+            not importable otherwise (after the current folder), as ``python -m`` would.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class PipelineService:
         heartbeat_s: float = 15.0,
         environment: Mapping[str, str] | None = None,
         log_dir: Path | None = None,
+        code_root: Path | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -68,6 +71,7 @@ class PipelineService:
         self._heartbeat_s = heartbeat_s
         self._environment = dict(environment or {})
         self._log_dir = log_dir or Path(tempfile.gettempdir()) / "driftloop-pipelines"
+        self._code_roots = [code_root] if code_root is not None else []
 
     # definition -------------------------------------------------------------------
 
@@ -83,11 +87,11 @@ class PipelineService:
         if ref is None:
             raise NotFoundError(
                 f"no pipeline named {target!r} has run in this workspace; give 'module:attr' "
-                "(see `driftloop pipeline list`)"
+                "(see `driftloop pipelines list`)"
             )
         module_name, _, attr = ref.partition(":")
         try:
-            found: Any = import_fresh(module_name)
+            found: Any = import_fresh(module_name, self._code_roots)
             for part in attr.split("."):
                 found = getattr(found, part)
         except (ImportError, AttributeError) as exc:
@@ -98,6 +102,23 @@ class PipelineService:
                 "decorate it with @dl.pipeline"
             )
         return found
+
+    def check_target(
+        self, target: Target, params: Mapping[str, Any] | None = None, *, complete: bool = True
+    ) -> Pipeline[Any]:
+        """The pipeline ``target`` names, ``params`` checked against it (datasets resolved).
+
+        For declarations (triggers, loop policies), so a target that cannot start is
+        refused when declared, not each time it fires. ``complete=False`` lets required
+        params be missing, for triggers whose firing may give them (webhook, manual).
+
+        Raises:
+            NotFoundError: the module, or a dataset or model a param names, does not exist.
+            InvalidInputError: the attribute is no pipeline, or a param is unknown or wrong.
+        """
+        pipeline = self.resolve_target(target)
+        check_params(pipeline.fn, pipeline.name, params, self._resolve, partial=not complete)
+        return pipeline
 
     def _prepare(
         self, target: Target, params: Mapping[str, Any] | None, from_text: bool
@@ -238,16 +259,17 @@ class PipelineService:
             done()
 
     def cancel_run(self, run_id: str) -> LifecycleEvent:
-        """Cancel a pending or running run, from any process: its orchestrator stops the
-        running step attempts (their workers are killed, Ray tasks cancelled) within about
-        a second, and the run and every step not done end ``cancelled``.
+        """Cancel a pending or running run (an id, a unique prefix, or a pipeline's name
+        for its newest run), from any process: its orchestrator stops the running step
+        attempts (their workers are killed, Ray tasks cancelled) within about a second,
+        and the run and every step not done end ``cancelled``.
 
         Raises:
             ConflictError: the run has ended already, or is being cancelled.
 
         Example::
 
-            ws.pipelines.cancel_run("3f2a9c")   # `driftloop pipeline cancel 3f2a9c`
+            ws.pipelines.cancel_run("3f2a9c")   # `driftloop pipelines cancel 3f2a9c`
         """
         full = self.records.resolve_id(run_id)
         self.records.mark_stale(full)

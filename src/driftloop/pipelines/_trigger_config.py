@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
 from driftloop.config import read_table_array
-from driftloop.errors import InvalidInputError
+from driftloop.errors import InvalidInputError, NotFoundError
 from driftloop.pipelines._trigger_models import DefinedTrigger
 from driftloop.pipelines._triggers import TriggerService
 
@@ -95,7 +95,17 @@ def apply_trigger_file(triggers: TriggerService, path: Path) -> list[DefinedTrig
             name,
         )
     return [
-        triggers.define(
+        _define(triggers, path, table, secrets[table.name])
+        for table in tables
+        if table.name not in deleted
+    ]
+
+
+def _define(
+    triggers: TriggerService, path: Path, table: TriggerTable, secret: str | None
+) -> DefinedTrigger:
+    try:
+        return triggers.define(
             table.name,
             kind=table.kind,
             target=table.target,
@@ -105,13 +115,12 @@ def apply_trigger_file(triggers: TriggerService, path: Path) -> list[DefinedTrig
             timezone=table.timezone,
             dataset=table.dataset,
             rule=table.rule,
-            secret=secrets[table.name],
+            secret=secret,
             executor=table.executor,
             enabled=table.enabled,
         )
-        for table in tables
-        if table.name not in deleted
-    ]
+    except (NotFoundError, InvalidInputError) as exc:  # say which file declared it
+        raise type(exc)(f"{path}: [[trigger]] {table.name}: {exc}") from exc
 
 
 def _secret(path: Path, table: TriggerTable) -> str | None:

@@ -14,7 +14,7 @@ class TriggerKind(StrEnum):
     CRON = "cron"  # a time of a cron schedule (event key: the due time, ISO UTC)
     DATASET = "dataset"  # a new version of a named dataset (event key: the version number)
     WEBHOOK = "webhook"  # an authenticated HTTP call (event key: the idempotency key or a uuid)
-    MANUAL = "manual"  # `driftloop pipeline trigger NAME` or `ws.triggers.fire(NAME)`
+    MANUAL = "manual"  # `driftloop pipelines trigger NAME` or `ws.triggers.fire(NAME)`
     ALERT = "alert"  # an alert rule firing, notified by monitoring (event key: the firing id)
 
 

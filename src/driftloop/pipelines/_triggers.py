@@ -42,6 +42,7 @@ from driftloop.pipelines._trigger_models import (
     TriggerEvent,
     TriggerKind,
 )
+from driftloop.pipelines._trigger_references import check_references
 from driftloop.pipelines._trigger_spec import (
     build_spec,
     check_event_key,
@@ -142,6 +143,7 @@ class TriggerService:
             secret_hash=None if secret is None else hash_secret(secret),
             executor=executor,
         )
+        check_references(self._store, self._targets(target_kind), name, built, target, params_dict)
         row = self._upsert(
             name, built.kind, built.source, built.spec, target_kind, target, params_dict, enabled
         )

@@ -17,12 +17,13 @@ import sys
 import tempfile
 import traceback
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from driftloop._observe import observe
+from driftloop.pipelines._imports import import_module_name, script_path
 from driftloop.pipelines._models import OutputRef, StepResult, StepTask
 from driftloop.pipelines._outputs import load_output, store_outputs
 
@@ -58,21 +59,27 @@ def _stamp(module: Any) -> tuple[float, int] | None:
     return (stat.st_mtime, stat.st_size)
 
 
-def import_fresh(module_name: str) -> Any:
+def import_fresh(module_name: str, roots: Sequence[Path] = ()) -> Any:
     """The module, imported again if its source file changed since this process imported it.
 
     A long-lived worker or scheduler must run the code as it is now, as a new process would.
+    A module or script not found is looked for in the current folder and ``roots`` (the
+    workspace root), as ``python -m`` would (see ``_imports.py``); NotFoundError if absent.
     """
+    if module_name.endswith(".py"):
+        module_name = str(script_path(module_name, roots))
     module = sys.modules.get(_module_key(module_name))
     if module is None:
-        module = _import(module_name)
+        module = _import(module_name, roots)
         _module_stamps[module_name] = _stamp(module) or (0.0, 0)
         return module
     stamp = _stamp(module)
     known = _module_stamps.setdefault(module_name, stamp or (0.0, 0))
     if stamp is not None and stamp != known:
         importlib.invalidate_caches()
-        module = _import(module_name) if module_name.endswith(".py") else importlib.reload(module)
+        module = (
+            _import(module_name, roots) if module_name.endswith(".py") else importlib.reload(module)
+        )
         _module_stamps[module_name] = stamp
     return module
 
@@ -83,10 +90,10 @@ def _module_key(module_name: str) -> str:
     return "driftloop_script_" + hashlib.blake2b(module_name.encode(), digest_size=8).hexdigest()
 
 
-def _import(module_name: str) -> Any:
+def _import(module_name: str, roots: Sequence[Path]) -> Any:
     """Import a module by name, or a script by path (under a private name, not __main__)."""
     if not module_name.endswith(".py"):
-        return importlib.import_module(module_name)
+        return import_module_name(module_name, roots)
     key = _module_key(module_name)
     spec = importlib.util.spec_from_file_location(key, module_name)
     if spec is None or spec.loader is None:
@@ -98,10 +105,10 @@ def _import(module_name: str) -> Any:
     return module
 
 
-def resolve_function(ref: str) -> Callable[..., Any]:
+def resolve_function(ref: str, roots: Sequence[Path] = ()) -> Callable[..., Any]:
     """The plain function behind ``module:qualname`` (a ``@step`` object is unwrapped)."""
     module_name, _, qualname = ref.partition(":")
-    found: Any = import_fresh(module_name)
+    found: Any = import_fresh(module_name, roots)
     for part in qualname.split("."):
         found = getattr(found, part)
     return getattr(found, "fn", found)  # type: ignore[no-any-return]
@@ -150,17 +157,32 @@ def _user_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
 
 
 def _call_step(ws: Any, task: StepTask) -> tuple[OutputRef, list[tuple[str, str, str]]]:
-    fn = resolve_function(task.function)
+    fn = resolve_function(task.function, [ws.root])
     resolve = _resolver(ws)
     kwargs = dict(task.literals)
     for arg, ref in task.inputs.items():
         kwargs[arg] = load_output(ws.blobs, ref, resolve)
     with observe() as made:
-        value = fn(**kwargs)
+        try:
+            value = fn(**kwargs)
+        finally:  # a run that failed read its data too
+            _record_run_inputs(ws, made, task.lineage)
     links = [(kind, ref, "created") for kind, ref in made]
     output = store_outputs(ws.blobs, task.step_name, value, task.outputs)
     links += [(p.kind, p.ref, "output") for p in (output, *output.parts) if p.ref]
     return output, links
+
+
+def _record_run_inputs(
+    ws: Any, made: list[tuple[str, str]], lineage: Sequence[tuple[str, str, str]]
+) -> None:
+    """Each tracking run the step made gets the versions that reached the step as inputs.
+
+    An input the step logged itself keeps its own role: the first record of one wins.
+    """
+    for run_id in dict.fromkeys(ref for kind, ref in made if kind == "run"):
+        for kind, ref, role in lineage:
+            ws.tracking.log_input(run_id, kind, ref, role)
 
 
 def execute_task(task: StepTask) -> StepResult:

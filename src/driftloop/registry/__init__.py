@@ -22,33 +22,100 @@ a function from a ``ModelVersion`` to the
 ``dl.lineage`` / ``driftloop models lineage`` show them.
 """
 
-from driftloop.registry._flavors import FLAVORS, OnnxModel
-from driftloop.registry._fluent import (
-    delete_model_alias,
-    get_model_version,
-    lineage,
-    load_model,
-    log_model,
-    model_card,
-    register_model,
-    set_model_alias,
+from typing import TYPE_CHECKING
+
+from driftloop._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from driftloop.registry._flavors import FLAVORS, OnnxModel
+    from driftloop.registry._fluent import (
+        delete_model_alias,
+        get_model_version,
+        lineage,
+        load_model,
+        log_model,
+        model_card,
+        register_model,
+        set_model_alias,
+    )
+    from driftloop.registry._manifest import ManifestFile, ModelManifest, OnnxInfo
+    from driftloop.registry._models import (
+        AliasEvent,
+        Lineage,
+        LineageEdge,
+        LineageNode,
+        LoggedModel,
+        ModelStatus,
+        ModelVersion,
+        RegisteredModel,
+    )
+    from driftloop.registry._onnx import ONNX_ATOL, ONNX_RTOL
+    from driftloop.registry._package import LoadedModel
+    from driftloop.registry._service import DownstreamProvider, RegistryService
+    from driftloop.registry._signature import (
+        ColumnSpec,
+        ModelSignature,
+        TensorSpec,
+        infer_signature,
+    )
+    from driftloop.registry._uri import ModelRef, RunModelRef, parse_model_uri
+
+# Imported on first use (see driftloop/_lazy.py), so importing the package is cheap.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "driftloop.registry._flavors": (
+            "FLAVORS",
+            "OnnxModel",
+        ),
+        "driftloop.registry._fluent": (
+            "delete_model_alias",
+            "get_model_version",
+            "lineage",
+            "load_model",
+            "log_model",
+            "model_card",
+            "register_model",
+            "set_model_alias",
+        ),
+        "driftloop.registry._manifest": (
+            "ManifestFile",
+            "ModelManifest",
+            "OnnxInfo",
+        ),
+        "driftloop.registry._models": (
+            "AliasEvent",
+            "Lineage",
+            "LineageEdge",
+            "LineageNode",
+            "LoggedModel",
+            "ModelStatus",
+            "ModelVersion",
+            "RegisteredModel",
+        ),
+        "driftloop.registry._onnx": (
+            "ONNX_ATOL",
+            "ONNX_RTOL",
+        ),
+        "driftloop.registry._package": ("LoadedModel",),
+        "driftloop.registry._service": (
+            "DownstreamProvider",
+            "RegistryService",
+        ),
+        "driftloop.registry._signature": (
+            "ColumnSpec",
+            "ModelSignature",
+            "TensorSpec",
+            "infer_signature",
+        ),
+        "driftloop.registry._uri": (
+            "ModelRef",
+            "RunModelRef",
+            "parse_model_uri",
+        ),
+    },
+    globals(),
 )
-from driftloop.registry._manifest import ManifestFile, ModelManifest, OnnxInfo
-from driftloop.registry._models import (
-    AliasEvent,
-    Lineage,
-    LineageEdge,
-    LineageNode,
-    LoggedModel,
-    ModelStatus,
-    ModelVersion,
-    RegisteredModel,
-)
-from driftloop.registry._onnx import ONNX_ATOL, ONNX_RTOL
-from driftloop.registry._package import LoadedModel
-from driftloop.registry._service import DownstreamProvider, RegistryService
-from driftloop.registry._signature import ColumnSpec, ModelSignature, TensorSpec, infer_signature
-from driftloop.registry._uri import ModelRef, RunModelRef, parse_model_uri
 
 __all__ = [
     "FLAVORS",

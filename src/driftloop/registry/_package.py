@@ -25,6 +25,7 @@ from driftloop.artifacts import BlobStore
 from driftloop.errors import (
     IntegrityError,
     InvalidInputError,
+    NotFoundError,
     RequirementsMismatchWarning,
     UserCodeError,
     warn,
@@ -58,10 +59,20 @@ def read_input_example(path: Path) -> pd.DataFrame | np.ndarray:
     return pd.DataFrame(data["data"], columns=data["columns"])
 
 
+def missing_file(where: str, name: str, exc: NotFoundError) -> NotFoundError:
+    """The error for a model file whose blob is gone: names the model, the file and the fix."""
+    return NotFoundError(
+        f"{where}: its file {name!r} is missing ({exc}); it was deleted after the model was "
+        "logged. Restore the artifact store from a backup, or log and register the model again."
+    )
+
+
 def read_manifest(blobs: BlobStore, digest: str, where: str) -> ModelManifest:
     """The manifest behind ``digest``, refused if its bytes changed or it is not a manifest."""
     try:
         data = blobs.read_bytes(digest)
+    except NotFoundError as exc:
+        raise missing_file(where, MANIFEST, exc) from None
     except IntegrityError:
         raise IntegrityError(
             f"{where}: its manifest ({digest}) was changed after it was logged; refusing to "
@@ -75,12 +86,23 @@ def fetch_files(blobs: BlobStore, manifest: ModelManifest, folder: Path, where: 
     for name, entry in manifest.files.items():
         try:
             blobs.get_file(entry.digest, folder / name)
+        except NotFoundError as exc:
+            raise missing_file(where, name, exc) from None
         except IntegrityError:
             raise IntegrityError(
                 f"{where}: file {name!r} was changed after it was logged (it no longer hashes "
                 f"to {entry.digest}); refusing to load it, and nothing was unpickled. Restore "
                 "the artifact store from a backup or log the model again."
             ) from None
+
+
+def verify_files(blobs: BlobStore, manifest: ModelManifest, where: str) -> None:
+    """Check every file of the model is in the store with its bytes unchanged."""
+    for name, entry in manifest.files.items():
+        try:
+            blobs.verify(entry.digest)
+        except NotFoundError as exc:
+            raise missing_file(where, name, exc) from None
 
 
 def _flavor(manifest: ModelManifest, uri: str) -> Any:
@@ -156,7 +178,7 @@ def load_package(blobs: BlobStore, digest: str, uri: str, *, onnx: bool = False)
             manifest = replace(manifest, flavor="onnx")
         else:
             native = _flavor(manifest, uri).load(folder, manifest.flavor_meta)
-    except (IntegrityError, InvalidInputError):
+    except (IntegrityError, InvalidInputError, NotFoundError):
         raise
     except Exception as exc:
         raise UserCodeError(f"loading {uri}", exc) from exc

@@ -35,7 +35,13 @@ from driftloop.registry._models import (
     RegisteredModel,
     RunLinks,
 )
-from driftloop.registry._package import MANIFEST, LoadedModel, load_package, read_manifest
+from driftloop.registry._package import (
+    MANIFEST,
+    LoadedModel,
+    load_package,
+    read_manifest,
+    verify_files,
+)
 from driftloop.registry._uri import (
     ModelRef,
     RunModelRef,
@@ -279,8 +285,7 @@ class RegistryService:
         version = self._insert_version(name, values)
         created("model_version", f"{name}@{version}")
         try:
-            for entry in manifest.files.values():
-                self.blobs.verify(entry.digest)
+            verify_files(self.blobs, manifest, where)
         except DriftloopError as exc:
             self._set_status(name, version, ModelStatus.FAILED, str(exc))
             raise
@@ -442,16 +447,21 @@ class RegistryService:
 
     def set_alias(self, name: str, alias: str, version: int) -> AliasEvent:
         """Point ``alias`` at ``version`` (set or move), recording who did it and when."""
-        check_alias(alias)
-        target = self.get_version(name, version)
-        if target.status != ModelStatus.READY:
-            raise ConflictError(
-                f"version {version} of {name!r} is {target.status.value}; only ready "
-                "versions can hold an alias"
-            )
         with self.store.session() as session:
-            model = self._model_row(session, name, lock=True)
-            return point_alias(session, model, alias, version, self.user)
+            return self.set_alias_in(session, name, alias, version)
+
+    def set_alias_in(self, session: Session, name: str, alias: str, version: int) -> AliasEvent:
+        """:meth:`set_alias` inside the caller's write transaction: the alias moves exactly
+        when the caller's change commits (a promotion moves ``champion`` with its deployment)."""
+        check_alias(alias)
+        model = self._model_row(session, name, lock=True)
+        _, row = self._version_row(session, name, version)
+        if row.status != ModelStatus.READY.value:
+            raise ConflictError(
+                f"version {version} of {name!r} is {row.status}; only ready versions can "
+                "hold an alias"
+            )
+        return point_alias(session, model, alias, version, self.user)
 
     def remove_alias(self, name: str, alias: str) -> AliasEvent:
         """Remove ``alias``; the removal is recorded."""

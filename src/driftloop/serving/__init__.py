@@ -22,22 +22,67 @@ back over DuckDB and records ground-truth labels that arrive later (feedback), j
 to the log by request id and row.
 """
 
-from driftloop.serving._feedback import FeedbackResult, Label
-from driftloop.serving._feedback_routes import feedback_routes
-from driftloop.serving._fluent import log_feedback
-from driftloop.serving._log_reader import EndpointLogStats, PredictionLogService
-from driftloop.serving._models import (
-    BatchingOptions,
-    Deployment,
-    DeploymentRoute,
-    Endpoint,
-    RouteKind,
+from typing import TYPE_CHECKING
+
+from driftloop._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from driftloop.serving._app import create_app
+    from driftloop.serving._feedback import FeedbackResult, Label
+    from driftloop.serving._feedback_routes import feedback_routes
+    from driftloop.serving._fluent import log_feedback
+    from driftloop.serving._log_reader import EndpointLogStats, PredictionLogService
+    from driftloop.serving._models import (
+        BatchingOptions,
+        Deployment,
+        DeploymentRoute,
+        Endpoint,
+        RouteKind,
+    )
+    from driftloop.serving._prediction_log import PredictionLogWriter
+    from driftloop.serving._prediction_record import PredictionLogStats, PredictionRecord, Route
+    from driftloop.serving._routing import choose_route, key_point
+    from driftloop.serving._service import ServingService
+    from driftloop.serving._settings import ServeSettings
+
+# Imported on first use (see driftloop/_lazy.py), so importing the package is cheap; the
+# app pulls in Starlette and prometheus-client, only when a server is built.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "driftloop.serving._feedback": (
+            "FeedbackResult",
+            "Label",
+        ),
+        "driftloop.serving._feedback_routes": ("feedback_routes",),
+        "driftloop.serving._fluent": ("log_feedback",),
+        "driftloop.serving._log_reader": (
+            "EndpointLogStats",
+            "PredictionLogService",
+        ),
+        "driftloop.serving._models": (
+            "BatchingOptions",
+            "Deployment",
+            "DeploymentRoute",
+            "Endpoint",
+            "RouteKind",
+        ),
+        "driftloop.serving._prediction_log": ("PredictionLogWriter",),
+        "driftloop.serving._prediction_record": (
+            "PredictionLogStats",
+            "PredictionRecord",
+            "Route",
+        ),
+        "driftloop.serving._routing": (
+            "choose_route",
+            "key_point",
+        ),
+        "driftloop.serving._service": ("ServingService",),
+        "driftloop.serving._settings": ("ServeSettings",),
+        "driftloop.serving._app": ("create_app",),
+    },
+    globals(),
 )
-from driftloop.serving._prediction_log import PredictionLogWriter
-from driftloop.serving._prediction_record import PredictionLogStats, PredictionRecord, Route
-from driftloop.serving._routing import choose_route, key_point
-from driftloop.serving._service import ServingService
-from driftloop.serving._settings import ServeSettings
 
 __all__ = [
     "BatchingOptions",
@@ -61,12 +106,3 @@ __all__ = [
     "key_point",
     "log_feedback",
 ]
-
-
-def __getattr__(name: str) -> object:
-    # The app pulls in Starlette and prometheus-client: only when a server is built.
-    if name == "create_app":
-        from driftloop.serving._app import create_app
-
-        return create_app
-    raise AttributeError(f"module 'driftloop.serving' has no attribute {name!r}")

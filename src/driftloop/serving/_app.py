@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
 
 from driftloop.errors import DriftloopError
 from driftloop.serving import _handlers as api
@@ -89,7 +89,23 @@ async def docs(request: Request) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return json_response({"error": exc.detail, "code": "HTTP"}, exc.status_code)
+    if exc.status_code != 405:
+        return json_response({"error": exc.detail, "code": "HTTP"}, exc.status_code)
+    # Starlette names only the first route on the path; a path may have several (PUT, PATCH).
+    allowed = ", ".join(_methods_of(request))
+    message = f"{request.method} is not allowed on {request.url.path}; it takes {allowed}"
+    response = json_response({"error": message, "code": "METHOD_NOT_ALLOWED"}, 405)
+    response.headers["allow"] = allowed  # RFC 9110: a 405 says which methods are
+    return response
+
+
+def _methods_of(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches(request.scope)  # PARTIAL: the path fits, the method not
+        if match is not Match.NONE and isinstance(route, Route) and route.methods:
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -169,7 +185,7 @@ def create_app(
                 await anyio.to_thread.run_sync(close, settings.shutdown_timeout_s)
 
     app = Starlette(
-        routes=[*_routes(), *feedback_routes(workspace)],
+        routes=[*_routes(), *feedback_routes(workspace, body_timeout_s=settings.body_timeout_s)],
         lifespan=lifespan,
         exception_handlers={
             HTTPException: _http_error,

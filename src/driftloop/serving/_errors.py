@@ -37,6 +37,13 @@ class UnsupportedMediaTypeError(InvalidInputError):
     headline = "Unsupported media type"
 
 
+class AddressInUseError(ConflictError):
+    """``driftloop serve`` cannot listen: another process holds the host and port."""
+
+    code = "ADDRESS_IN_USE"
+    headline = "Address in use"
+
+
 class EndpointNotReadyError(DriftloopError):
     """The endpoint exists but has no verified model loaded; the message says why."""
 

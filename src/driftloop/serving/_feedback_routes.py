@@ -7,7 +7,8 @@ The server mounts :func:`feedback_routes` in its app. Bodies::
     {"labels": [{"request_id": "...", "row_index": 0, "label": 1}, ...]}   in bulk
 
 Answer 200 ``{"endpoint", "accepted", "unknown_request_ids"}``; a malformed or invalid
-body is a 400 (413 when too large) naming the field, and nothing is stored.
+body is a 400 (413 when too large, 408 when too slow) naming the field, and nothing is
+stored. Statuses come from the server's one table (``_errors.STATUS_BY_ERROR``).
 """
 
 from __future__ import annotations
@@ -17,19 +18,17 @@ from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from driftloop.errors import (
-    BackendUnavailableError,
-    DriftloopError,
-    InvalidInputError,
-    NotFoundError,
-)
+from driftloop.errors import DriftloopError, InvalidInputError
+from driftloop.serving._errors import PayloadTooLargeError
 from driftloop.serving._feedback import MAX_LABELS_PER_CALL
+from driftloop.serving._http import error_response, json_response, read_body, request_id
 from driftloop.serving._log_reader import PredictionLogService
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # room for MAX_LABELS_PER_CALL labels of long ids
+BODY_TIMEOUT_S = 10.0
 _FIELDS = {"request_id", "label", "row_index", "labels"}
 
 
@@ -38,28 +37,13 @@ class _HasPredictions(Protocol):
     def predictions(self) -> PredictionLogService: ...
 
 
-class _TooLarge(InvalidInputError):
-    code = "PAYLOAD_TOO_LARGE"
-
-
-def _status(error: DriftloopError) -> int:
-    if isinstance(error, _TooLarge):
-        return 413
-    if isinstance(error, InvalidInputError):
-        return 400
-    if isinstance(error, NotFoundError):
-        return 404
-    if isinstance(error, BackendUnavailableError):
-        return 503
-    return 409
-
-
-async def _read_json(request: Request, limit: int) -> dict[str, Any]:
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise _TooLarge(f"the body is over {limit} bytes; send labels in smaller batches")
+async def _read_json(request: Request, limit: int, timeout: float) -> dict[str, Any]:
+    try:
+        body = await read_body(request, limit, timeout)
+    except PayloadTooLargeError:
+        raise PayloadTooLargeError(
+            f"the body is over {limit} bytes; send labels in smaller batches"
+        ) from None
     try:
         parsed = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -98,9 +82,14 @@ def _call(service: PredictionLogService, endpoint: str, body: dict[str, Any]) ->
 
 
 def feedback_routes(
-    source: PredictionLogService | _HasPredictions, *, max_body_bytes: int = MAX_BODY_BYTES
+    source: PredictionLogService | _HasPredictions,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    body_timeout_s: float = BODY_TIMEOUT_S,
 ) -> list[Route]:
     """The feedback route, over ``source``'s prediction log (a workspace or the service).
+
+    A body over ``max_body_bytes`` is a 413, one slower than ``body_timeout_s`` a 408.
 
     Example::
 
@@ -108,13 +97,14 @@ def feedback_routes(
     """
     service = source if isinstance(source, PredictionLogService) else source.predictions
 
-    async def post_feedback(request: Request) -> JSONResponse:
+    async def post_feedback(request: Request) -> Response:
         endpoint = str(request.path_params["name"])
+        rid = request_id(request)
         try:
-            body = await _read_json(request, max_body_bytes)
+            body = await _read_json(request, max_body_bytes, body_timeout_s)
             answer = await run_in_threadpool(_call, service, endpoint, body)
         except DriftloopError as error:
-            return JSONResponse({"error": error.message, "code": error.code}, _status(error))
-        return JSONResponse(answer)
+            return error_response(error, rid)
+        return json_response(answer, 200, rid)
 
     return [Route("/v1/endpoints/{name}/feedback", post_feedback, methods=["POST"])]

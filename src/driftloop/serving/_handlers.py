@@ -118,7 +118,7 @@ async def predict(request: Request) -> Response:
     name = request.path_params["name"]
     route = None
     try:
-        endpoint = predictor.runtime.endpoint(name)
+        endpoint = predictor.runtime.endpoint(name)  # the one snapshot this request uses
         body = await read_body(
             request, state.settings.max_body_bytes, state.settings.body_timeout_s
         )
@@ -130,7 +130,7 @@ async def predict(request: Request) -> Response:
             request.headers,
             lambda column: (parsed.columns.get(column) or [None])[0],
         )
-        endpoint, route = predictor.pick(name, key)
+        route = predictor.pick(endpoint, key)
         build = _builder(parsed)
         answer = await predictor.answer(endpoint, route, build, rid)
     except DriftloopError as exc:

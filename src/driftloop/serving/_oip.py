@@ -6,6 +6,11 @@ the raw bytes of each input whose ``parameters.binary_data_size`` says so (row-m
 little-endian; BYTES elements each prefixed by a 4-byte length), as tritonclient sends by
 default. Outputs are returned the same way when asked (``binary_data`` per output or
 ``binary_data_output`` for all). Nothing is ever unpickled: tensors are numbers and text.
+
+Fields the specification does not name are ignored, as its schema allows and KServe's and
+MLServer's servers do (kserve's ``InferenceRESTClient`` sends ``model_name``); the
+``model_name`` and ``model_version`` clients send are kept, for the handler to check
+against the path.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import numpy as np
 
 from driftloop.errors import InvalidInputError
 from driftloop.registry import ColumnSpec, ModelSignature
+from driftloop.serving._overflow import cast_checked
 from driftloop.serving._validation import parse_json
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -40,8 +46,6 @@ DTYPES: dict[str, np.dtype[Any]] = {
 }
 _INTS = {"UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"}
 _FLOATS = {"FP16", "FP32", "FP64"}
-_REQUEST_KEYS = {"id", "parameters", "inputs", "outputs"}
-_TENSOR_KEYS = {"name", "shape", "datatype", "parameters", "data"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,8 @@ class InferRequest:
     inputs: tuple[Tensor, ...]
     outputs: tuple[tuple[str, bool], ...] | None  # (name, binary) when the caller chose
     binary_output: bool
+    model_name: str | None = None  # as the body gives them (kserve's client sends the name)
+    model_version: str | None = None
 
 
 def parse_infer_request(body: bytes, header_length: str | None) -> InferRequest:
@@ -79,12 +85,7 @@ def parse_infer_request(body: bytes, header_length: str | None) -> InferRequest:
     payload = parse_json(body)
     if not isinstance(payload, dict):
         raise InvalidInputError("the inference request must be a JSON object")
-    unknown = sorted(set(payload) - _REQUEST_KEYS)
-    if unknown:
-        raise InvalidInputError(f"unexpected field '{unknown[0]}' in the inference request")
-    request_id = payload.get("id")
-    if request_id is not None and not isinstance(request_id, str):
-        raise InvalidInputError("'id' must be a string")
+    request_id = _optional_text(payload, "id")
     parameters = _parameters(payload.get("parameters"), "parameters")
     raw_inputs = payload.get("inputs")
     if not isinstance(raw_inputs, list) or not raw_inputs:
@@ -98,13 +99,38 @@ def parse_infer_request(body: bytes, header_length: str | None) -> InferRequest:
         raise InvalidInputError(
             f"the body has {len(binary) - offset} bytes after the last binary input"
         )
+    _refuse_repeats("input", [t.name for t in inputs], "inputs")
+    outputs = _requested_outputs(payload.get("outputs"))
+    if outputs is not None:
+        _refuse_repeats("output", [name for name, _ in outputs], "outputs")
     return InferRequest(
         request_id,
         parameters,
         tuple(inputs),
-        _requested_outputs(payload.get("outputs")),
+        outputs,
         bool(parameters.get("binary_data_output", False)),
+        _optional_text(payload, "model_name"),
+        _optional_text(payload, "model_version"),
     )
+
+
+def _optional_text(payload: dict[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInputError(f"'{key}' must be a string, got {json.dumps(value)[:40]}")
+    return value
+
+
+def _refuse_repeats(kind: str, names: list[str], field: str) -> None:
+    # A dict by name would keep the last one silently: the caller meant one of them.
+    first: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in first:
+            raise InvalidInputError(
+                f"{kind} '{name}' is given twice ({field}[{first[name]}] and {field}[{i}]); "
+                f"give each {kind} once"
+            )
+        first[name] = i
 
 
 def _parameters(value: Any, where: str) -> dict[str, Any]:
@@ -133,9 +159,6 @@ def _tensor(raw: Any, index: int, binary: bytes, offset: int) -> tuple[Tensor, i
     where = f"inputs[{index}]"
     if not isinstance(raw, dict):
         raise InvalidInputError(f"{where} must be an object with name, shape, datatype, data")
-    unknown = sorted(set(raw) - _TENSOR_KEYS)
-    if unknown:
-        raise InvalidInputError(f"unexpected field '{unknown[0]}' in {where}")
     name, datatype, shape = raw.get("name"), raw.get("datatype"), raw.get("shape")
     if not isinstance(name, str) or not name:
         raise InvalidInputError(f"{where}.name must be a non-empty string")
@@ -234,8 +257,14 @@ def _from_json(data: Any, datatype: str, count: int, where: str) -> np.ndarray:
         bad = next(v for v in flat if type(v) not in allowed)
         raise InvalidInputError(f"{where}: {datatype} data cannot hold {json.dumps(bad)}")
     try:
+        if datatype in _FLOATS:  # read wide, so a value FP32 cannot hold is named, not inf
+            wide = np.asarray(flat, dtype=np.float64)
+            declared = f"the {datatype} datatype it declares"
+            return cast_checked(wide, DTYPES[datatype], where, declared, "element")
         return np.asarray(flat, dtype=DTYPES[datatype])
-    except (OverflowError, ValueError):
+    except (OverflowError, ValueError) as exc:
+        if isinstance(exc, InvalidInputError):
+            raise
         raise InvalidInputError(f"{where}: a value does not fit in {datatype}") from None
 
 
@@ -306,7 +335,7 @@ def _column(
     kind = spec.type
     where = f"input '{via}' column '{spec.name}'" if via else f"input '{spec.name}'"
     if kind.startswith("float") and (datatype in _FLOATS or datatype in _INTS):
-        array = values.astype(kind, copy=False)
+        array = cast_checked(values, np.dtype(kind), where, f"the type the model takes ({kind})")
         bad = ~np.isfinite(array)
         if bad.any():
             row = int(np.argmax(bad))

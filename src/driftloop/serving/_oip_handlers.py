@@ -93,10 +93,12 @@ async def model_metadata(request: Request) -> Response:
     state: ServerState = request.app.state.server
     name = request.path_params["name"]
     try:
-        endpoint, route = state.predictor.pick(name, None, _version(request))
-        if _version(request) is None:
-            route = endpoint.deployment.primary
+        version = _version(request)
+        endpoint = state.predictor.runtime.endpoint(name)
         deployment = endpoint.deployment
+        route = deployment.primary
+        if version is not None:
+            route = state.predictor.pick(endpoint, None, version)
         versions = [str(r.model_version) for r in (deployment.primary, deployment.canary) if r]
         body = _metadata(name, endpoint.model(route), versions)
     except DriftloopError as exc:
@@ -108,7 +110,8 @@ async def model_ready(request: Request) -> Response:
     state: ServerState = request.app.state.server
     name = request.path_params["name"]
     try:
-        state.predictor.pick(name, None, _version(request))
+        version = _version(request)
+        state.predictor.pick(state.predictor.runtime.endpoint(name), None, version)
     except DriftloopError as exc:
         response = error_response(exc)
         if response.status_code == 503:  # the spec: any 4xx means "not ready"
@@ -139,6 +142,23 @@ def _outputs(request: InferRequest, answer: Answer) -> list[tuple[str, np.ndarra
     return chosen
 
 
+def _check_target(parsed: InferRequest, name: str, version: int | None) -> None:
+    """The body's ``model_name`` / ``model_version``, when given, must name the path's."""
+    if parsed.model_name is not None and parsed.model_name != name:
+        raise InvalidInputError(
+            f"the body's model_name {parsed.model_name!r} is not the model in the path "
+            f"({name!r}); send it to /v2/models/{parsed.model_name}/infer, or drop model_name"
+        )
+    given = parsed.model_version
+    if given is not None and given != "" and given != (str(version) if version else None):
+        where = f"/v2/models/{name}/versions/{given}/infer"
+        path = f"version {version}" if version is not None else "no version"
+        raise InvalidInputError(
+            f"the body's model_version {given!r} does not match the path ({path}); send it "
+            f"to {where}, or drop model_version"
+        )
+
+
 def _first_value(request: InferRequest, column: str) -> Any:
     for tensor in request.inputs:
         if tensor.name == column and tensor.data.size:
@@ -154,14 +174,15 @@ async def infer(request: Request) -> Response:
     route = None
     try:
         version = _version(request)
-        endpoint = predictor.runtime.endpoint(name)
+        endpoint = predictor.runtime.endpoint(name)  # the one snapshot this request uses
         body = await read_body(
             request, state.settings.max_body_bytes, state.settings.body_timeout_s
         )
         parsed = parse_infer_request(body, request.headers.get(HEADER_LENGTH))
+        _check_target(parsed, name, version)
         rid = parsed.id or rid
         key = sticky_value(endpoint.deployment, request.headers, lambda c: _first_value(parsed, c))
-        endpoint, route = predictor.pick(name, key, version)
+        route = predictor.pick(endpoint, key, version)
         build = _builder(parsed)
         answer = await predictor.answer(endpoint, route, build, rid)
         content, header_length = render_infer_response(

@@ -13,11 +13,31 @@ from driftloop.registry import ColumnSpec, ModelSignature
 
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
 _VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "string"}}
-_ERROR = {
-    "description": "Refused: the message names the field and what is allowed",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-}
 _JSON_OK = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+
+# Every status a route answers besides 200, as ``_errors.STATUS_BY_ERROR`` gives them; each
+# operation lists the ones it can meet (tests/serving/test_openapi.py exercises them all).
+# A method a path does not take is a 405 with ``Allow``; a 500 is a bug, never documented.
+_REFUSALS = {
+    400: "Bad input: the message names the field, row and value, and what is allowed",
+    404: "No endpoint (or model version) of that name is served here",
+    408: "The request body did not arrive within the server's body timeout",
+    409: "The endpoint's state forbids the change (no canary to promote, a version not "
+    "ready, a monitor or loop policy using the endpoint, deleted already)",
+    413: "The request body is over the server's size limit",
+    422: "The model raised on input that passed its signature check",
+    503: "Not ready (no verified model loaded), or the metadata store cannot be reached",
+}
+_READ_BODY = (408, 413)  # any route that reads a body can meet these
+_PREDICT = (400, 404, *_READ_BODY, 422, 503)
+_CHANGE = (400, 404, *_READ_BODY, 409, 503)
+
+
+def _refusal(code: int) -> dict[str, Any]:
+    return {
+        "description": _REFUSALS[code],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def _body(ref: str, required: bool = True) -> dict[str, Any]:
@@ -30,9 +50,9 @@ def _body(ref: str, required: bool = True) -> dict[str, Any]:
 def _op(
     summary: str, params: list[Any], body: str | None = None, codes: tuple[int, ...] = ()
 ) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "parameters": params, "responses": {"200": _JSON_OK}}
-    for code in codes:
-        op["responses"][str(code)] = _ERROR
+    responses: dict[str, Any] = {"200": _JSON_OK}
+    responses.update({str(code): _refusal(code) for code in sorted(codes)})
+    op: dict[str, Any] = {"summary": summary, "parameters": params, "responses": responses}
     if body is not None:
         op["requestBody"] = _body(body, required=body != "Rollback")
     return op
@@ -97,19 +117,33 @@ _SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {"to_version": {"type": ["integer", "null"]}},
     },
-    "InferRequest": {
+    "Feedback": {
         "type": "object",
-        "required": ["inputs"],
+        "description": "One label (request_id, label, row_index for a row of a batch) "
+        "or labels, a list of such objects.",
         "additionalProperties": False,
         "properties": {
+            "request_id": {"type": "string"},
+            "label": {},
+            "row_index": {"type": "integer", "minimum": 0},
+            "labels": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "InferRequest": {
+        "type": "object",
+        "description": "Fields beyond these are ignored, as the specification allows; "
+        "model_name and model_version, when given, must name the path's.",
+        "required": ["inputs"],
+        "properties": {
             "id": {"type": "string"},
+            "model_name": {"type": "string"},
+            "model_version": {"type": "string"},
             "parameters": {"type": "object"},
             "inputs": {
                 "type": "array",
                 "items": {
                     "type": "object",
                     "required": ["name", "shape", "datatype"],
-                    "additionalProperties": False,
                     "properties": {
                         "name": {"type": "string"},
                         "shape": {"type": "array", "items": {"type": "integer"}},
@@ -170,9 +204,8 @@ def _endpoint_paths(name: str, signature: ModelSignature | None) -> dict[str, An
         "required": ["records"],
         "properties": {"records": {"type": "array", "minItems": 1, "items": record}},
     }
-    op = _op(f"Predict with endpoint {name}", [])
+    op = _op(f"Predict with endpoint {name}", [], codes=_PREDICT)
     op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    op["responses"].update({"400": _ERROR, "413": _ERROR, "503": _ERROR})
     return {f"/v1/endpoints/{name}/predict": {"post": op}}
 
 
@@ -180,41 +213,55 @@ def openapi_schema(signatures: dict[str, ModelSignature | None] | None = None) -
     """The document; ``signatures`` (endpoint -> its primary's signature) adds their paths."""
     endpoint = [_NAME]
     versioned = [_NAME, _VERSION]
-    refused = (400, 404, 408, 413, 503)
+    ready = (400, 404)  # the specification's "not ready" is a 4xx: 400 here
     paths: dict[str, Any] = {
         "/v1/endpoints": {"get": _op("List endpoints and their readiness", [])},
         "/v1/endpoints/{name}": {
             "get": _op("An endpoint's status", endpoint, codes=(404,)),
-            "delete": _op("Delete the endpoint (restorable)", endpoint, codes=(404, 409)),
+            "delete": _op(
+                "Delete the endpoint (restorable until `driftloop gc`)",
+                endpoint,
+                codes=(400, 404, 409, 503),
+            ),
         },
         "/v1/endpoints/{name}/predict": {
-            "post": _op("Predict (simple JSON API)", endpoint, "PredictRequest", refused)
+            "post": _op("Predict (simple JSON API)", endpoint, "PredictRequest", _PREDICT)
+        },
+        "/v1/endpoints/{name}/feedback": {
+            "post": _op(
+                "Ground-truth labels of earlier predictions",
+                endpoint,
+                "Feedback",
+                (400, 404, *_READ_BODY, 503),
+            )
         },
         "/v1/endpoints/{name}/deployment": {
-            "put": _op("Create or replace the deployment", endpoint, "Deploy", (400, 404, 409)),
-            "patch": _op("Change part of the deployment", endpoint, "Update", (400, 404, 409)),
+            "put": _op("Create or replace the deployment", endpoint, "Deploy", _CHANGE),
+            "patch": _op("Change part of the deployment", endpoint, "Update", _CHANGE),
         },
         "/v1/endpoints/{name}/promote": {
-            "post": _op("Make the canary the primary", endpoint, codes=(404, 409))
+            "post": _op("Make the canary the primary", endpoint, codes=_CHANGE)
         },
         "/v1/endpoints/{name}/rollback": {
-            "post": _op("Return to the previous deployment", endpoint, "Rollback", (400, 404, 409))
+            "post": _op("Return to the previous deployment", endpoint, "Rollback", _CHANGE)
         },
-        "/v1/endpoints/{name}/history": {"get": _op("Deployment history", endpoint, codes=(404,))},
+        "/v1/endpoints/{name}/history": {
+            "get": _op("Deployment history", endpoint, codes=(400, 404, 503))
+        },
         "/v2": {"get": _op("Server metadata (Open Inference Protocol)", [])},
         "/v2/health/live": {"get": _op("Server live", [])},
         "/v2/health/ready": {"get": _op("Server ready", [], codes=(503,))},
-        "/v2/models/{name}": {"get": _op("Model metadata", endpoint, codes=(400, 404))},
-        "/v2/models/{name}/ready": {"get": _op("Model ready", endpoint, codes=(400, 404))},
-        "/v2/models/{name}/infer": {"post": _op("Inference", endpoint, "InferRequest", refused)},
+        "/v2/models/{name}": {"get": _op("Model metadata", endpoint, codes=(404, 503))},
+        "/v2/models/{name}/ready": {"get": _op("Model ready", endpoint, codes=ready)},
+        "/v2/models/{name}/infer": {"post": _op("Inference", endpoint, "InferRequest", _PREDICT)},
         "/v2/models/{name}/versions/{version}": {
-            "get": _op("Model version metadata", versioned, codes=(400, 404))
+            "get": _op("Model version metadata", versioned, codes=(400, 404, 503))
         },
         "/v2/models/{name}/versions/{version}/ready": {
-            "get": _op("Model version ready", versioned, codes=(400, 404))
+            "get": _op("Model version ready", versioned, codes=ready)
         },
         "/v2/models/{name}/versions/{version}/infer": {
-            "post": _op("Inference on one model version", versioned, "InferRequest", refused)
+            "post": _op("Inference on one model version", versioned, "InferRequest", _PREDICT)
         },
         "/health": {"get": _op("Health of the server and its endpoints", [])},
         "/metrics": {

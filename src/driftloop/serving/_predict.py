@@ -73,21 +73,25 @@ class Predictor:
         self.clock = clock
 
     def pick(
-        self, endpoint: str, key: str | None, version: int | None = None
-    ) -> tuple[EndpointState, DeploymentRoute]:
-        """The endpoint's state and the route that answers this request."""
-        state = self.runtime.endpoint(endpoint)
+        self, state: EndpointState, key: str | None, version: int | None = None
+    ) -> DeploymentRoute:
+        """The route of ``state`` that answers this request (``version``: the one serving it).
+
+        ``state`` is the request's one snapshot of its endpoint, taken when the request
+        came in: a deployment swapped in meanwhile must not route a request whose sticky
+        key and features were read from the deployment before it.
+        """
         deployment = state.deployment
         if version is None:
-            return state, choose_route(deployment, key, self.draw())
+            return choose_route(deployment, key, self.draw())
         route = route_for_version(deployment, version)
         if route is None:
             served = sorted({r.model_version for r in (deployment.primary, deployment.canary) if r})
             raise NotFoundError(
-                f"endpoint {endpoint!r} does not serve model version {version} "
+                f"endpoint {deployment.endpoint!r} does not serve model version {version} "
                 f"(it serves {', '.join(map(str, served))})"
             )
-        return state, route
+        return route
 
     async def answer(
         self,

@@ -23,7 +23,10 @@ from driftloop.errors import DriftloopError, NotFoundError, UserCodeError
 from driftloop.registry import LoadedModel, ModelSignature, OnnxModel, RegistryService
 from driftloop.serving._errors import EndpointNotReadyError
 from driftloop.serving._models import Deployment, DeploymentRoute, RouteKind
+from driftloop.serving._overflow import cast_checked, float32_overflow
 from driftloop.serving._service import ServingService
+
+_FLOAT32_OVERFLOW = ("too large for dtype('float32')", "overflow encountered in cast")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +62,23 @@ class ServedModel:
             if self.onnx is not None:
                 return self._predict_onnx(columns, num_rows)
             return self._predict_native(columns)
-        except DriftloopError:
-            raise
         except Exception as exc:
+            # The registry's model wraps what the model raised: look at that.
+            cause = exc.__cause__ if isinstance(exc, UserCodeError) else exc
+            # scikit-learn's trees cast to float32 and refuse the infinity a finite 1e308
+            # became (NumPy warns first; an error where warnings are errors): the input's
+            # fault, so name the cell (a 400), not the model (a 422).
+            if any(sign in str(cause) for sign in _FLOAT32_OVERFLOW):
+                overflow = float32_overflow(columns, self._whose)
+                if overflow is not None:
+                    raise overflow from None
+            if isinstance(exc, DriftloopError):
+                raise
             raise UserCodeError(f"model {self.uri}", exc) from exc
+
+    @property
+    def _whose(self) -> str:
+        return f"the type model {self.uri} computes in"
 
     def _predict_onnx(self, columns: dict[str, np.ndarray], num_rows: int) -> ModelOutput:
         assert self.onnx is not None
@@ -70,14 +86,19 @@ class ServedModel:
         types = OnnxModel._TYPES
         if len(inputs) == 1:
             spec = inputs[0]
-            dtype = types.get(spec.type, np.float32)
+            dtype = np.dtype(types.get(spec.type, np.float32))
             matrix: np.ndarray = np.empty((num_rows, len(columns)), dtype=dtype)
-            for j, values in enumerate(columns.values()):
-                matrix[:, j] = values
+            for j, (name, values) in enumerate(columns.items()):
+                matrix[:, j] = cast_checked(values, dtype, f"column '{name}'", self._whose)
             feed = {spec.name: matrix}
         else:
             feed = {
-                s.name: columns[s.name].reshape(-1, 1).astype(types.get(s.type, np.float32))
+                s.name: cast_checked(
+                    columns[s.name],
+                    np.dtype(types.get(s.type, np.float32)),
+                    f"column '{s.name}'",
+                    self._whose,
+                ).reshape(-1, 1)
                 for s in inputs
             }
         outputs = session.run(None, feed)

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session
+
 from driftloop.errors import ConflictError, InvalidInputError, NotFoundError
 from driftloop.registry import LineageNode, ModelStatus, ModelVersion, RegistryService
 from driftloop.serving import _deployments as rows
@@ -85,7 +87,7 @@ class ServingService:
             if row is None:
                 raise NotFoundError(
                     f"no endpoint named {endpoint!r}; create it with "
-                    f"`driftloop deploy {endpoint} MODEL@VERSION`"
+                    f"`driftloop endpoints deploy {endpoint} MODEL@VERSION`"
                 )
             return rows.to_deployment(row)
 
@@ -235,17 +237,55 @@ class ServingService:
         live = self.get_deployment(endpoint)
         if live.canary is None:
             raise ConflictError(f"endpoint {endpoint!r} has no canary to promote")
-        promoted = replace(live.canary, kind=RouteKind.PRIMARY)
-        spec = replace(
+        return self._write(self._promoted(live, live.canary))
+
+    def promote_version(
+        self, endpoint: str, model: str, version: int, *, alias: str | None = None
+    ) -> Deployment:
+        """Make ``model`` version ``version`` the primary of ``endpoint``, with no canary after,
+        and with ``alias`` point that alias of the model at it in the same transaction: no
+        one ever sees the endpoint serve the version while the alias names another.
+
+        Idempotent, so a step that died halfway can be run again: when the primary already
+        is that version, only the alias is moved (unless it names the version already).
+
+        Raises:
+            NotFoundError: no such endpoint, model or version.
+            ConflictError: the version is not ready.
+
+        Example::
+
+            ws.serving.promote_version("churn", "churn", 4, alias="champion")
+        """
+        live = self.get_deployment(endpoint)
+        target = (model, version)
+
+        def move_alias(session: Session) -> None:
+            if alias is not None:
+                self.registry.set_alias_in(session, model, alias, version)
+
+        if (live.primary.model_name, live.primary.model_version) == target:
+            if alias is not None and self.registry.get_model(model).aliases.get(alias) != version:
+                with self.store.session() as session:
+                    move_alias(session)
+            return live
+        canary = live.canary
+        if canary is not None and (canary.model_name, canary.model_version) == target:
+            route = canary
+        else:
+            route = self._route(RouteKind.PRIMARY, f"models:/{model}/{version}")
+        return self._write(self._promoted(live, route), also=move_alias)
+
+    def _promoted(self, live: Deployment, route: DeploymentRoute) -> Deployment:
+        return replace(
             live,
             action="promote",
-            primary=promoted,
+            primary=replace(route, kind=RouteKind.PRIMARY),
             canary=None,
             canary_weight=0.0,
             created_by=self.user,
             created_at=self.clock(),
         )
-        return self._write(spec)
 
     def rollback(self, endpoint: str, to_version: int | None = None) -> Deployment:
         """Serve the deployment before the live one again (or deployment ``to_version``).
@@ -279,7 +319,14 @@ class ServingService:
         )
         return self._write(spec, rollback_of=live)
 
-    def _write(self, spec: Deployment, rollback_of: Deployment | None = None) -> Deployment:
+    def _write(
+        self,
+        spec: Deployment,
+        rollback_of: Deployment | None = None,
+        also: Callable[[Session], None] | None = None,
+    ) -> Deployment:
+        """Write ``spec`` as the next deployment; ``also`` writes in the same transaction."""
+
         def attempt() -> Deployment:
             with self.store.session() as session:
                 live_row = rows.live_row(session, spec.endpoint)
@@ -293,6 +340,8 @@ class ServingService:
                     changes = f"rolled back to {spec.source_version}: {changes}"
                 record = replace(spec, version=number, source_version=source, changes=changes)
                 session.add(DeploymentRow(**rows.row_values(record)))
+                if also is not None:
+                    also(session)
             return record
 
         return retry_on_conflict(attempt, what=f"a new deployment of endpoint {spec.endpoint!r}")

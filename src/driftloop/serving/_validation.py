@@ -20,6 +20,7 @@ import pandas as pd
 
 from driftloop.errors import InvalidInputError
 from driftloop.registry import ColumnSpec, ModelSignature
+from driftloop.serving._overflow import cast_checked
 
 BODY_FORMATS = ("records", "columns", "dataframe_records", "dataframe_split")
 _NUMBER = (int, float)
@@ -239,9 +240,12 @@ def _floats(
     _only(spec, values, kinds, _NUMBER_TYPES, "a number")
     source = [math.nan if v is None else v for v in values] if has_null else values
     try:
-        array = np.asarray(source, dtype=spec.type)
+        wide = np.asarray(source, dtype=np.float64)  # what JSON numbers are
     except OverflowError:
         raise InvalidInputError(f"column '{spec.name}': a value is out of range") from None
+    # A float32 column names a value it cannot hold, rather than calling the inf it became.
+    where, whose = f"column '{spec.name}'", "the column's type in the model signature"
+    array = cast_checked(wide, np.dtype(spec.type), where, whose)
     bad = ~np.isfinite(array)
     if bad.any():
         row = int(np.argmax(bad))

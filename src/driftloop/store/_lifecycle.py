@@ -179,11 +179,21 @@ class Usages:
     wires their checks here by object kind, as it wires lineage providers.
     """
 
-    def __init__(self, checks: Mapping[str, Sequence[UsageCheck]] | None = None) -> None:
-        self._checks = {kind: list(found) for kind, found in (checks or {}).items()}
+    def __init__(
+        self,
+        checks: Mapping[str, Sequence[UsageCheck]]
+        | Callable[[], Mapping[str, Sequence[UsageCheck]]]
+        | None = None,
+    ) -> None:
+        # A callable is called at the first question: the checks import the contexts above
+        # (pandas, DuckDB), which a workspace opened for `driftloop runs list` must not load.
+        self._load = checks if callable(checks) else lambda: checks or {}
+        self._checks: dict[str, list[UsageCheck]] | None = None
 
     def of(self, kind: str, key: Any) -> list[str]:
         """Every use of the object ``kind`` ``key`` that the registered checks find."""
+        if self._checks is None:
+            self._checks = {kind: list(found) for kind, found in self._load().items()}
         return [use for check in self._checks.get(kind, ()) for use in check(key)]
 
     def refuse_if_used(self, kind: str, key: Any, what: str, also: Sequence[str] = ()) -> None:

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -23,13 +22,21 @@ T = TypeVar("T")
 DEFAULT_ATTEMPTS = 5
 
 
-def _insert_for(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+def insert_for(dialect: str) -> Any:
+    """The dialect's INSERT construct (it has ON CONFLICT), for ``dialect``'s name."""
+    # The dialect imported when first used: a SQLite workspace never loads PostgreSQL's.
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
 
 
 def insert_ignore(session: Session, row_type: type[Any], values: dict[str, Any]) -> None:
     """Insert one row unless its primary or unique key is taken (then do nothing)."""
-    stmt = _insert_for(session.get_bind().dialect.name)(row_type).values(**values)
+    stmt = insert_for(session.get_bind().dialect.name)(row_type).values(**values)
     session.execute(stmt.on_conflict_do_nothing())
 
 
@@ -39,7 +46,7 @@ def upsert(
     """Insert rows, or update every non-key column of the rows whose ``keys`` exist."""
     if not values:
         return
-    stmt = _insert_for(session.get_bind().dialect.name)(row_type)
+    stmt = insert_for(session.get_bind().dialect.name)(row_type)
     updates = {c: stmt.excluded[c] for c in values[0] if c not in keys}
     session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), values)
 

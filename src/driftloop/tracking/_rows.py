@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Float, String, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from driftloop.store._sql import insert_for
 from driftloop.store._tracking_rows import (
     EnvironmentRow,
     ExperimentRow,
@@ -28,10 +28,6 @@ from driftloop.tracking._models import (
     RunStatus,
 )
 from driftloop.tracking._writer import MetricTuple
-
-
-def _insert_for(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def _history_insert_sql(dialect: Any) -> str:
@@ -58,7 +54,7 @@ def insert_metrics(conn: Connection, batch: Sequence[MetricTuple]) -> None:
     # On SQLite the value goes to the driver untyped (a Float would coerce 'NaN' to NaN,
     # which SQLite stores as NULL); PostgreSQL takes the float as it is.
     value_type = String() if conn.dialect.name == "sqlite" else Float()
-    stmt = _insert_for(conn.dialect.name)(LatestMetricRow).values(
+    stmt = insert_for(conn.dialect.name)(LatestMetricRow).values(
         run_id=bindparam("run_id"),
         key=bindparam("key"),
         value=bindparam("raw_value", type_=value_type),

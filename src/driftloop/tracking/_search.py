@@ -1,13 +1,16 @@
-"""search_runs: a filter turned into SQL, results as one pandas DataFrame."""
+"""search_runs: a filter turned into SQL, results as one pandas DataFrame or as records.
+
+The records (:func:`search_run_records`) need no pandas, so `driftloop runs list`
+starts without importing it, and tell a key a run never logged (``None``) from a
+logged NaN, which a float column cannot.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
@@ -21,6 +24,9 @@ from driftloop.store._tracking_rows import (
     TagRow,
 )
 from driftloop.tracking._filter import ATTRIBUTES, parse_field, parse_filter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BASE_COLUMNS = ["run_id", "run_name", "experiment", "status", "user", "start_time", "end_time"]
 # Shown when deleted runs may be among the results: who deleted each, and when.
@@ -103,8 +109,49 @@ def search_runs(
 ) -> pd.DataFrame:
     """One row per matching run: base columns, then ``params.*``, ``metrics.*``, ``tags.*``.
 
-    Deleted runs (and the runs of deleted experiments) only with ``view_type``.
+    Deleted runs (and the runs of deleted experiments) only with ``view_type``, who
+    deleted each and when in two more columns.
     """
+    import numpy as np
+    import pandas as pd
+
+    columns = _search_columns(session, experiments, filter_string, order_by, max_results, view_type)
+    if not columns["run_id"]:
+        return pd.DataFrame(columns=list(columns))
+    return pd.DataFrame(
+        {  # metrics as float64, NaN where a run lacks the metric; the rest as objects
+            name: np.array([np.nan if v is None else v for v in values], dtype=float)
+            if name.startswith("metrics.")
+            else values
+            for name, values in columns.items()
+        }
+    )
+
+
+def search_run_records(
+    session: Session,
+    experiments: Sequence[str] | None = None,
+    filter_string: str | None = None,
+    order_by: Sequence[str] = (),
+    max_results: int | None = None,
+    view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+) -> list[dict[str, Any]]:
+    """:func:`search_runs` as one dict per run, every dict with every column; a param,
+    metric or tag a run never logged is ``None``."""
+    columns = _search_columns(session, experiments, filter_string, order_by, max_results, view_type)
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _search_columns(
+    session: Session,
+    experiments: Sequence[str] | None,
+    filter_string: str | None,
+    order_by: Sequence[str],
+    max_results: int | None,
+    view_type: ViewType | str,
+) -> dict[str, list[Any]]:
+    # Column name -> one value per run, in the query's order; None where a run lacks a key.
     if max_results is not None and max_results < 1:
         raise InvalidInputError(f"max_results must be a positive number, got {max_results}")
     view = check_view_type(view_type)
@@ -118,9 +165,11 @@ def search_runs(
     conn = session.connection()
     base = conn.execute(query).all()
     if not base:
-        return pd.DataFrame(columns=names)
+        return {name: [] for name in names}
     run_ids = [row[0] for row in base]
-    columns: dict[str, Any] = dict(zip(names, map(list, zip(*base, strict=True)), strict=True))
+    columns: dict[str, list[Any]] = dict(
+        zip(names, map(list, zip(*base, strict=True)), strict=True)
+    )
     index = {run_id: i for i, run_id in enumerate(run_ids)}
     if len(run_ids) <= _MAX_ID_PARAMS:
         ids: Any = _RUN_IDS
@@ -132,17 +181,15 @@ def search_runs(
             id_query = id_query.order_by(None)
         ids, parameters = id_query.scalar_subquery(), {}
     for prefix, row_type in _KEY_VALUE_TABLES:
-        values: dict[str, Any] = {}
+        values: dict[str, list[Any]] = {}
         statement = select(row_type.run_id, row_type.key, row_type.value).where(
             row_type.run_id.in_(ids)
         )
         for run_id, key, value in conn.execute(statement, parameters).all():
             column = values.get(key)
             if column is None:
-                # metrics as float64 (NaN where a run lacks the key), the rest as objects
-                column = values[key] = (
-                    np.full(len(run_ids), np.nan) if prefix == "metrics" else [None] * len(run_ids)
-                )
-            column[index[run_id]] = value
+                column = values[key] = [None] * len(run_ids)
+            # SQLite hands back a stored NaN as the text 'NaN' (see _rows._SQLITE_NAN)
+            column[index[run_id]] = float(value) if prefix == "metrics" else value
         columns.update((f"{prefix}.{key}", values[key]) for key in sorted(values))
-    return pd.DataFrame(columns)
+    return columns

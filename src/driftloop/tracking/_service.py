@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
@@ -35,6 +35,7 @@ from driftloop.tracking._writer import MetricTuple, MetricWriter
 if TYPE_CHECKING:
     import pandas as pd
 
+T = TypeVar("T")
 MAX_KEY_LENGTH = 250
 
 
@@ -239,20 +240,29 @@ class TrackingService:
             raise NotFoundError(f"no run with id {sorted(missing)[0]!r}; see `driftloop runs list`")
         return runs
 
-    def resolve_run_id(self, prefix: str) -> str:
-        """Accept a full run id or a unique prefix of at least 6 characters (like git)."""
+    def resolve_run_id(self, ref: str) -> str:
+        """A run from its id, a unique id prefix of 6 or more characters (like git), or its
+        name (the newest run of that name, as names need not be unique)."""
         with self.store.read() as session:
-            if session.get(RunRow, prefix) is not None:
-                return prefix
-            if len(prefix) >= 6:
+            if session.get(RunRow, ref) is not None:
+                return ref
+            if len(ref) >= 6:
                 ids = session.scalars(
-                    select(RunRow.id).where(RunRow.id.like(f"{prefix}%")).limit(2)
+                    select(RunRow.id).where(RunRow.id.like(f"{ref}%")).limit(2)
                 ).all()
-                if len(ids) == 1:
-                    return ids[0]
                 if len(ids) > 1:
-                    raise InvalidInputError(f"run id prefix {prefix!r} is ambiguous; give more")
-        raise NotFoundError(f"no run with id {prefix!r}; see `driftloop runs list`")
+                    raise InvalidInputError(f"run id prefix {ref!r} is ambiguous; give more")
+                if ids:
+                    return ids[0]
+            named = session.scalars(
+                select(RunRow.id)
+                .where(RunRow.name == ref)
+                .order_by(RunRow.start_time.desc(), RunRow.id)
+                .limit(1)
+            ).first()
+        if named is not None:
+            return named
+        raise NotFoundError(f"no run with id, id prefix or name {ref!r}; see `driftloop runs list`")
 
     # logging ---------------------------------------------------------------------
 
@@ -370,12 +380,39 @@ class TrackingService:
         still buffered in the writer are stored first, so the result includes them.
         Deleted runs are left out unless ``view_type`` is "deleted_only" or "all".
         """
-        self.sweep_stale_runs()
         from driftloop.tracking._search import search_runs
 
+        return self._search(search_runs, experiments, filter, order_by, max_results, view_type)
+
+    def search_run_records(
+        self,
+        experiments: Sequence[str] | None = None,
+        filter: str | None = None,
+        order_by: Sequence[str] = (),
+        max_results: int | None = None,
+        view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+    ) -> list[dict[str, Any]]:
+        """:meth:`search_runs` as one dict per run (what the CLI and JSON show), without
+        pandas; a param, metric or tag a run never logged is ``None``, not NaN."""
+        from driftloop.tracking._search import search_run_records
+
+        return self._search(
+            search_run_records, experiments, filter, order_by, max_results, view_type
+        )
+
+    def _search(
+        self,
+        search: Callable[..., T],
+        experiments: Sequence[str] | None,
+        filter: str | None,
+        order_by: Sequence[str],
+        max_results: int | None,
+        view_type: ViewType | str,
+    ) -> T:
+        self.sweep_stale_runs()
         self.writer.flush()
         with self.store.read() as session:
-            return search_runs(
+            return search(
                 session,
                 list(experiments) if experiments else None,
                 filter,
