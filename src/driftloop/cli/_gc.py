@@ -44,7 +44,7 @@ def collect(
     from driftloop._workspace import get_workspace
     from driftloop.artifacts._gc import GarbageCollector
 
-    ws, age = get_workspace(), parse_duration(older_than)
+    ws, age = get_workspace(create=False), parse_duration(older_than)
     plan = ws.trash.purge(older_than=age, dry_run=True)
     if not dry_run and plan.purged and not yes:
         kinds = _counts(plan.purged)

@@ -235,7 +235,7 @@ def _print_status(found: list[dict[str, Any]]) -> None:
 def _monitoring() -> Any:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().monitoring
+    return get_workspace(create=False).monitoring
 
 
 @app.command("list")

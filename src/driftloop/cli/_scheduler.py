@@ -183,7 +183,7 @@ app.add_typer(triggers_app, name="triggers")
 def _triggers() -> Any:
     from driftloop._workspace import get_workspace
 
-    return get_workspace().triggers
+    return get_workspace(create=False).triggers
 
 
 @triggers_app.callback()
