@@ -47,6 +47,27 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     dl.set_workspace(None)
 
 
+_RETRAIN = """
+import driftloop as dl
+
+@dl.step
+def fit() -> int:
+    return 1
+
+@dl.pipeline
+def retrain():
+    fit()
+"""
+
+
+@pytest.fixture
+def retrain_target() -> str:
+    """A pipeline a trigger or loop policy can name, ``flows.py:retrain`` in the current
+    folder: what they name is checked when they are declared. Nothing here runs it."""
+    (Path.cwd() / "flows.py").write_text(_RETRAIN, encoding="utf-8")
+    return "flows.py:retrain"
+
+
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A SQLite metadata file migrated once per session (per xdist worker), copied per test."""

@@ -27,6 +27,8 @@ from driftloop.artifacts import FsspecBlobStore, open_blob_store
 from driftloop.config import CONFIG_FILE, STATE_DIR, Settings, find_workspace_root, load_settings
 from driftloop.errors import InvalidInputError, NotFoundError
 from driftloop.store import MetadataStore, utcnow
+from driftloop.store._lifecycle import UsageCheck, Usages
+from driftloop.store._purge import Trash
 from driftloop.tracking._heartbeat import Heartbeat
 from driftloop.tracking._service import TrackingService, open_metric_writer
 from driftloop.tracking._writer import MetricWriter
@@ -58,6 +60,33 @@ _CONFIG_TEMPLATE = """\
 """
 
 T = TypeVar("T")
+
+
+def _usage_checks(store: MetadataStore) -> Usages:
+    # Wired now, imported at the first delete: each check imports its context.
+    return Usages(lambda: _checks_by_kind(store))
+
+
+def _checks_by_kind(store: MetadataStore) -> dict[str, list[UsageCheck]]:
+    from driftloop.automation import _lifecycle as loop
+    from driftloop.features import _lifecycle as features
+    from driftloop.monitoring import _lifecycle as monitoring
+    from driftloop.pipelines._trigger_lifecycle import alert_rule_users
+    from driftloop.registry._lifecycle import run_users
+    from driftloop.serving import _lifecycle as serving
+
+    return {
+        "run": [run_users(store)],
+        "dataset": [
+            features.dataset_users(store),
+            monitoring.dataset_users(store),
+            loop.dataset_users(store),
+        ],
+        "model_version": [serving.model_version_users(store), loop.model_version_users(store)],
+        "feature_view": [serving.feature_view_users(store)],
+        "endpoint": [monitoring.endpoint_users(store), loop.endpoint_users(store)],
+        "alert_rule": [alert_rule_users(store)],
+    }
 
 
 def _deployment_lineage(store: MetadataStore) -> DownstreamProvider:
@@ -109,6 +138,11 @@ class WorkspaceResources:
                     self._closers.append(lambda: close(value))
                 self._built[name] = found = value
             return found  # type: ignore[return-value]
+
+    @property
+    def usages(self) -> Usages:
+        """What uses an object, asked before deleting it (each context's checks, wired here)."""
+        return self._lazy("usages", lambda: _usage_checks(self.store), None)
 
     @property
     def metric_writer(self) -> MetricWriter:
@@ -278,7 +312,12 @@ class Workspace:
     def tracking(self) -> TrackingService:
         r = self._resources
         return TrackingService(
-            r.store, r.blobs, self._user, writer=r.metric_writer, heartbeat=r.heartbeat
+            r.store,
+            r.blobs,
+            self._user,
+            writer=r.metric_writer,
+            heartbeat=r.heartbeat,
+            usages=r.usages,
         )
 
     @cached_property
@@ -293,6 +332,7 @@ class Workspace:
             self.settings.state_dir / "cache",
             duck=r.duck,
             profiler=r.profile_worker,
+            usages=r.usages,
         )
 
     @cached_property
@@ -300,7 +340,9 @@ class Workspace:
         from driftloop.registry._service import RegistryService
 
         r = self._resources
-        return RegistryService(r.store, r.blobs, self.tracking, self._user, downstream=r.downstream)
+        return RegistryService(
+            r.store, r.blobs, self.tracking, self._user, downstream=r.downstream, usages=r.usages
+        )
 
     @cached_property
     def features(self) -> FeatureService:
@@ -317,6 +359,7 @@ class Workspace:
             tracking=self.tracking,
             definitions=r.view_definitions,
             duck=r.duck,
+            usages=r.usages,
         )
 
     @cached_property
@@ -399,6 +442,7 @@ class Workspace:
             cursor=r.duck.cursor,
             notify=notify,
             references=r.monitor_references,
+            usages=r.usages,
             endpoints=lambda: self.serving.live_versions().keys(),
         )
 
@@ -406,7 +450,15 @@ class Workspace:
     def serving(self) -> ServingService:
         from driftloop.serving._service import ServingService
 
-        return ServingService(self._resources.store, self.registry, self._user)
+        r = self._resources
+        return ServingService(r.store, self.registry, self._user, usages=r.usages)
+
+    @cached_property
+    def trash(self) -> Trash:
+        """Deleted objects of every kind, and their purge (what ``driftloop gc`` runs first)."""
+        r = self._resources
+        forget = {"feature_view": lambda name: r.online_store.delete_view(name)}
+        return Trash(r.store, self._user, forget)
 
     @cached_property
     def loop(self) -> LoopService:

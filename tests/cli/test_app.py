@@ -106,6 +106,12 @@ def test_one_output_flag_and_the_earlier_ones_still_accepted(
         ("monitors", "status"),
         ("endpoints", "list"),
         ("loop", "pause", "churn"),
+        ("runs", "delete", "first"),
+        ("experiments", "list", "--deleted"),
+        ("monitors", "list"),
+        ("scheduler", "triggers"),
+        ("pipelines", "cancel", "training"),
+        ("gc", "--dry-run"),
     ],
     ids=" ".join,
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,34 +33,20 @@ def _register(ws: dl.Workspace, seed: int) -> int:
     return logged.version.version
 
 
-RETRAIN = """
-import driftloop as dl
-
-@dl.step
-def fit() -> int:
-    return 1
-
-@dl.pipeline
-def retrain():
-    fit()
-"""
-
-
 @pytest.fixture
-def awaiting(sqlite_workspace: dl.Workspace) -> dl.Workspace:
+def awaiting(sqlite_workspace: dl.Workspace, retrain_target: str) -> dl.Workspace:
     """Endpoint churn serving version 1; version 2 passed the gate and awaits approval."""
     ws = sqlite_workspace
     _register(ws, 0)
     _register(ws, 1)
     ws.serving.deploy("churn", "models:/churn/1")
-    # A pipeline the policy can name (it never runs: the episode below is moved by hand).
-    (Path.cwd() / "flows.py").write_text(RETRAIN, encoding="utf-8")
+    # The policy's pipeline never runs: the episode below is moved by hand.
     ws.loop.set_policy(
         parse_policy(
             {
                 "endpoint": "churn",
                 "model": "churn",
-                "pipeline": "flows.py:retrain",
+                "pipeline": retrain_target,
                 "triggers": [{"alert": "churn-drift"}],
                 "require_approval": True,
             }

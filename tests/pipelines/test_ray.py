@@ -150,3 +150,30 @@ def test_step_resources_reach_ray_and_an_impossible_request_fails_at_once(
 def test_a_bad_ray_address_is_refused_naming_the_form(local_ray: Any) -> None:
     with pytest.raises(InvalidInputError, match="give 'ray://host:port'"):
         RayExecutor("http://head:10001")
+
+
+def test_a_cancelled_run_on_ray_cancels_its_task(
+    local_ray: Any, sqlite_workspace: dl.Workspace, write_module: WriteModule, tmp_path: Any
+) -> None:
+    import threading
+
+    from .test_cancel import SLEEPY, _gone, _worker_pid
+
+    flows = write_module(SLEEPY)
+    marker = tmp_path / "marker"
+    done: list[dl.PipelineRun] = []
+    runner = threading.Thread(
+        target=lambda: done.append(
+            sqlite_workspace.pipelines.run(flows.flow, {"marker": str(marker)}, executor="ray")
+        )
+    )
+    runner.start()
+    pid = _worker_pid(marker, timeout=120)  # the Ray worker running the task
+    (running,) = sqlite_workspace.pipelines.list_runs()
+    sqlite_workspace.pipelines.cancel_run(running.id)
+    runner.join(60)
+    assert not runner.is_alive(), "the run did not stop"
+    (run,) = done
+    assert run.status is dl.StepStatus.CANCELLED
+    assert [s.status.value for s in run.steps] == ["cancelled", "cancelled"]
+    assert _gone(pid, timeout=30), f"the Ray worker {pid} is still alive"  # force=True

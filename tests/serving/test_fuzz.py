@@ -25,9 +25,13 @@ def test_no_generated_request_gets_a_server_error(served: Server) -> None:
                 case.path_parameters["name"] = "churn"
                 if "version" in case.path_parameters:
                     case.path_parameters["version"] = "1"
-            case.call_and_validate(
+            response = case.call_and_validate(
                 base_url=served.url, checks=[not_a_server_error, status_code_conformance]
             )
+            if case.method.upper() == "DELETE" and response.status_code == 200:
+                # The fuzz deleted the endpoint it aims at: bring it back for the next cases.
+                served.state.workspace.serving.restore_endpoint("churn")
+                served.state.runtime.refresh()
 
         answer_is_not_a_server_error()
     counts = served.client.get("/metrics").text

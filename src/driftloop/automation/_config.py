@@ -11,12 +11,15 @@ rollout = { canary_weight = 0.2, min_requests = 500 }
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from driftloop.automation._policy import LoopPolicy, parse_policy
 from driftloop.automation._service import LoopService
 from driftloop.config import read_table_array
 from driftloop.errors import InvalidInputError
+
+log = logging.getLogger("driftloop.scheduler")
 
 
 def read_loop_tables(path: Path) -> list[LoopPolicy]:
@@ -29,13 +32,27 @@ def read_loop_tables(path: Path) -> list[LoopPolicy]:
 
 def apply_loop_file(loop: LoopService, path: Path) -> list[LoopPolicy]:
     """Store every policy declared in ``path`` (all are checked before any is stored,
-    including that what they name exists)."""
+    including that what they name exists).
+
+    A table of an endpoint whose policy is deleted is skipped with a warning: applying
+    the file at every start must not undo someone's delete.
+    """
     policies = read_loop_tables(path)
-    for number, policy in enumerate(policies, 1):
+    deleted = loop.deleted_policies([p.endpoint for p in policies])
+    for endpoint in sorted(deleted):
+        log.warning(
+            "%s: the [[loop]] of %s was not applied: its policy is deleted; restore it with "
+            "`driftloop loop restore %s` or remove the table",
+            path,
+            endpoint,
+            endpoint,
+        )
+    applied = [(n, p) for n, p in enumerate(policies, 1) if p.endpoint not in deleted]
+    for number, policy in applied:
         try:
             loop.check_policy(policy)
         except InvalidInputError as exc:
             raise InvalidInputError(f"{path} [[loop]] #{number}: {exc}") from exc
-    for policy in policies:
+    for _, policy in applied:
         loop.set_policy(policy)
-    return policies
+    return [policy for _, policy in applied]

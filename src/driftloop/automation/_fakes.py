@@ -41,6 +41,7 @@ class FakeLoopWorld:
     notifications: list[tuple[str, str, str]] = field(default_factory=list)
     # the monitor's firing alerts, as payloads: {"id", "rule", "model_version", "route"...}
     firing_alerts: list[dict[str, Any]] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)  # runs stopped by an abandon
 
     # Trainer
     def submit(self, policy: LoopPolicy, episode_id: str, now: datetime) -> str:
@@ -53,6 +54,10 @@ class FakeLoopWorld:
         if self.training == "failed":
             return TrainingStatus("failed", error=self.training_error or "step 'train' failed")
         return TrainingStatus("running")
+
+    def cancel(self, run_id: str) -> None:
+        self.cancelled.append(run_id)
+        self.training = "failed"
 
     # Evaluator
     def evidence_of(self, version: int) -> ModelEvidence:

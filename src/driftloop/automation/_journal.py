@@ -17,10 +17,12 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from driftloop._serialization import to_jsonable
 from driftloop.automation._episode import Episode, EpisodeState, advance
+from driftloop.automation._lifecycle import refuse_deleted
 from driftloop.automation._policy import LoopPolicy, parse_policy, policy_to_dict
 from driftloop.errors import ConflictError, NotFoundError
 from driftloop.store import MetadataStore
 from driftloop.store._automation_rows import LoopDecisionRow, LoopEpisodeRow, LoopPolicyRow
+from driftloop.store._lifecycle import ViewType, deleted_message, record_event, visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,8 @@ class PolicyState:
     pinned_version: int | None
     updated_at: datetime
     updated_by: str
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
 
 
 class LoopJournal:
@@ -57,6 +61,7 @@ class LoopJournal:
     def save_policy(self, policy: LoopPolicy, user: str, now: datetime) -> None:
         with self._store.session() as session:
             row = session.get(LoopPolicyRow, policy.endpoint)
+            refuse_deleted(row)
             spec = policy_to_dict(policy)
             if row is None:
                 session.add(
@@ -70,6 +75,11 @@ class LoopJournal:
     def policy(self, endpoint: str) -> PolicyState:
         with self._store.read() as session:
             row = session.get(LoopPolicyRow, endpoint)
+            if row is not None and row.deleted_at is not None:
+                restore = f"driftloop loop restore {endpoint}"
+                raise NotFoundError(
+                    deleted_message(f"the loop policy of {endpoint!r}", row, restore)
+                )
             if row is None:
                 raise NotFoundError(
                     f"endpoint {endpoint!r} has no loop policy; define one with "
@@ -77,9 +87,11 @@ class LoopJournal:
                 )
             return _policy_state(row)
 
-    def policies(self) -> list[PolicyState]:
+    def policies(self, view_type: ViewType | str = ViewType.ACTIVE_ONLY) -> list[PolicyState]:
+        """Policies by endpoint; deleted ones only with ``view_type``."""
+        query = select(LoopPolicyRow).where(*visible(LoopPolicyRow, view_type))
         with self._store.read() as session:
-            rows = session.scalars(select(LoopPolicyRow).order_by(LoopPolicyRow.endpoint))
+            rows = session.scalars(query.order_by(LoopPolicyRow.endpoint))
             return [_policy_state(row) for row in rows]
 
     def set_controls(
@@ -88,7 +100,7 @@ class LoopJournal:
         """Set ``is_paused`` and/or ``pinned_version`` of an endpoint's policy."""
         with self._store.session() as session:
             row = session.get(LoopPolicyRow, endpoint)
-            if row is None:
+            if row is None or row.deleted_at is not None:
                 raise NotFoundError(f"endpoint {endpoint!r} has no loop policy")
             for name, value in controls.items():
                 setattr(row, name, value)
@@ -124,9 +136,11 @@ class LoopJournal:
         summary: str,
         evidence: dict[str, Any],
         actor: str = "loop",
+        abandoned_because: str | None = None,
         **changes: Any,
     ) -> Episode:
-        """Move ``episode`` to ``to`` and record why, if nobody moved it first.
+        """Move ``episode`` to ``to`` and record why, if nobody moved it first; a person's
+        abandon (``abandoned_because``) also goes to the lifecycle log, in the same commit.
 
         Raises:
             ConflictError: the episode is no longer in ``episode.state``, or the move is
@@ -144,6 +158,9 @@ class LoopJournal:
             session.add(
                 _decision_row(moved, to.value, episode.state.value, summary, evidence, actor)
             )
+            if abandoned_because is not None:
+                reason = abandoned_because
+                record_event(session, "loop_episode", episode.id, "abandon", actor, now, reason)
         return moved
 
     def note(
@@ -234,6 +251,8 @@ def _policy_state(row: LoopPolicyRow) -> PolicyState:
         pinned_version=row.pinned_version,
         updated_at=row.updated_at,
         updated_by=row.updated_by,
+        deleted_at=row.deleted_at,
+        deleted_by=row.deleted_by,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from driftloop.automation._gate import ModelEvidence
 from driftloop.automation._policy import LoopPolicy
@@ -43,6 +43,15 @@ class Trainer(Protocol):
         ...
 
     def status(self, policy: LoopPolicy, run_id: str) -> TrainingStatus: ...
+
+
+@runtime_checkable
+class CancelsTraining(Protocol):
+    """Optional ability of a trainer: stop a retraining (an abandoned episode's)."""
+
+    def cancel(self, run_id: str) -> None:
+        """Stop the run; raises a driftloop error if it has ended already."""
+        ...
 
 
 class Evaluator(Protocol):

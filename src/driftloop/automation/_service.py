@@ -15,6 +15,13 @@ from typing import Any
 from driftloop.automation._episode import Episode, EpisodeState, is_cooling_down
 from driftloop.automation._gate import evaluate_gate
 from driftloop.automation._journal import Decision, LoopJournal, PolicyState
+from driftloop.automation._lifecycle import (
+    check_reason,
+    delete_policy,
+    deleted_endpoints,
+    restore_policy,
+    take_back,
+)
 from driftloop.automation._policy import LoopPolicy, LoopTrigger
 from driftloop.automation._protocols import (
     Evaluator,
@@ -28,6 +35,7 @@ from driftloop.automation._protocols import (
 from driftloop.automation._rollout import decide_canary
 from driftloop.errors import ConflictError, InvalidInputError
 from driftloop.store import MetadataStore
+from driftloop.store._lifecycle import LifecycleEvent
 
 S = EpisodeState
 Clock = Callable[[], datetime]
@@ -59,6 +67,7 @@ class LoopService:
         triggers: TriggerRegistry | None = None,
         references: Callable[[LoopPolicy], None] | None = None,
     ) -> None:
+        self._store = store
         self.journal = LoopJournal(store)
         self._triggers = triggers
         # Raises for a policy naming what does not exist (see _references.py).
@@ -118,6 +127,39 @@ class LoopService:
         return self._start_canary(
             policy, episode, self._clock(), actor=self._user, approved_by=self._user, why=reason
         )
+
+    def abandon(self, endpoint: str, reason: str) -> Episode:
+        """End the open episode of ``endpoint`` (stuck, or no longer wanted) as abandoned,
+        with ``reason``: a canary it deployed is rolled back and a retraining still
+        running is cancelled; who, when and why go to the history."""
+        why = check_reason(reason, endpoint)
+        episode = self.journal.current(endpoint)
+        if episode is None:
+            raise ConflictError(
+                f"endpoint {endpoint!r} has no open loop episode to abandon; see "
+                f"`driftloop loop history {endpoint}`"
+            )
+        policy = self.journal.policy(endpoint).policy
+        parts = self._parts
+        evidence = {"reason": why, **take_back(parts.router, parts.trainer, policy, episode)}
+        summary = f"abandoned by {self._user}: {why}"
+        return self._move(
+            episode, S.ABANDONED, summary, evidence, actor=self._user, abandoned_because=why
+        )
+
+    def delete_policy(self, endpoint: str) -> LifecycleEvent:
+        """Delete the policy of ``endpoint`` and its triggers: the loop stops acting on it.
+
+        Refused while an episode is open (:meth:`abandon` it first).
+        """
+        return delete_policy(self._store, endpoint, self._user, self._clock())
+
+    def restore_policy(self, endpoint: str) -> LifecycleEvent:
+        return restore_policy(self._store, endpoint, self._user, self._clock())
+
+    def deleted_policies(self, endpoints: list[str]) -> set[str]:
+        """Which of ``endpoints`` have a deleted policy (skipped by ``apply_loop_file``)."""
+        return deleted_endpoints(self._store, endpoints)
 
     def reject(self, endpoint: str, reason: str = "") -> Episode:
         episode = self._awaiting_approval(endpoint)
@@ -340,11 +382,19 @@ class LoopService:
         evidence: dict[str, Any],
         actor: str = "loop",
         now: datetime | None = None,
+        abandoned_because: str | None = None,
         **changes: Any,
     ) -> Episode:
         at = now or self._clock()
         moved = self.journal.move(
-            episode, to, at, summary=summary, evidence=evidence, actor=actor, **changes
+            episode,
+            to,
+            at,
+            summary=summary,
+            evidence=evidence,
+            actor=actor,
+            abandoned_because=abandoned_because,
+            **changes,
         )
         self._parts.notifier.notify(episode.endpoint, to.value, summary)
         return moved

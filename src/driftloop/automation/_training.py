@@ -34,6 +34,9 @@ class PipelineTrainer:
             policy.pipeline, dict(policy.params), trigger_event_id=event_id
         )
 
+    def cancel(self, run_id: str) -> None:
+        self._pipelines.cancel_run(run_id)
+
     def status(self, policy: LoopPolicy, run_id: str) -> TrainingStatus:
         run = self._pipelines.get_run(run_id)
         if not run.status.is_finished:

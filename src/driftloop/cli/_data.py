@@ -1,4 +1,5 @@
-"""`driftloop data log | list | versions | show | profile | diff | validate | suggest-suite`.
+"""`driftloop data log | list | versions | show | profile | diff | validate | suggest-suite |
+delete | restore`.
 
 Also `driftloop gc` (registered at the top level by ``cli/_app.py``).
 """
@@ -11,6 +12,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from driftloop.cli._lifecycle import (
+    DeletedOption,
+    deleted_columns,
+    deleted_headers,
+    each,
+    emit_events,
+)
 from driftloop.cli._output import (
     EXIT_FAILED,
     JsonOption,
@@ -112,27 +120,66 @@ _PENDING = "profile pending (computed on first use; `driftloop data profile` com
 
 
 @app.command("list")
-def list_datasets(as_json: bool = JsonOption) -> None:
-    """List datasets with their number of versions and latest version."""
-    rows = _datasets().list_datasets()
+def list_datasets(deleted: bool = DeletedOption, as_json: bool = JsonOption) -> None:
+    """List datasets with their number of versions and latest version (--deleted: the
+    deleted datasets, with who deleted each and when)."""
+    rows = _datasets().list_datasets("deleted_only" if deleted else "active_only")
     emit(
         rows,
         as_json,
         lambda: table(
             f"{len(rows)} dataset(s)",
-            ["name", "versions", "latest", "description"],
-            [[r["name"], r["versions"], r["latest"], r["description"]] for r in rows],
+            ["name", "versions", "latest", "description", *deleted_headers(deleted)],
+            [
+                [
+                    r["name"],
+                    r["versions"],
+                    r["latest"],
+                    r["description"],
+                    *deleted_columns(r, deleted),
+                ]
+                for r in rows
+            ],
         ),
     )
 
 
 @app.command("versions")
 def versions(
-    name: str = typer.Argument(..., help="Dataset name."), as_json: bool = JsonOption
+    name: str = typer.Argument(..., help="Dataset name."),
+    deleted: bool = DeletedOption,
+    as_json: bool = JsonOption,
 ) -> None:
-    """List the versions of a dataset, oldest first."""
-    found = _datasets().versions(name)
-    emit(found, as_json, lambda: table(name, _VERSION_COLUMNS, _version_rows(found)))
+    """List the versions of a dataset, oldest first (--deleted: the deleted ones)."""
+    found = _datasets().versions(name, "deleted_only" if deleted else "active_only")
+    cells = zip(_version_rows(found), found, strict=True)
+    rows = [row + list(deleted_columns(v, deleted)) for row, v in cells]
+    emit(found, as_json, lambda: table(name, _VERSION_COLUMNS + deleted_headers(deleted), rows))
+
+
+@app.command("delete")
+def delete(
+    refs: list[str] = typer.Argument(
+        ..., help="NAME (the dataset, every version) or NAME@VERSION."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Delete datasets or versions: they no longer read, NAME means the newest version kept,
+    numbers are never reused; restorable until `driftloop gc`.
+
+    Refused while a feature view reads the dataset (or its last version kept), or a
+    monitor's reference or a loop policy's holdout pins the version, naming which.
+    """
+    emit_events(each(refs, _datasets().delete), as_json, "data")
+
+
+@app.command("restore")
+def restore(
+    refs: list[str] = typer.Argument(..., help="NAME or NAME@VERSION of deleted ones."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Restore deleted datasets (with the versions deleted with them) or versions."""
+    emit_events(each(refs, _datasets().restore), as_json, "data")
 
 
 @app.command("show")
@@ -327,7 +374,14 @@ def suggest_suite(
 
 def gc(
     dry_run: bool = typer.Option(
-        False, "--dry-run", help="List what would be removed and the bytes; remove nothing."
+        False,
+        "--dry-run",
+        help="List what would be purged and removed, with bytes; change nothing.",
+    ),
+    older_than: str = typer.Option(
+        "0",
+        "--older-than",
+        help="Purge only objects deleted at least this long ago: 30d, 12h, 1d12h, 0 (all).",
     ),
     grace_minutes: float = typer.Option(
         60.0,
@@ -335,37 +389,22 @@ def gc(
         help="Never remove a blob written less than this long ago (writers put blobs "
         "before their rows).",
     ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Purge deleted objects without asking."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Remove blobs no dataset, run artifact or model references, and stale temp files."""
-    from datetime import timedelta
+    """Purge deleted objects for good, then remove unreferenced blobs and temp files.
 
-    from driftloop._workspace import get_workspace
-    from driftloop.artifacts._gc import GarbageCollector
+    Asks before purging, unless --yes. The blobs removed are those no row references any
+    more (dataset files, run artifacts, models) and temp files of crashed writers. Deleted
+    runs, experiments, datasets, models, feature views, endpoints, monitors, rules,
+    triggers and loop policies go with every row they own; their names are free again.
+    """
+    from driftloop.cli._gc import collect
 
-    ws = get_workspace(create=False)
-    report = GarbageCollector(ws.store, ws.blobs).collect(
-        dry_run=dry_run, grace=timedelta(minutes=grace_minutes)
-    )
-
-    def render() -> None:
-        verb = "Would remove" if report.dry_run else "Removed"
-        for item in report.removed:
-            console.print(f"  {item.kind} {escape(item.name)} ({item.size:,} bytes)")
-        console.print(
-            f"{verb} {len(report.removed)} unreferenced file(s), {report.removed_bytes:,} bytes; "
-            f"kept {report.kept_referenced} referenced blob(s) and {report.kept_recent} "
-            f"unreferenced blob(s) younger than {grace_minutes:g} minutes"
-        )
-
-    emit(
-        {
-            "dry_run": report.dry_run,
-            "removed": [to_jsonable(item) for item in report.removed],
-            "removed_bytes": report.removed_bytes,
-            "kept_referenced": report.kept_referenced,
-            "kept_recent": report.kept_recent,
-        },
-        as_json,
-        render,
+    collect(
+        dry_run=dry_run,
+        older_than=older_than,
+        grace_minutes=grace_minutes,
+        yes=yes,
+        as_json=as_json,
     )

@@ -10,6 +10,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from driftloop.cli._lifecycle import (
+    DeletedOption,
+    deleted_columns,
+    deleted_headers,
+    each,
+    emit_events,
+)
 from driftloop.cli._output import JsonOption, console, emit, err_console, format_value, table
 
 if TYPE_CHECKING:
@@ -68,9 +75,25 @@ def _render_changes(changes: list[Any], verb: str) -> None:
 
 
 @app.command("list")
-def list_views(as_json: bool = JsonOption) -> None:
-    """Every view with its version, freshness and whether it is stale beyond its TTL."""
+def list_views(deleted: bool = DeletedOption, as_json: bool = JsonOption) -> None:
+    """Every view with its version, freshness and whether it is stale beyond its TTL
+    (--deleted: the deleted views, with who deleted each and when)."""
     service = _features()
+    if deleted:
+        gone = service.catalog.latest("deleted_only")
+        rows = [(v.name, v.version, *deleted_columns(v)) for v in gone]
+        listing = [
+            {
+                "name": v.name,
+                "version": v.version,
+                "deleted_by": v.deleted_by,
+                "deleted_at": v.deleted_at,
+            }
+            for v in gone
+        ]
+        title = f"{len(gone)} deleted feature view(s)"
+        emit(listing, as_json, lambda: table(title, ["view", "ver", *deleted_headers(True)], rows))
+        return
     views = {v.name: v for v in service.catalog.latest()}
     records: list[dict[str, Any]] = []
     for state in service.freshness():
@@ -310,3 +333,24 @@ def check_skew(
         )
 
     emit(report, as_json, render)
+
+
+@app.command("delete")
+def delete(
+    views: list[str] = typer.Argument(..., help="Feature view names."), as_json: bool = JsonOption
+) -> None:
+    """Delete feature views (every version): gone from training sets and lookups,
+    restorable until `driftloop gc`, which also drops their online values.
+
+    Refused while a live deployment looks one up online, naming the endpoint.
+    """
+    emit_events(each(views, _features().delete_view), as_json, "features")
+
+
+@app.command("restore")
+def restore(
+    views: list[str] = typer.Argument(..., help="Deleted feature view names."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Restore deleted feature views."""
+    emit_events(each(views, _features().restore_view), as_json, "features")

@@ -1,6 +1,7 @@
-"""`loop status | history | run-once | retrain | pause | resume | pin | unpin | approve | reject`.
+"""`loop status | history | run-once | retrain | pause | resume | pin | unpin | approve | reject |
+abandon | delete | restore`.
 
-`driftloop approve` and `driftloop reject` are the hidden earlier spellings of the last two.
+`driftloop approve` and `driftloop reject` are the hidden earlier spellings of approve and reject.
 """
 
 from __future__ import annotations
@@ -10,6 +11,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from driftloop.cli._lifecycle import (
+    DeletedOption,
+    deleted_columns,
+    deleted_headers,
+    each,
+    emit_events,
+)
 from driftloop.cli._output import JsonOption, console, emit, table
 
 if TYPE_CHECKING:
@@ -40,9 +48,13 @@ def _loop_with_declared_policies() -> LoopService:
 
 
 @app.command("status")
-def status(as_json: bool = JsonOption) -> None:
-    """Each endpoint's policy controls and its open episode."""
+def status(deleted: bool = DeletedOption, as_json: bool = JsonOption) -> None:
+    """Each endpoint's policy controls and its open episode (--deleted: the deleted
+    policies, with who deleted each and when)."""
     loop = _loop()
+    if deleted:
+        _deleted_policies(loop, as_json)
+        return
     rows: list[dict[str, Any]] = []
     for state in loop.journal.policies():
         endpoint = state.policy.endpoint
@@ -79,6 +91,15 @@ def status(as_json: bool = JsonOption) -> None:
         )
 
     emit(rows, as_json, render)
+
+
+def _deleted_policies(loop: LoopService, as_json: bool) -> None:
+    found = [
+        {"endpoint": p.policy.endpoint, "deleted_by": p.deleted_by, "deleted_at": p.deleted_at}
+        for p in loop.journal.policies("deleted_only")
+    ]
+    cells = [(f["endpoint"], *deleted_columns(f)) for f in found]
+    emit(found, as_json, lambda: table(None, ["endpoint", *deleted_headers(True)], cells))
 
 
 @app.command("history")
@@ -220,3 +241,38 @@ def reject(
             f"Rejected version {episode.challenger_version} of {escape(endpoint)}."
         ),
     )
+
+
+@app.command("abandon")
+def abandon(
+    endpoint: str = EndpointArg,
+    reason: str = typer.Option(..., "--reason", "-r", help="Why (required); kept in the history."),
+    as_json: bool = JsonOption,
+) -> None:
+    """End the open episode of ENDPOINT as abandoned (a stuck one, or one no longer wanted):
+    a canary it deployed is rolled back, a retraining still running is cancelled."""
+    episode = _loop().abandon(endpoint, reason)
+
+    def render() -> None:
+        console.print(f"Abandoned episode {episode.id} of {escape(endpoint)}: {escape(reason)}")
+
+    emit(episode, as_json, render)
+
+
+@app.command("delete")
+def delete(
+    endpoints: list[str] = typer.Argument(..., help="Endpoints whose loop policy to delete."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Delete loop policies with their triggers: the loop stops acting on the endpoint.
+    Refused while an episode is open (abandon it first); restorable until `driftloop gc`."""
+    emit_events(each(endpoints, _loop().delete_policy), as_json, "loop")
+
+
+@app.command("restore")
+def restore(
+    endpoints: list[str] = typer.Argument(..., help="Endpoints whose deleted policy to restore."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Restore deleted loop policies with their triggers (nothing missed meanwhile fires)."""
+    emit_events(each(endpoints, _loop().restore_policy), as_json, "loop")

@@ -1,4 +1,5 @@
-"""`models list | versions | show | alias | unalias | history | archive | card | lineage`."""
+"""`models list | versions | show | alias | unalias | history | archive | card | lineage`,
+`models delete | restore`."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from driftloop.cli._lifecycle import DeletedOption, deleted_columns, deleted_headers, emit_events
 from driftloop.cli._output import JsonOption, console, emit, format_value, table
 
 if TYPE_CHECKING:
     from driftloop.registry._models import ModelVersion
     from driftloop.registry._service import RegistryService
+    from driftloop.store._lifecycle import LifecycleEvent
 
 app = typer.Typer(
     help="Registered models: versions, aliases, cards and lineage.", no_args_is_help=True
@@ -44,13 +47,15 @@ def _version_summary(v: ModelVersion) -> dict[str, Any]:
         "updated_at": v.updated_at,
         "signature": v.signature.to_dict() if v.signature else None,
         "requirements": v.requirements,
+        "deleted_at": v.deleted_at,
+        "deleted_by": v.deleted_by,
     }
 
 
 @app.command("list")
-def list_models(as_json: bool = JsonOption) -> None:
-    """Registered models with their latest version and aliases."""
-    models = _registry().list_models()
+def list_models(deleted: bool = DeletedOption, as_json: bool = JsonOption) -> None:
+    """Registered models with their latest version and aliases (--deleted: the deleted ones)."""
+    models = _registry().list_models("deleted_only" if deleted else "active_only")
 
     def render() -> None:
         rows = [
@@ -60,22 +65,24 @@ def list_models(as_json: bool = JsonOption) -> None:
                 ", ".join(f"{a}={v}" for a, v in m.aliases.items()),
                 m.description,
                 m.updated_at,
+                *deleted_columns(m, deleted),
             )
             for m in models
         ]
-        table(
-            f"{len(models)} model(s)", ["name", "latest", "aliases", "description", "updated"], rows
-        )
+        columns = ["name", "latest", "aliases", "description", "updated"]
+        table(f"{len(models)} model(s)", columns + deleted_headers(deleted), rows)
 
     emit(models, as_json, render)
 
 
 @app.command("versions")
 def versions(
-    name: str = typer.Argument(..., help="Registered model name."), as_json: bool = JsonOption
+    name: str = typer.Argument(..., help="Registered model name."),
+    deleted: bool = DeletedOption,
+    as_json: bool = JsonOption,
 ) -> None:
-    """Every version of a model: status, aliases, run, digest."""
-    found = _registry().list_versions(name)
+    """Every version of a model: status, aliases, run, digest (--deleted: the deleted ones)."""
+    found = _registry().list_versions(name, "deleted_only" if deleted else "active_only")
 
     def render() -> None:
         rows = [
@@ -88,14 +95,13 @@ def versions(
                 v.model_digest[:19],
                 v.created_at,
                 v.created_by,
+                *deleted_columns(v, deleted),
             )
             for v in found
         ]
-        table(
-            f"{name}: {len(found)} version(s)",
-            ["version", "status", "aliases", "flavor", "run", "digest", "created", "by"],
-            rows,
-        )
+        columns = ["version", "status", "aliases", "flavor", "run", "digest", "created", "by"]
+        columns += deleted_headers(deleted)
+        table(f"{name}: {len(found)} version(s)", columns, rows)
 
     emit([_version_summary(v) for v in found], as_json, render)
 
@@ -251,3 +257,53 @@ def lineage(
 
     graph = _registry().lineage(ref)
     emit(lineage_json(graph), as_json, lambda: typer.echo("\n".join(lineage_tree(graph))))
+
+
+def _target(ref: str) -> tuple[str, int | None]:
+    """NAME (the model, every version) or NAME@VERSION (one version); never an alias."""
+    from driftloop.errors import InvalidInputError
+    from driftloop.registry._uri import RunModelRef, parse_model_uri
+
+    parsed = parse_model_uri(ref)
+    if isinstance(parsed, RunModelRef) or parsed.alias is not None:
+        raise InvalidInputError(
+            f"{ref!r} is not a model or a version; give NAME (the model and every version) "
+            "or NAME@VERSION, e.g. churn@3"
+        )
+    return parsed.name, parsed.version
+
+
+def _change(refs: list[str], action: str) -> list[LifecycleEvent]:
+    registry = _registry()
+    targets = [_target(r) for r in refs]  # every reference checked before any change
+    events = []
+    for name, version in targets:
+        if version is None:
+            change = registry.delete_model if action == "delete" else registry.restore_model
+            events.append(change(name))
+        else:
+            method = registry.delete_version if action == "delete" else registry.restore_version
+            events.append(method(name, version))
+    return events
+
+
+@app.command("delete")
+def delete(
+    refs: list[str] = typer.Argument(..., help="NAME (the model, every version) or NAME@VERSION."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Delete models or versions: hidden, numbers never reused, restorable until `driftloop gc`.
+
+    Refused while an alias points at a version, a live deployment serves it or the loop
+    is trying it as a challenger; the message names which and what to do.
+    """
+    emit_events(_change(refs, "delete"), as_json, "models")
+
+
+@app.command("restore")
+def restore(
+    refs: list[str] = typer.Argument(..., help="NAME or NAME@VERSION of deleted ones."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Restore deleted models (with the versions deleted with them) or versions."""
+    emit_events(_change(refs, "restore"), as_json, "models")

@@ -1,4 +1,6 @@
-"""`driftloop monitors`: create monitors and alert rules, run due windows, status, report.
+"""`driftloop monitors`: create monitors and alert rules, run due windows, status, report;
+list, delete and restore monitors (`delete`, `restore`) and alert rules (`delete-alert`,
+`restore-alert`).
 
 `driftloop monitor` is the hidden earlier spelling.
 """
@@ -13,6 +15,13 @@ from typing import Any
 import typer
 from rich.markup import escape
 
+from driftloop.cli._lifecycle import (
+    DeletedOption,
+    deleted_columns,
+    deleted_headers,
+    each,
+    emit_events,
+)
 from driftloop.cli._output import (
     JsonOption,
     console,
@@ -221,3 +230,77 @@ def _print_status(found: list[dict[str, Any]]) -> None:
     table(
         "monitors", ["monitor", "endpoint", "last window", "drift", "acc", "p95 ms", "firing"], rows
     )
+
+
+def _monitoring() -> Any:
+    from driftloop._workspace import get_workspace
+
+    return get_workspace(create=False).monitoring
+
+
+@app.command("list")
+def list_monitors(deleted: bool = DeletedOption, as_json: bool = JsonOption) -> None:
+    """Monitors and their alert rules (--deleted: the deleted ones, with who and when)."""
+    view = "deleted_only" if deleted else "active_only"
+    service = _monitoring()
+    monitors, rules = service.list_monitors(view_type=view), service.alert_rules(view_type=view)
+    found = [
+        {
+            "kind": "monitor",
+            "name": m.name,
+            "of": m.spec.endpoint,
+            "deleted_by": m.deleted_by,
+            "deleted_at": m.deleted_at,
+        }
+        for m in monitors
+    ] + [
+        {
+            "kind": "alert_rule",
+            "name": r.name,
+            "of": r.monitor,
+            "deleted_by": r.deleted_by,
+            "deleted_at": r.deleted_at,
+        }
+        for r in rules
+    ]
+
+    def render() -> None:
+        rows = [(f["kind"], f["name"], f["of"], *deleted_columns(f, deleted)) for f in found]
+        table(None, ["kind", "name", "of", *deleted_headers(deleted)], rows)
+
+    emit(found, as_json, render)
+
+
+@app.command("delete")
+def delete(
+    names: list[str] = typer.Argument(..., help="Monitor names."), as_json: bool = JsonOption
+) -> None:
+    """Delete monitors with their alert rules (firing alerts resolve); restorable until
+    `driftloop gc`. Refused while a trigger or loop policy listens to one of the rules."""
+    emit_events(each(names, _monitoring().delete), as_json, "monitors")
+
+
+@app.command("restore")
+def restore(
+    names: list[str] = typer.Argument(..., help="Deleted monitor names."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Restore deleted monitors with the alert rules deleted with them."""
+    emit_events(each(names, _monitoring().restore), as_json, "monitors")
+
+
+@app.command("delete-alert")
+def delete_alert(
+    rules: list[str] = typer.Argument(..., help="Alert rule names."), as_json: bool = JsonOption
+) -> None:
+    """Delete alert rules (their firing alerts resolve); refused while a trigger listens."""
+    emit_events(each(rules, _monitoring().delete_alert), as_json, "monitors {undo}-alert")
+
+
+@app.command("restore-alert")
+def restore_alert(
+    rules: list[str] = typer.Argument(..., help="Deleted alert rule names."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Restore deleted alert rules."""
+    emit_events(each(rules, _monitoring().restore_alert), as_json, "monitors {undo}-alert")

@@ -1,4 +1,5 @@
-"""`driftloop pipelines run | list | runs | show | logs | resume` (hidden alias: `pipeline`)."""
+"""`driftloop pipelines run | list | runs | show | logs | resume | cancel` (hidden alias:
+`pipeline`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from driftloop.pipelines._service import PipelineService
 
 app = typer.Typer(
-    help="Pipelines: run, list, runs, show, logs, resume, trigger.", no_args_is_help=True
+    help="Pipelines: run, list, runs, show, logs, resume, cancel, trigger.", no_args_is_help=True
 )
 
 ExecutorOption = typer.Option(
@@ -196,3 +197,38 @@ def logs(
         console.print(escape(stderr), end="", soft_wrap=True, highlight=False)
 
     emit({"stdout": stdout, "stderr": stderr}, as_json, draw)
+
+
+@app.command("cancel")
+def cancel(
+    run_id: str = typer.Argument(
+        ..., help="Pipeline run id, a unique prefix, or a pipeline name (its newest run)."
+    ),
+    wait: bool = typer.Option(
+        True, "--wait/--no-wait", help="Wait until the run has stopped, then show it."
+    ),
+    timeout: float = typer.Option(60.0, "--timeout", help="Seconds to wait at most."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Cancel a pending or running pipeline run, wherever it runs (a --detach'ed one too):
+    its running steps are stopped (workers killed, Ray tasks cancelled) and the run and
+    every step not done end cancelled. `pipelines resume` runs them again later."""
+    import time
+
+    service = _pipelines()
+    event = service.cancel_run(run_id)
+    found = service.get_run(event.name)
+    deadline = time.monotonic() + max(0.0, timeout)
+    while wait and not found.status.is_finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+        found = service.get_run(found.id)
+
+    def draw() -> None:
+        console.print(f"Cancel of pipeline run {found.id} asked by {escape(event.actor)}")
+        show_run(found)
+        if not found.status.is_finished:
+            console.print(
+                f"Not stopped after {timeout:g} s; see `driftloop pipelines show {found.id}`."
+            )
+
+    emit({"cancel": event, "run": run_json(found)}, as_json, draw)

@@ -22,6 +22,7 @@ _STYLE = {
     StepStatus.CACHED: "cyan",
     StepStatus.FAILED: "red",
     StepStatus.SKIPPED: "dim",
+    StepStatus.CANCELLED: "magenta",
 }
 
 

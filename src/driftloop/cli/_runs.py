@@ -1,4 +1,5 @@
-"""`driftloop runs list | show | compare | history`."""
+"""`driftloop runs list | show | compare | history | delete | restore` and
+`driftloop experiments list | delete | restore`."""
 
 from __future__ import annotations
 
@@ -7,13 +8,26 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from driftloop.cli._lifecycle import (
+    DeletedOption,
+    deleted_columns,
+    deleted_headers,
+    each,
+    emit_events,
+)
 from driftloop.cli._output import JsonOption, console, emit, format_value, table
 
 if TYPE_CHECKING:
     from driftloop.tracking._models import Run
     from driftloop.tracking._service import TrackingService
 
-app = typer.Typer(help="Tracked runs: list, show, compare, metric history.", no_args_is_help=True)
+app = typer.Typer(
+    help="Tracked runs: list, show, compare, metric history, delete and restore.",
+    no_args_is_help=True,
+)
+experiments_app = typer.Typer(
+    help="Experiments: list, delete (with their runs) and restore.", no_args_is_help=True
+)
 
 
 def _tracking() -> TrackingService:
@@ -34,17 +48,20 @@ def list_runs(
         None, "--columns", "-c", help='Params and metrics to show, e.g. "metrics.auc,params.model".'
     ),
     wide: bool = typer.Option(False, "--wide", help="Every param and metric, untruncated."),
+    deleted: bool = DeletedOption,
     as_json: bool = JsonOption,
 ) -> None:
     """List runs, newest first: id, name, status, start, duration and the metrics that matter.
 
     The metrics shown are those in --filter/--order-by, else the first three by name;
     --columns picks others, --wide shows every param and metric, --json every value.
+    Deleted runs are hidden; --deleted lists them instead, with who deleted each and when.
     """
     from driftloop.cli._runs_list import chosen_columns, referenced_columns, render
 
+    view = "deleted_only" if deleted else "active_only"
     records = _tracking().search_run_records(
-        experiment or None, filter_, order_by or (), max_results
+        experiment or None, filter_, order_by or (), max_results, view_type=view
     )
     available = list(records[0]) if records else []
     mentioned = referenced_columns([filter_, *(order_by or [])], available)
@@ -52,7 +69,9 @@ def list_runs(
 
     def draw() -> None:
         every = [c for c in available if c.startswith(("params.", "metrics."))]
-        render(records, every if wide else extra, wide=wide)
+        # when before who: the columns that do not fit are left out from the right
+        who = ["deleted_at", "deleted_by"] if deleted else []
+        render(records, who + (every if wide else extra), wide=wide)
 
     emit(records, as_json, draw)
 
@@ -70,6 +89,11 @@ def show(
 
     def render() -> None:
         console.print(f"[bold]{escape(run.name)}[/bold]  {run.id}  ({run.status.value})")
+        if run.deleted_at is not None:
+            console.print(
+                f"deleted by {escape(str(run.deleted_by))} at {format_value(run.deleted_at)} "
+                f"UTC; restore with `driftloop runs restore {run.id}`"
+            )
         console.print(f"experiment: {escape(run.experiment)}   user: {escape(run.user)}")
         ended = format_value(run.end_time) or "not yet"
         console.print(f"started: {format_value(run.start_time)}   ended: {ended}")
@@ -119,6 +143,8 @@ def _run_summary(run: Run) -> dict[str, Any]:
         "inputs": run.inputs,
         "artifacts": run.artifacts,
         "environment": {k: v for k, v in run.environment.items() if k != "packages"},
+        "deleted_at": run.deleted_at,
+        "deleted_by": run.deleted_by,
     }
     return data
 
@@ -184,3 +210,63 @@ def history(
             [(m.step, m.value, when(m.timestamp_ms)) for m in values],
         ),
     )
+
+
+@app.command("delete")
+def delete(
+    run_ids: list[str] = typer.Argument(
+        ..., help="Run ids, unique id prefixes, or run names (the newest run of each)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Delete runs (and their nested runs): hidden from lists and searches, restorable
+    with `runs restore` until `driftloop gc` purges them.
+
+    A run a registered model version was made from is refused, naming the version.
+    """
+    tracking = _tracking()
+    ids = [tracking.resolve_run_id(r) for r in run_ids]  # every id checked before any change
+    emit_events(each(ids, tracking.delete_run), as_json, "runs")
+
+
+@app.command("restore")
+def restore(
+    run_ids: list[str] = typer.Argument(
+        ..., help="Deleted runs: ids, unique id prefixes, or names (the newest run of each)."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Restore deleted runs (with the nested runs deleted together with them)."""
+    tracking = _tracking()
+    ids = [tracking.resolve_run_id(r) for r in run_ids]
+    emit_events(each(ids, tracking.restore_run), as_json, "runs")
+
+
+@experiments_app.command("list")
+def list_experiments(deleted: bool = DeletedOption, as_json: bool = JsonOption) -> None:
+    """Experiments, oldest first (--deleted: the deleted ones, with who and when)."""
+    found = _tracking().list_experiments("deleted_only" if deleted else "active_only")
+
+    def render() -> None:
+        columns = ["id", "name", "created", *deleted_headers(deleted)]
+        rows = [(e.id, e.name, e.created_at, *deleted_columns(e, deleted)) for e in found]
+        table(f"{len(found)} experiment(s)", columns, rows)
+
+    emit(found, as_json, render)
+
+
+@experiments_app.command("delete")
+def delete_experiments(
+    names: list[str] = typer.Argument(..., help="Experiment names."), as_json: bool = JsonOption
+) -> None:
+    """Delete experiments with their runs; a name stays taken until `driftloop gc`."""
+    emit_events(each(names, _tracking().delete_experiment), as_json, "experiments")
+
+
+@experiments_app.command("restore")
+def restore_experiments(
+    names: list[str] = typer.Argument(..., help="Deleted experiment names."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Restore deleted experiments with the runs deleted together with them."""
+    emit_events(each(names, _tracking().restore_experiment), as_json, "experiments")

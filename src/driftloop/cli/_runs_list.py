@@ -102,10 +102,14 @@ def columns_for(
     for name in extra:
         label = name.removeprefix("metrics.").removeprefix("params.")
         cells = [_cell(r.get(name)) for r in records]
-        metric = name.startswith("metrics.")
-        columns.append(
-            fixed_column(label, cells, numeric=True) if metric else _text(label, cells, 6)
-        )
+        if name.startswith("metrics."):
+            columns.append(fixed_column(label, cells, numeric=True))
+        elif name == "deleted_at":  # `runs list --deleted`: as narrow as the start column
+            columns.append(fixed_column("deleted", _starts([r.get(name) for r in records], now)))
+        elif name == "deleted_by":
+            columns.append(_text("deleted by", cells, 8))
+        else:
+            columns.append(_text(label, cells, 6))
     return columns
 
 

@@ -1,5 +1,6 @@
-"""`driftloop scheduler` (the long-running process), `scheduler status`, `scheduler triggers`,
-and `driftloop pipelines trigger NAME` (a manual firing)."""
+"""`driftloop scheduler` (the long-running process), `scheduler status`, `scheduler triggers
+[disable | enable | delete | restore]`, and `driftloop pipelines trigger NAME` (a manual
+firing)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from driftloop.cli._lifecycle import (
+    DeletedOption,
+    deleted_columns,
+    deleted_headers,
+    each,
+    emit_events,
+)
 from driftloop.cli._output import JsonOption, console, emit, err_console, table
 
 if TYPE_CHECKING:
@@ -165,24 +173,76 @@ def _events_section(title: str, events: list[TriggerEvent], empty: str) -> None:
     _section(title, ["trigger", "event", "status", "at", "run"], rows, empty)
 
 
-@app.command("triggers")
-def triggers(as_json: bool = JsonOption) -> None:
-    """The declared triggers: kind, what they listen to, and what they start."""
+triggers_app = typer.Typer(
+    help="Triggers (schedules are cron triggers): list, disable, enable, delete, restore.",
+    invoke_without_command=True,
+)
+app.add_typer(triggers_app, name="triggers")
+
+
+def _triggers() -> Any:
     from driftloop._workspace import get_workspace
 
-    found = get_workspace(create=False).triggers.list()
+    return get_workspace(create=False).triggers
+
+
+@triggers_app.callback()
+def triggers(ctx: typer.Context, deleted: bool = DeletedOption, as_json: bool = JsonOption) -> None:
+    """The declared triggers: kind, what they listen to, and what they start (--deleted:
+    the deleted ones, with who deleted each and when)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    found = _triggers().list(view_type="deleted_only" if deleted else "active_only")
     emit(
         found,
         as_json,
         lambda: table(
             None,
-            ["name", "kind", "when", "target", "on"],
+            ["name", "kind", "when", "target", "on", *deleted_headers(deleted)],
             [
-                (t.name, t.kind.value, t.cron or t.source or "", t.target, _yes(t.enabled))
+                (
+                    t.name,
+                    t.kind.value,
+                    t.cron or t.source or "",
+                    t.target,
+                    _yes(t.enabled),
+                    *deleted_columns(t, deleted),
+                )
                 for t in found
             ],
         ),
     )
+
+
+_NAMES = typer.Argument(..., help="Trigger names (see `driftloop scheduler triggers`).")
+
+
+@triggers_app.command("disable")
+def disable(names: list[str] = _NAMES, as_json: bool = JsonOption) -> None:
+    """Stop triggers firing (cron times, datasets, alerts, webhooks) until enabled again."""
+    emit_events(each(names, _triggers().disable), as_json, "scheduler triggers")
+
+
+@triggers_app.command("enable")
+def enable(names: list[str] = _NAMES, as_json: bool = JsonOption) -> None:
+    """Let disabled triggers fire again; cron times missed while disabled do not fire."""
+    emit_events(each(names, _triggers().enable), as_json, "scheduler triggers")
+
+
+@triggers_app.command("delete")
+def delete(names: list[str] = _NAMES, as_json: bool = JsonOption) -> None:
+    """Delete triggers: they fire no more and are hidden; restorable until `driftloop gc`.
+
+    A [[trigger]] table in driftloop.toml naming a deleted trigger is skipped, with a
+    warning, when the scheduler starts.
+    """
+    emit_events(each(names, _triggers().delete), as_json, "scheduler triggers")
+
+
+@triggers_app.command("restore")
+def restore(names: list[str] = _NAMES, as_json: bool = JsonOption) -> None:
+    """Restore deleted triggers (what they missed while deleted does not fire)."""
+    emit_events(each(names, _triggers().restore), as_json, "scheduler triggers")
 
 
 def _yes(flag: bool) -> str:

@@ -1,4 +1,5 @@
-"""`serve` and `endpoints deploy | rollback | list | show | history | update | promote`.
+"""`serve` and `endpoints deploy | rollback | list | show | history | update | promote |
+delete | restore`.
 
 `driftloop deploy` and `driftloop rollback` are the hidden earlier spellings of the first two.
 """
@@ -10,6 +11,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from driftloop.cli._lifecycle import (
+    DeletedOption,
+    deleted_columns,
+    deleted_headers,
+    each,
+    emit_events,
+)
 from driftloop.cli._output import JsonOption, console, emit, print_json, table
 
 if TYPE_CHECKING:
@@ -93,9 +101,9 @@ def rollback(
 
 
 @app.command("list")
-def list_endpoints(as_json: bool = JsonOption) -> None:
-    """Endpoints and what they serve."""
-    found = _serving().list_endpoints()
+def list_endpoints(deleted: bool = DeletedOption, as_json: bool = JsonOption) -> None:
+    """Endpoints and what they serve (--deleted: the deleted ones and their last deployment)."""
+    found = _serving().list_endpoints("deleted_only" if deleted else "active_only")
 
     def render() -> None:
         rows = [
@@ -104,12 +112,38 @@ def list_endpoints(as_json: bool = JsonOption) -> None:
                 e.deployment.version,
                 _routes(e.deployment),
                 e.deployment.created_at,
+                *deleted_columns(e, deleted),
             )
             for e in found
         ]
-        table(None, ["endpoint", "deployment", "routes", "since"], rows)
+        table(None, ["endpoint", "deployment", "routes", "since", *deleted_headers(deleted)], rows)
 
-    emit([_json(e.deployment) for e in found], as_json, render)
+    records = [
+        {**_json(e.deployment), "deleted_at": e.deleted_at, "deleted_by": e.deleted_by}
+        for e in found
+    ]
+    emit(records, as_json, render)
+
+
+@app.command("delete")
+def delete(
+    endpoints: list[str] = typer.Argument(..., help="Endpoint names."), as_json: bool = JsonOption
+) -> None:
+    """Delete endpoints: servers stop answering them within a poll; restorable until
+    `driftloop gc` (which also purges their prediction log).
+
+    Refused while a monitor watches one or a loop policy drives it, naming which.
+    """
+    emit_events(each(endpoints, _serving().delete_endpoint), as_json, "endpoints")
+
+
+@app.command("restore")
+def restore(
+    endpoints: list[str] = typer.Argument(..., help="Deleted endpoint names."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Restore deleted endpoints: their last deployment is served again."""
+    emit_events(each(endpoints, _serving().restore_endpoint), as_json, "endpoints")
 
 
 @app.command("show")

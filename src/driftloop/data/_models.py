@@ -37,6 +37,9 @@ class DatasetVersion:
     created_at: datetime
     # Not part of equality: the same version is pending, then not, as its profile lands.
     profile_pending: bool = field(default=False, compare=False)
+    # Set while the version is deleted (``ws.datasets.delete``): who, and when.
+    deleted_at: datetime | None = field(default=None, compare=False)
+    deleted_by: str | None = field(default=None, compare=False)
 
     @property
     def ref(self) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from driftloop._duckdb import DuckDB
 from driftloop._observe import created
 from driftloop.artifacts import BlobStore, hash_bytes, hash_file
+from driftloop.data import _lifecycle
 from driftloop.data._background import ProfileWorker
 from driftloop.data._dataset import Dataset
 from driftloop.data._ingest import StagedData, stage
@@ -20,6 +21,7 @@ from driftloop.errors import DataQualityWarning, InvalidInputError, NotFoundErro
 from driftloop.store import MetadataStore, insert_ignore, next_version, retry_on_conflict
 from driftloop.store._base import utcnow
 from driftloop.store._data_rows import DatasetRow, DatasetVersionRow
+from driftloop.store._lifecycle import LifecycleEvent, Usages, ViewType, visible
 
 if TYPE_CHECKING:
     from driftloop.data._diff import DatasetDiff
@@ -38,8 +40,11 @@ class DatasetService:
         *,
         duck: DuckDB | None = None,
         profiler: ProfileWorker | None = None,
+        usages: Usages | None = None,
     ) -> None:
         self.store = store
+        # what uses a version (a feature view, a monitor), asked before deleting it
+        self.usages = usages or Usages()
         self.duck = duck  # the workspace's DuckDB; None: a short-lived one per use
         self.blobs = blobs
         self.user = user
@@ -171,6 +176,7 @@ class DatasetService:
         run_id: str | None,
     ) -> DatasetVersion:
         now = utcnow()
+        _lifecycle.refuse_deleted_log(session, name, digest)
         # Insert-or-ignore: two first writers of a name must not collide on the name.
         insert_ignore(
             session, DatasetRow, {"name": name, "description": description or "", "created_at": now}
@@ -201,7 +207,9 @@ class DatasetService:
         with self.store.read() as session:
             row = session.scalar(
                 select(DatasetVersionRow).where(
-                    DatasetVersionRow.name == name, DatasetVersionRow.digest == digest
+                    DatasetVersionRow.name == name,
+                    DatasetVersionRow.digest == digest,
+                    *visible(DatasetVersionRow),
                 )
             )
             return None if row is None else to_version(row)
@@ -213,14 +221,27 @@ class DatasetService:
         with self.store.read() as session:
             query = select(DatasetVersionRow).where(DatasetVersionRow.name == name)
             if version is None:
+                query = query.where(*visible(DatasetVersionRow))
                 query = query.order_by(DatasetVersionRow.version.desc()).limit(1)
             else:
                 query = query.where(DatasetVersionRow.version == version)
             row = session.scalar(query)
-            if row is not None:
+            if row is not None and row.deleted_at is None:
                 return row
+            gone = session.get(DatasetRow, name)
+            if gone is not None and gone.deleted_at is not None:
+                raise NotFoundError(_lifecycle.missing_message(gone, name))
+            if row is not None:  # a deleted version
+                raise NotFoundError(_lifecycle.missing_message(row, f"{name}@{version}"))
             latest = session.scalar(
-                select(func.max(DatasetVersionRow.version)).where(DatasetVersionRow.name == name)
+                select(func.max(DatasetVersionRow.version)).where(
+                    DatasetVersionRow.name == name, *visible(DatasetVersionRow)
+                )
+            )
+        if latest is None and gone is not None:
+            raise NotFoundError(
+                f"every version of dataset {name!r} is deleted; see "
+                f"`driftloop data versions {name} --deleted`"
             )
         if latest is None:
             raise NotFoundError(f"there is no dataset {name!r}; see `driftloop data list`")
@@ -253,8 +274,11 @@ class DatasetService:
             paths.append(cached)
         return paths
 
-    def list_datasets(self) -> list[dict[str, Any]]:
-        """Each dataset with its description, number of versions and latest version."""
+    def list_datasets(
+        self, view_type: ViewType | str = ViewType.ACTIVE_ONLY
+    ) -> list[dict[str, Any]]:
+        """Each dataset with its description, number of versions and latest version
+        (``view_type`` "deleted_only": the deleted datasets, with who and when)."""
         with self.store.read() as session:
             query = (
                 select(
@@ -262,28 +286,48 @@ class DatasetService:
                     DatasetRow.description,
                     func.count(DatasetVersionRow.id),
                     func.max(DatasetVersionRow.version),
+                    DatasetRow.deleted_by,
+                    DatasetRow.deleted_at,
                 )
                 .join(DatasetVersionRow, DatasetVersionRow.name == DatasetRow.name)
-                .group_by(DatasetRow.name, DatasetRow.description)
+                .where(*visible(DatasetRow, view_type))
+                .group_by(DatasetRow.name)
                 .order_by(DatasetRow.name)
             )
+            if view_type == ViewType.ACTIVE_ONLY:  # count and number only the versions kept
+                query = query.where(*visible(DatasetVersionRow))
             return [
                 {"name": n, "description": d, "versions": c, "latest": m}
-                for n, d, c, m in session.execute(query)
+                | ({"deleted_by": by, "deleted_at": at} if at is not None else {})
+                for n, d, c, m, by, at in session.execute(query)
             ]
 
-    def versions(self, name: str) -> list[DatasetVersion]:
-        """Every version of ``name``, oldest first."""
+    def versions(
+        self, name: str, view_type: ViewType | str = ViewType.ACTIVE_ONLY
+    ) -> list[DatasetVersion]:
+        """Every version of ``name``, oldest first (deleted ones only with ``view_type``)."""
         check_name(name)
         with self.store.read() as session:
             rows = session.scalars(
                 select(DatasetVersionRow)
-                .where(DatasetVersionRow.name == name)
+                .where(DatasetVersionRow.name == name, *visible(DatasetVersionRow, view_type))
                 .order_by(DatasetVersionRow.version)
             ).all()
-            if not rows:
+            if not rows and session.get(DatasetRow, name) is None:
                 raise NotFoundError(f"there is no dataset {name!r}; see `driftloop data list`")
             return [to_version(r) for r in rows]
+
+    def delete(self, ref: str) -> LifecycleEvent:
+        """Delete the dataset ``NAME`` (every version) or one version ``NAME@VERSION``.
+
+        Restorable until ``driftloop gc``; refused while a feature view reads it, or a
+        monitor or loop policy pins the version (the message names them).
+        """
+        return _lifecycle.delete(self.store, ref, self.user, utcnow(), self.usages)
+
+    def restore(self, ref: str) -> LifecycleEvent:
+        """Restore a deleted dataset (with the versions deleted with it) or version."""
+        return _lifecycle.restore(self.store, ref, self.user, utcnow())
 
     def profile(self, ref: str | DatasetVersion) -> Profile:
         """The version's profile: stored, being computed in the background, or computed now.
@@ -384,6 +428,8 @@ def to_version(row: DatasetVersionRow) -> DatasetVersion:
         run_id=row.run_id,
         created_at=row.created_at,
         profile_pending=row.profile is None,
+        deleted_at=row.deleted_at,
+        deleted_by=row.deleted_by,
     )
 
 

@@ -13,10 +13,12 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import func, select
 
 from driftloop.errors import ConflictError, InvalidInputError, NotFoundError
+from driftloop.features._lifecycle import refuse_deleted_views
 from driftloop.features._models import ApplyChange, Entity, FeatureView, FeatureViewVersion
 from driftloop.store import MetadataStore, next_version, retry_on_conflict, upsert
 from driftloop.store._base import utcnow
 from driftloop.store._features_rows import FeatureEntityRow, FeatureViewRow
+from driftloop.store._lifecycle import ViewType, deleted_message, visible
 
 _RETRIES = 20
 
@@ -33,6 +35,8 @@ def _to_version(row: FeatureViewRow) -> FeatureViewVersion:
         view=FeatureView.from_spec(dict(row.spec)),
         created_at=row.created_at,
         created_by=row.created_by,
+        deleted_at=row.deleted_at,
+        deleted_by=row.deleted_by,
     )
 
 
@@ -65,6 +69,7 @@ class FeatureCatalog:
     def plan(self, views: Sequence[FeatureView]) -> list[ApplyChange]:
         """What :meth:`apply` would do, with warnings for breaking changes; changes nothing."""
         _check_unique(views)
+        refuse_deleted_views(self.store, [v.name for v in views])
         changes = []
         for view in views:
             current = self.find(view.name)
@@ -80,8 +85,12 @@ class FeatureCatalog:
     def apply(
         self, views: Sequence[FeatureView], entities: Iterable[Entity] = ()
     ) -> list[ApplyChange]:
-        """Register ``views`` (a changed view gets the next version) and their entities."""
+        """Register ``views`` (a changed view gets the next version) and their entities.
+
+        A name a deleted view holds is refused (restore it, or purge it with ``driftloop gc``).
+        """
         _check_unique(views)
+        refuse_deleted_views(self.store, [v.name for v in views])
         all_entities = {e.name: e for v in views for e in v.entities}
         all_entities.update({e.name: e for e in entities})
         self._save_entities(list(all_entities.values()))
@@ -142,7 +151,9 @@ class FeatureCatalog:
     def find(self, name: str, version: int | None = None) -> FeatureViewVersion | None:
         """The given (default: latest) version of view ``name``, or None."""
         with self.store.read() as session:
-            query = select(FeatureViewRow).where(FeatureViewRow.name == name)
+            query = select(FeatureViewRow).where(
+                FeatureViewRow.name == name, *visible(FeatureViewRow)
+            )
             if version is not None:
                 query = query.where(FeatureViewRow.version == version)
             row = session.scalars(query.order_by(FeatureViewRow.version.desc()).limit(1)).first()
@@ -153,6 +164,10 @@ class FeatureCatalog:
         found = self.find(name, version)
         if found is not None:
             return found
+        gone = self.find_deleted(name)
+        if gone is not None:
+            restore = f"driftloop features restore {name}"
+            raise NotFoundError(deleted_message(f"feature view {name!r}", gone, restore))
         names = [v.name for v in self.latest()]
         if version is not None and name in names:
             raise NotFoundError(
@@ -164,20 +179,30 @@ class FeatureCatalog:
             "define it in features.py and run `driftloop features apply`"
         )
 
+    def find_deleted(self, name: str) -> FeatureViewVersion | None:
+        """The newest version of view ``name`` if the view is deleted, else None."""
+        with self.store.read() as session:
+            query = select(FeatureViewRow).where(
+                FeatureViewRow.name == name, FeatureViewRow.deleted_at.is_not(None)
+            )
+            row = session.scalars(query.order_by(FeatureViewRow.version.desc()).limit(1)).first()
+            return None if row is None else _to_version(row)
+
     def versions(self, name: str) -> list[FeatureViewVersion]:
         with self.store.read() as session:
             rows = session.scalars(
                 select(FeatureViewRow)
-                .where(FeatureViewRow.name == name)
+                .where(FeatureViewRow.name == name, *visible(FeatureViewRow))
                 .order_by(FeatureViewRow.version)
             ).all()
             return [_to_version(r) for r in rows]
 
-    def latest(self) -> list[FeatureViewVersion]:
-        """The latest version of every view, by name."""
+    def latest(self, view_type: ViewType | str = ViewType.ACTIVE_ONLY) -> list[FeatureViewVersion]:
+        """The latest version of every view, by name (deleted views only with ``view_type``)."""
         with self.store.read() as session:
             newest = (
                 select(FeatureViewRow.name, func.max(FeatureViewRow.version).label("v"))
+                .where(*visible(FeatureViewRow, view_type))
                 .group_by(FeatureViewRow.name)
                 .subquery()
             )

@@ -183,6 +183,9 @@ class FeatureViewVersion:
     view: FeatureView
     created_at: datetime
     created_by: str
+    # Set while the view is deleted (``ws.features.delete_view``): who, and when.
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
 
     @property
     def ref(self) -> str:

@@ -39,6 +39,26 @@ def _is_path(source: str) -> bool:
     return "/" in source or source.endswith((".parquet", ".csv")) or "*" in source
 
 
+def dataset_refs(view: FeatureView) -> list[tuple[str, tuple[str, int | None]]]:
+    """The datasets ``view`` reads: each reference as written and its (name, version)."""
+    from driftloop._refs import parse_ref
+
+    if _SQL_START.match(view.source):
+        texts = sorted({m.strip('"') for m in _TABLE_REF.findall(view.source)})
+    else:
+        texts = [] if _is_path(view.source) else [view.source]
+    found = []
+    for text in texts:
+        if text.startswith("__dl_") or text == "source":
+            continue
+        try:
+            ref = parse_ref(text, "dataset")
+        except InvalidInputError:
+            continue  # not a dataset reference (the SQL names something else)
+        found.append((text, (ref.name, ref.version)))
+    return found
+
+
 def register_source(con: Cursor, view: FeatureView, resolve: DatasetResolver) -> str:
     """Create a DuckDB view of ``view``'s rows (source, then transformation); return its name.
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from driftloop._duckdb import DuckDB
 from driftloop._refs import Ref
 from driftloop.errors import DriftloopError, InvalidInputError
+from driftloop.features import _lifecycle
 from driftloop.features._as_of import lookup_as_of
 from driftloop.features._catalog import FeatureCatalog
 from driftloop.features._lookup import Selected, lookup
@@ -32,6 +33,7 @@ from driftloop.features._protocols import OnlineStore
 from driftloop.features._training import TrainingSet, build_training_table, select_features
 from driftloop.store import MetadataStore
 from driftloop.store._features_rows import FeatureViewStateRow
+from driftloop.store._lifecycle import LifecycleEvent, Usages
 
 if TYPE_CHECKING:
     from driftloop.data import DatasetService, DatasetVersion
@@ -95,8 +97,12 @@ class FeatureService:
         tracking: TrackingService,
         definitions: ViewDefinitionCache | None = None,
         duck: DuckDB | None = None,
+        usages: Usages | None = None,
     ) -> None:
         self.catalog = FeatureCatalog(store, user)
+        self.user = user
+        # what uses a view (a live deployment's online lookups), asked before deleting it
+        self.usages = usages or Usages()
         self.datasets = datasets
         self.tracking = tracking
         self.store = store
@@ -118,6 +124,17 @@ class FeatureService:
         """Register views (changed ones get a new version); see :meth:`FeatureCatalog.apply`."""
         self._definitions.clear()
         return self.catalog.apply(views, entities)
+
+    def delete_view(self, name: str) -> LifecycleEvent:
+        """Delete a view (every version): gone from lists, training sets and lookups,
+        restorable until ``driftloop gc``; refused while a live deployment looks it up."""
+        self._definitions.clear()
+        return _lifecycle.delete_view(self.store, name, self.user, self.clock(), self.usages)
+
+    def restore_view(self, name: str) -> LifecycleEvent:
+        """Restore a deleted view; its online values are kept until it is purged."""
+        self._definitions.clear()
+        return _lifecycle.restore_view(self.store, name, self.user, self.clock())
 
     def _version(self, ref: Ref, cached: bool) -> FeatureViewVersion:
         if ref.version is not None:  # a pinned version: the cache holds only the latest

@@ -28,7 +28,13 @@ STALE_AFTER_WINDOWS = 3
 
 
 def rule_from_row(row: AlertRuleRow) -> AlertRule:
-    return AlertRule(name=row.name, monitor=row.monitor, **row.spec)
+    return AlertRule(
+        name=row.name,
+        monitor=row.monitor,
+        **row.spec,
+        deleted_at=row.deleted_at,
+        deleted_by=row.deleted_by,
+    )
 
 
 def alert_from_row(row: AlertRow) -> Alert:
@@ -64,7 +70,9 @@ def evaluate_rules(
             rule_from_row(r)
             for r in session.scalars(
                 select(AlertRuleRow).where(
-                    AlertRuleRow.monitor == monitor, AlertRuleRow.is_enabled.is_(True)
+                    AlertRuleRow.monitor == monitor,
+                    AlertRuleRow.is_enabled.is_(True),
+                    AlertRuleRow.deleted_at.is_(None),
                 )
             )
         ]

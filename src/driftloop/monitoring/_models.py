@@ -89,6 +89,9 @@ class Monitor:
     is_enabled: bool
     created_by: str
     created_at: datetime
+    # Set while the monitor is deleted (``ws.monitoring.delete``): who, and when.
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,9 @@ class AlertRule:
     for_windows: int = 1
     severity: str = "warning"
     webhook: str | None = None
+    # Set on a stored rule while it is deleted: who deleted it, and when.
+    deleted_at: datetime | None = field(default=None, compare=False)
+    deleted_by: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:

@@ -14,12 +14,14 @@ from typing import Any, Protocol
 from sqlalchemy import select
 
 from driftloop.errors import InvalidInputError, NotFoundError
+from driftloop.monitoring import _lifecycle
 from driftloop.monitoring._alerts import alert_from_row, evaluate_rules, rule_from_row
 from driftloop.monitoring._delivery import Notify, WebhookSender
 from driftloop.monitoring._models import Alert, AlertRule, Monitor, MonitorSpec, MonitorWindow
 from driftloop.monitoring._runner import done_until, due_windows, store_window, window_from_row
 from driftloop.monitoring._window import INPUT, Reference, measure_window, prepare_reference
 from driftloop.store import MetadataStore, upsert, utcnow
+from driftloop.store._lifecycle import LifecycleEvent, Usages, ViewType, deleted_message, visible
 from driftloop.store._monitoring_rows import (
     AlertRow,
     AlertRuleRow,
@@ -74,9 +76,12 @@ class MonitoringService:
         notify: Notify | None = None,
         webhooks: WebhookSender | None = None,
         references: dict[Any, Reference] | None = None,
+        usages: Usages | None = None,
         endpoints: Callable[[], Collection[str]] | None = None,
     ) -> None:
         self.store = store
+        # what uses an alert rule (a trigger, a loop policy), asked before deleting it
+        self.usages = usages or Usages()
         self.user = user
         self._predictions = predictions
         self._open_reference = open_reference
@@ -103,6 +108,8 @@ class MonitoringService:
         self._check_endpoint(spec.endpoint)
         now = utcnow()
         with self.store.session() as session:
+            restore = f"driftloop monitors restore {name}"
+            _lifecycle.refuse_deleted(session.get(MonitorRow, name), f"monitor {name!r}", restore)
             upsert(
                 session,
                 MonitorRow,
@@ -134,16 +141,21 @@ class MonitoringService:
     def get(self, name: str) -> Monitor:
         with self.store.read() as session:
             row = session.get(MonitorRow, name)
+            if row is not None and row.deleted_at is not None:
+                restore = f"driftloop monitors restore {name}"
+                raise NotFoundError(deleted_message(f"monitor {name!r}", row, restore))
             if row is None:
-                known = sorted(session.scalars(select(MonitorRow.name)))
+                known = sorted(session.scalars(select(MonitorRow.name).where(*visible(MonitorRow))))
                 raise NotFoundError(
                     f"no monitor {name!r} (known: {known}); create it with "
                     "`driftloop monitors create`"
                 )
             return _monitor(row)
 
-    def list_monitors(self, endpoint: str | None = None) -> list[Monitor]:
-        query = select(MonitorRow).order_by(MonitorRow.name)
+    def list_monitors(
+        self, endpoint: str | None = None, view_type: ViewType | str = ViewType.ACTIVE_ONLY
+    ) -> list[Monitor]:
+        query = select(MonitorRow).where(*visible(MonitorRow, view_type)).order_by(MonitorRow.name)
         if endpoint is not None:
             query = query.where(MonitorRow.endpoint == endpoint)
         with self.store.read() as session:
@@ -157,6 +169,11 @@ class MonitoringService:
             for k in ("metric", "threshold", "above", "for_windows", "severity", "webhook")
         }
         with self.store.session() as session:
+            _lifecycle.refuse_deleted(
+                session.get(AlertRuleRow, rule.name),
+                f"alert rule {rule.name!r}",
+                f"driftloop monitors restore-alert {rule.name}",
+            )
             upsert(
                 session,
                 AlertRuleRow,
@@ -174,8 +191,11 @@ class MonitoringService:
             )
         return rule
 
-    def alert_rules(self, monitor: str | None = None) -> list[AlertRule]:
-        query = select(AlertRuleRow).order_by(AlertRuleRow.name)
+    def alert_rules(
+        self, monitor: str | None = None, view_type: ViewType | str = ViewType.ACTIVE_ONLY
+    ) -> list[AlertRule]:
+        query = select(AlertRuleRow).where(*visible(AlertRuleRow, view_type))
+        query = query.order_by(AlertRuleRow.name)
         if monitor is not None:
             query = query.where(AlertRuleRow.monitor == monitor)
         with self.store.read() as session:
@@ -194,6 +214,20 @@ class MonitoringService:
             query = query.where(AlertRow.resolved_at.is_(None))
         with self.store.read() as session:
             return [alert_from_row(r) for r in session.scalars(query)]
+
+    def delete(self, name: str) -> LifecycleEvent:
+        """Delete a monitor and its alert rules (restorable until ``driftloop gc``)."""
+        return _lifecycle.delete_monitor(self.store, name, self.user, utcnow(), self.usages)
+
+    def restore(self, name: str) -> LifecycleEvent:
+        return _lifecycle.restore_monitor(self.store, name, self.user, utcnow())
+
+    def delete_alert(self, rule: str) -> LifecycleEvent:
+        """Delete an alert rule; its firing alerts resolve. Refused while a trigger listens."""
+        return _lifecycle.delete_rule(self.store, rule, self.user, utcnow(), self.usages)
+
+    def restore_alert(self, rule: str) -> LifecycleEvent:
+        return _lifecycle.restore_rule(self.store, rule, self.user, utcnow())
 
     # computing ------------------------------------------------------------------------
 
@@ -392,5 +426,11 @@ class MonitoringService:
 
 def _monitor(row: MonitorRow) -> Monitor:
     return Monitor(
-        row.name, MonitorSpec.from_dict(row.spec), row.is_enabled, row.created_by, row.created_at
+        row.name,
+        MonitorSpec.from_dict(row.spec),
+        row.is_enabled,
+        row.created_by,
+        row.created_at,
+        row.deleted_at,
+        row.deleted_by,
     )

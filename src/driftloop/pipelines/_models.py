@@ -21,6 +21,7 @@ class StepStatus(StrEnum):
     CACHED = "cached"
     FAILED = "failed"
     SKIPPED = "skipped"
+    CANCELLED = "cancelled"  # a person stopped the run (``driftloop pipelines cancel``)
 
     @property
     def is_done(self) -> bool:
@@ -127,6 +128,9 @@ class PipelineRun:
     ended_at: datetime | None
     heartbeat_at: datetime | None
     steps: tuple[StepRun, ...] = ()
+    # Set once someone asked to cancel the run: who, and when (it then ends cancelled).
+    cancel_requested_by: str | None = None
+    cancel_requested_at: datetime | None = None
 
     @property
     def duration_s(self) -> float | None:

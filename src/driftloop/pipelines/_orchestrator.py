@@ -5,7 +5,9 @@ upstream steps are done (as many as the executor takes), reuses the stored outpu
 of a step whose cache key is known, retries a failed attempt after an exponential
 backoff, stops an attempt past its timeout, and on a final failure skips only the
 steps downstream of it: independent branches finish. It beats while it waits, so a
-run whose orchestrator was killed is seen as abandoned (``RunRecords.mark_stale``).
+run whose orchestrator was killed is seen as abandoned (``RunRecords.mark_stale``), and
+it reads the run's row every ``cancel_check_s`` for a cancel asked from any process: then
+the running attempts are stopped and every step not done, and the run, end cancelled.
 """
 
 from __future__ import annotations
@@ -50,13 +52,16 @@ class Orchestrator:
     heartbeat_s: float = 15.0
     progress: Progress | None = None
     monotonic: Callable[[], float] = time.monotonic
+    # How often the run's row is read for a cancel asked from another process.
+    cancel_check_s: float = 1.0
 
     def execute(self, run_id: str, graph: Graph, no_cache: bool) -> StepStatus:
         state = self._load(run_id, graph)
         self.records.start_run(run_id)
-        last_beat = self.monotonic()
-        while self._advance(run_id, graph, state, no_cache):
-            wait_s = self._next_wake(graph, state, last_beat)
+        last_beat = last_check = self.monotonic()
+        cancelled = self.records.cancel_requested(run_id)
+        while cancelled is None and self._advance(run_id, graph, state, no_cache):
+            wait_s = min(self._next_wake(graph, state, last_beat), self.cancel_check_s)
             for result in self.executor.wait(wait_s):
                 self._finished(graph, state, result)
             self._expire(graph, state)
@@ -64,10 +69,27 @@ class Orchestrator:
                 running = [state.row_ids[n] for n in state.deadlines]
                 self.records.beat(run_id, running)
                 last_beat = self.monotonic()
+            if self.monotonic() - last_check >= self.cancel_check_s:
+                cancelled, last_check = self.records.cancel_requested(run_id), self.monotonic()
+        if cancelled is not None:
+            return self._cancel(run_id, state, f"cancelled by {cancelled}")
         failed = [n for n, s in state.status.items() if s is StepStatus.FAILED]
         status = StepStatus.FAILED if failed else StepStatus.SUCCEEDED
         self.records.finish_run(run_id, status, _failure_summary(state, failed) if failed else None)
         return status
+
+    def _cancel(self, run_id: str, state: _State, why: str) -> StepStatus:
+        """Stop the running attempts (the executor kills their workers or cancels their
+        tasks); every step not done is cancelled, and so is the run."""
+        for name in list(state.deadlines):
+            self.executor.cancel(state.row_ids[name])
+        active = (StepStatus.PENDING, StepStatus.RUNNING)
+        stopped = [name for name, status in state.status.items() if status in active]
+        self.records.cancel_steps([state.row_ids[name] for name in stopped], why)
+        for name in stopped:
+            self._emit(state, name, StepStatus.CANCELLED)
+        self.records.finish_run(run_id, StepStatus.CANCELLED, why)
+        return StepStatus.CANCELLED
 
     def _load(self, run_id: str, graph: Graph) -> _State:
         rows = {r.name: r for r in self.records.step_rows(run_id)}

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from driftloop.errors import NotFoundError
+from driftloop.errors import ConflictError, NotFoundError
 from driftloop.pipelines._models import OutputRef, PipelineRun, StepRun, StepStatus
 from driftloop.store import (
     MetadataStore,
@@ -25,6 +25,7 @@ from driftloop.store import (
     insert_ignore,
     upsert,
 )
+from driftloop.store._lifecycle import LifecycleEvent, record_event
 
 Clock = Callable[[], datetime]
 _ACTIVE = (StepStatus.PENDING.value, StepStatus.RUNNING.value)
@@ -95,6 +96,8 @@ class RunRecords:
             run = session.get(PipelineRunRow, run_id)
             assert run is not None
             run.status, run.error, run.ended_at, run.heartbeat_at = "pending", None, None, now
+            # A resumed cancelled run runs again: the cancel was of the run before.
+            run.cancel_requested_at = run.cancel_requested_by = None
 
     def start_run(self, run_id: str) -> None:
         now = self.clock()
@@ -170,6 +173,52 @@ class RunRecords:
                 update(StepRunRow)
                 .where(StepRunRow.id.in_(ids))
                 .values(status=StepStatus.SKIPPED.value, error=reason)
+            )
+
+    def request_cancel(self, run_id: str, user: str) -> LifecycleEvent:
+        """Ask, from any process, that the run stop; a run nobody started yet stops here.
+
+        Raises:
+            ConflictError: the run has ended, or a cancel was asked already.
+        """
+        now = self.clock()
+        with self.store.session() as session:
+            run = session.get(PipelineRunRow, run_id, with_for_update=True)
+            assert run is not None
+            if run.status not in _ACTIVE:
+                raise ConflictError(
+                    f"pipeline run {run_id} has ended ({run.status}); there is nothing to cancel"
+                )
+            if run.cancel_requested_at is not None:
+                raise ConflictError(
+                    f"pipeline run {run_id} is being cancelled already (asked by "
+                    f"{run.cancel_requested_by} at {run.cancel_requested_at:%Y-%m-%d %H:%M:%S} "
+                    "UTC); it stops at its orchestrator's next check, within seconds"
+                )
+            run.cancel_requested_at, run.cancel_requested_by = now, user
+            if run.status == StepStatus.PENDING.value:  # no orchestrator runs it (yet)
+                _end_cancelled(session, run, now)
+            return record_event(session, "pipeline_run", run_id, "cancel", user, now)
+
+    def cancel_requested(self, run_id: str) -> str | None:
+        """``who at when`` once a cancel of the run was asked, else None."""
+        with self.store.read() as session:
+            run = session.get(PipelineRunRow, run_id)
+            if run is None or run.cancel_requested_at is None:
+                return None
+            return f"{run.cancel_requested_by} at {run.cancel_requested_at:%Y-%m-%d %H:%M:%S} UTC"
+
+    def cancel_steps(self, step_ids: Iterable[str], why: str) -> None:
+        """Mark the steps cancelled (the running ones were stopped by the executor)."""
+        ids = list(step_ids)
+        if not ids:
+            return
+        now = self.clock()
+        with self.store.session() as session:
+            session.execute(
+                update(StepRunRow)
+                .where(StepRunRow.id.in_(ids))
+                .values(status=StepStatus.CANCELLED.value, error=why, ended_at=now)
             )
 
     def beat(self, run_id: str, step_ids: Iterable[str]) -> None:
@@ -310,6 +359,16 @@ class RunRecords:
         return [(r[0], r[1], r[2]) for r in rows]
 
 
+def _end_cancelled(session: Any, run: PipelineRunRow, now: datetime) -> None:
+    why = f"cancelled by {run.cancel_requested_by} before it started"
+    run.status, run.error, run.ended_at = StepStatus.CANCELLED.value, why, now
+    session.execute(
+        update(StepRunRow)
+        .where(StepRunRow.pipeline_run_id == run.id, StepRunRow.status.in_(_ACTIVE))
+        .values(status=StepStatus.CANCELLED.value, error=why, ended_at=now)
+    )
+
+
 def _steps_of(run_id: str) -> Any:
     return (
         select(StepRunRow).where(StepRunRow.pipeline_run_id == run_id).order_by(StepRunRow.position)
@@ -365,4 +424,6 @@ def _to_run(row: PipelineRunRow, steps: list[StepRun]) -> PipelineRun:
         ended_at=row.ended_at,
         heartbeat_at=row.heartbeat_at,
         steps=tuple(steps),
+        cancel_requested_by=row.cancel_requested_by,
+        cancel_requested_at=row.cancel_requested_at,
     )

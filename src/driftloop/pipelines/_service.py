@@ -24,6 +24,7 @@ from driftloop.pipelines._protocols import StepExecutor
 from driftloop.pipelines._records import Clock, RunRecords
 from driftloop.pipelines._worker import import_fresh
 from driftloop.store import MetadataStore
+from driftloop.store._lifecycle import LifecycleEvent
 
 Target = Pipeline[Any] | str
 
@@ -256,6 +257,23 @@ class PipelineService:
             raise
         finally:
             done()
+
+    def cancel_run(self, run_id: str) -> LifecycleEvent:
+        """Cancel a pending or running run (an id, a unique prefix, or a pipeline's name
+        for its newest run), from any process: its orchestrator stops the running step
+        attempts (their workers are killed, Ray tasks cancelled) within about a second,
+        and the run and every step not done end ``cancelled``.
+
+        Raises:
+            ConflictError: the run has ended already, or is being cancelled.
+
+        Example::
+
+            ws.pipelines.cancel_run("3f2a9c")   # `driftloop pipelines cancel 3f2a9c`
+        """
+        full = self.records.resolve_id(run_id)
+        self.records.mark_stale(full)
+        return self.records.request_cancel(full, self.user)
 
     # reading ----------------------------------------------------------------------
 

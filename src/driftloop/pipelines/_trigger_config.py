@@ -16,6 +16,7 @@ environment variable holding it with ``secret_env``::
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from driftloop.pipelines._trigger_models import DefinedTrigger
 from driftloop.pipelines._triggers import TriggerService
 
 __all__ = ["TriggerTable", "apply_trigger_file", "read_trigger_tables"]
+
+log = logging.getLogger("driftloop.scheduler")
 
 
 class TriggerTable(BaseModel):
@@ -47,7 +50,8 @@ class TriggerTable(BaseModel):
     rule: StrictStr | None = None
     secret_env: StrictStr | None = None
     executor: StrictStr | None = None
-    enabled: StrictBool = True
+    # None: as it is (a new trigger starts enabled), so a CLI disable survives a restart.
+    enabled: StrictBool | None = None
 
 
 def read_trigger_tables(path: Path) -> list[TriggerTable]:
@@ -74,10 +78,27 @@ def _checked(path: Path, number: int, table: object) -> TriggerTable:
 
 
 def apply_trigger_file(triggers: TriggerService, path: Path) -> list[DefinedTrigger]:
-    """Define (or update) every trigger declared in ``path``; all are checked first."""
+    """Define (or update) every trigger declared in ``path``; all are checked first.
+
+    A table naming a deleted trigger is skipped with a warning: applying the file at
+    every scheduler start must not undo someone's delete.
+    """
     tables = read_trigger_tables(path)
     secrets = {t.name: _secret(path, t) for t in tables}
-    return [_define(triggers, path, table, secrets[table.name]) for table in tables]
+    deleted = triggers.deleted_names([t.name for t in tables])
+    for name in sorted(deleted):
+        log.warning(
+            "%s: [[trigger]] %s is deleted, so it was not applied; restore it with "
+            "`driftloop scheduler triggers restore %s` or remove the table",
+            path,
+            name,
+            name,
+        )
+    return [
+        _define(triggers, path, table, secrets[table.name])
+        for table in tables
+        if table.name not in deleted
+    ]
 
 
 def _define(

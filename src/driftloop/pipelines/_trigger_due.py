@@ -44,6 +44,8 @@ def to_trigger(row: TriggerRow) -> Trigger:
         created_by=row.created_by,
         created_at=row.created_at,
         id=row.id,
+        deleted_at=row.deleted_at,
+        deleted_by=row.deleted_by,
     )
 
 
@@ -51,7 +53,11 @@ def due_triggers(session: Session, now: datetime) -> list[DueTrigger]:
     rows = list(
         session.scalars(
             select(TriggerRow)
-            .where(TriggerRow.enabled, TriggerRow.kind.in_(["cron", "dataset"]))
+            .where(
+                TriggerRow.enabled,
+                TriggerRow.kind.in_(["cron", "dataset"]),
+                TriggerRow.deleted_at.is_(None),
+            )
             .order_by(TriggerRow.name)
         )
     )

@@ -39,6 +39,9 @@ class Trigger:
     created_by: str = ""
     created_at: datetime | None = None
     id: int = 0
+    # Set while the trigger is deleted: who deleted it, and when.
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
 
     @property
     def cron(self) -> str | None:

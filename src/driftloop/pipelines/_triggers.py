@@ -13,7 +13,7 @@ import os
 import secrets
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from driftloop.errors import (
     NotFoundError,
 )
 from driftloop.pipelines import _trigger_claims as claims
+from driftloop.pipelines import _trigger_lifecycle as lifecycle
 from driftloop.pipelines._dispatch import TargetDispatcher, target_kinds
 from driftloop.pipelines._trigger_due import (
     DueTrigger,
@@ -52,6 +53,7 @@ from driftloop.pipelines._trigger_spec import (
     secret_matches,
 )
 from driftloop.store import MetadataStore, TriggerEventRow, TriggerRow, retry_on_conflict, utcnow
+from driftloop.store._lifecycle import LifecycleEvent, ViewType, deleted_message, visible
 
 __all__ = ["DueTrigger", "TriggerService"]
 
@@ -108,11 +110,13 @@ class TriggerService:
         rule: str | None = None,
         secret: str | None = None,
         executor: str | None = None,
-        enabled: bool = True,
+        enabled: bool | None = None,
     ) -> DefinedTrigger:
         """Declare ``name`` (or change it: defining again updates, so declarations can be
         re-applied at every start). A new webhook trigger without ``secret`` gets one
         generated, returned once in :attr:`DefinedTrigger.secret` and stored only hashed.
+        ``enabled`` None keeps a trigger as it is (a new one starts enabled), so a
+        re-applied declaration does not undo a ``disable``.
 
         Raises:
             InvalidInputError: a bad name, kind, cron expression, time zone, or an
@@ -158,7 +162,7 @@ class TriggerService:
         target_kind: str,
         target: str,
         params: dict[str, Any],
-        enabled: bool,
+        enabled: bool | None,
     ) -> TriggerRow:
         now = self._clock()
 
@@ -169,6 +173,7 @@ class TriggerService:
                 if row is None:
                     row = TriggerRow(name=name, created_by=self._user, created_at=now)
                 else:
+                    lifecycle.refuse_deleted(row)
                     _keep_state(row, kind, source, spec)
                 if kind is TriggerKind.DATASET and "after_version" not in spec:
                     # Versions logged before the trigger existed are not its events.
@@ -180,7 +185,7 @@ class TriggerService:
                     "target_kind": target_kind,
                     "target": target.strip(),
                     "params": params,
-                    "enabled": enabled,
+                    "enabled": (row.enabled is not False) if enabled is None else enabled,
                 }
                 if any(getattr(row, k, None) != v for k, v in declared.items()):
                     # A changed declaration owes nothing from before it changed (due_time).
@@ -197,19 +202,42 @@ class TriggerService:
     def get(self, name: str) -> Trigger:
         return to_trigger(self._row(name))
 
-    def list(self, kind: str | TriggerKind | None = None) -> _Triggers:
-        query = select(TriggerRow).order_by(TriggerRow.name)
+    def list(
+        self,
+        kind: str | TriggerKind | None = None,
+        view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+    ) -> _Triggers:
+        """Declared triggers by name (deleted ones only with ``view_type``)."""
+        query = select(TriggerRow).where(*visible(TriggerRow, view_type)).order_by(TriggerRow.name)
         if kind is not None:
             query = query.where(TriggerRow.kind == check_kind(kind).value)
         with self._store.read() as session:
             return [to_trigger(r) for r in session.scalars(query)]
 
     def set_enabled(self, name: str, enabled: bool) -> Trigger:
-        with self._store.session() as session:
-            row = self._row(name, session)
-            row.enabled = bool(enabled)
-            row.updated_at = self._clock()
-        return to_trigger(row)
+        """Enable or disable ``name`` (see :meth:`disable`); returns the trigger as it is now."""
+        lifecycle.set_enabled(self._store, name, bool(enabled), self._user, self._clock())
+        return self.get(name)
+
+    def disable(self, name: str) -> LifecycleEvent:
+        """Stop ``name`` firing: no cron time, dataset version, alert or webhook call starts
+        anything until :meth:`enable`, which does not fire what it missed meanwhile."""
+        return lifecycle.set_enabled(self._store, name, False, self._user, self._clock())
+
+    def enable(self, name: str) -> LifecycleEvent:
+        return lifecycle.set_enabled(self._store, name, True, self._user, self._clock())
+
+    def delete(self, name: str) -> LifecycleEvent:
+        """Delete ``name``: it fires no more and is hidden; restorable until ``driftloop gc``."""
+        return lifecycle.delete(self._store, name, self._user, self._clock())
+
+    def restore(self, name: str) -> LifecycleEvent:
+        """Restore a deleted trigger (it owes nothing it missed while deleted)."""
+        return lifecycle.restore(self._store, name, self._user, self._clock())
+
+    def deleted_names(self, names: Sequence[str]) -> set[str]:
+        """Which of ``names`` are deleted triggers (their names stay taken)."""
+        return lifecycle.deleted_names(self._store, names)
 
     def _row(self, name: str, session: Session | None = None) -> TriggerRow:
         query = select(TriggerRow).where(TriggerRow.name == name)
@@ -219,6 +247,9 @@ class TriggerService:
         else:
             with self._store.read() as read:
                 row = read.scalars(query).one_or_none()
+        if row is not None and row.deleted_at is not None:
+            restore = f"driftloop scheduler triggers restore {name}"
+            raise NotFoundError(deleted_message(f"trigger {name!r}", row, restore))
         if row is None:
             known = ", ".join(t.name for t in self.list()) or "none yet"
             raise NotFoundError(
@@ -235,9 +266,14 @@ class TriggerService:
         """Fire ``name`` now (manual or webhook; any kind may be fired by hand).
 
         With ``event_key`` (an idempotency key) a repeated call returns the first call's
-        event with ``is_new=False`` and starts nothing.
+        event with ``is_new=False`` and starts nothing. A disabled trigger is refused.
         """
         row = self._row(name)
+        if not row.enabled:
+            raise ConflictError(
+                f"trigger {name!r} is disabled, so it fires no events; enable it with "
+                f"`driftloop scheduler triggers enable {name}`"
+            )
         key = uuid.uuid4().hex if event_key is None else check_event_key(event_key)
         return self._fire_row(row, key, dict(payload or {}))
 
@@ -279,7 +315,10 @@ class TriggerService:
         """
         checked, key = check_kind(kind), check_event_key(str(event_key))
         query = select(TriggerRow).where(
-            TriggerRow.kind == checked.value, TriggerRow.source == source, TriggerRow.enabled
+            TriggerRow.kind == checked.value,
+            TriggerRow.source == source,
+            TriggerRow.enabled,
+            *visible(TriggerRow),
         )
         with self._store.read() as session:
             rows = list(session.scalars(query.order_by(TriggerRow.name)))

@@ -30,6 +30,8 @@ class RegisteredModel:
     updated_at: datetime
     latest_version: int | None = None
     aliases: dict[str, int] = field(default_factory=dict)
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,9 @@ class ModelVersion:
     created_at: datetime
     updated_at: datetime
     aliases: tuple[str, ...] = ()
+    # Set while the version is deleted (``ws.registry.delete_version``): who, and when.
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
 
     @property
     def uri(self) -> str:

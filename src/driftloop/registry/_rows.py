@@ -25,6 +25,8 @@ def to_model(
         updated_at=row.updated_at,
         latest_version=latest,
         aliases=dict(sorted(aliases.items())),
+        deleted_at=row.deleted_at,
+        deleted_by=row.deleted_by,
     )
 
 
@@ -46,6 +48,8 @@ def to_version(name: str, row: ModelVersionRow, aliases: Sequence[str] = ()) -> 
         created_at=row.created_at,
         updated_at=row.updated_at,
         aliases=tuple(sorted(aliases)),
+        deleted_at=row.deleted_at,
+        deleted_by=row.deleted_by,
     )
 
 

@@ -20,7 +20,7 @@ from driftloop.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from driftloop.registry import _rows
+from driftloop.registry import _lifecycle, _rows
 from driftloop.registry._aliases import alias_events, drop_alias, point_alias
 from driftloop.registry._card import render_card
 from driftloop.registry._logging import log_model_files
@@ -50,12 +50,18 @@ from driftloop.registry._uri import (
     parse_model_uri,
 )
 from driftloop.store import MetadataStore, next_version, retry_on_conflict, utcnow
+from driftloop.store._lifecycle import LifecycleEvent, Usages, ViewType, deleted_message, visible
 from driftloop.store._registry_rows import (
     ModelAliasRow,
     ModelVersionRow,
     RegisteredModelRow,
 )
 from driftloop.tracking import TrackingService
+
+
+def _restore_model(name: str) -> str:
+    return f"driftloop models restore {name}"
+
 
 # Later contexts (serving) add functions here that name what a version feeds: each
 # returns (node, relation) pairs for the lineage graph, e.g. a deployment.
@@ -78,12 +84,15 @@ class RegistryService:
         user: str,
         *,
         downstream: Sequence[DownstreamProvider] = (),
+        usages: Usages | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
         self.tracking = tracking
         self.user = user
         self.downstream = downstream
+        # what else uses a version (a live deployment, the loop), asked before deleting it
+        self.usages = usages or Usages()
 
     # logging models ---------------------------------------------------------------
 
@@ -141,6 +150,11 @@ class RegistryService:
         check_model_name(name)
         try:
             with self.store.session() as session:
+                found = session.scalar(
+                    select(RegisteredModelRow).where(RegisteredModelRow.name == name)
+                )
+                if found is not None:
+                    _lifecycle.refuse_deleted_model(found)
                 self._insert_model(session, name, description, tags)
         except SqlIntegrityError:
             raise AlreadyExistsError(f"a registered model named {name!r} exists already") from None
@@ -169,29 +183,59 @@ class RegistryService:
         row = session.scalar(query.with_for_update() if lock else query)
         if row is None:
             raise NotFoundError(f"no registered model named {name!r}; see `driftloop models list`")
+        if row.deleted_at is not None:
+            raise NotFoundError(deleted_message(f"model {name!r}", row, _restore_model(name)))
         return row
 
     def get_model(self, name: str) -> RegisteredModel:
         with self.store.read() as session:
-            row = self._model_row(session, name)
-            latest = session.scalar(
-                select(func.max(ModelVersionRow.version)).where(ModelVersionRow.model_id == row.id)
-            )
-            aliases = dict(
-                session.execute(
-                    select(ModelAliasRow.alias, ModelAliasRow.version).where(
-                        ModelAliasRow.model_id == row.id
-                    )
-                ).all()
-            )
-            return _rows.to_model(row, latest, aliases)
+            return self._to_model(session, self._model_row(session, name))
 
-    def list_models(self) -> list[RegisteredModel]:
-        with self.store.read() as session:
-            names = session.scalars(
-                select(RegisteredModelRow.name).order_by(RegisteredModelRow.name)
+    def _to_model(self, session: Session, row: RegisteredModelRow) -> RegisteredModel:
+        latest = session.scalar(
+            select(func.max(ModelVersionRow.version)).where(
+                ModelVersionRow.model_id == row.id, *visible(ModelVersionRow)
+            )
+        )
+        aliases = dict(
+            session.execute(
+                select(ModelAliasRow.alias, ModelAliasRow.version).where(
+                    ModelAliasRow.model_id == row.id
+                )
             ).all()
-        return [self.get_model(n) for n in names]
+        )
+        return _rows.to_model(row, latest, aliases)
+
+    def list_models(
+        self, view_type: ViewType | str = ViewType.ACTIVE_ONLY
+    ) -> list[RegisteredModel]:
+        """Registered models by name; deleted ones with ``view_type`` "deleted_only" or "all"."""
+        query = select(RegisteredModelRow).where(*visible(RegisteredModelRow, view_type))
+        with self.store.read() as session:
+            rows = session.scalars(query.order_by(RegisteredModelRow.name)).all()
+            return [self._to_model(session, row) for row in rows]
+
+    def delete_model(self, name: str) -> LifecycleEvent:
+        """Delete a model and its versions; refused while an alias or a deployment uses one."""
+        return _lifecycle.delete_model(self.store, name, self.user, utcnow(), self.usages)
+
+    def restore_model(self, name: str) -> LifecycleEvent:
+        """Restore a deleted model and the versions deleted with it."""
+        return _lifecycle.restore_model(self.store, name, self.user, utcnow())
+
+    def delete_version(self, name: str, version: int) -> LifecycleEvent:
+        """Delete one version; refused naming the alias, endpoint or loop that uses it.
+
+        Example::
+
+            ws.registry.delete_version("churn", 2)   # restore_version("churn", 2) undoes it
+        """
+        return _lifecycle.delete_version(
+            self.store, name, version, self.user, utcnow(), self.usages
+        )
+
+    def restore_version(self, name: str, version: int) -> LifecycleEvent:
+        return _lifecycle.restore_version(self.store, name, version, self.user, utcnow())
 
     def update_model(
         self, name: str, description: str | None = None, tags: dict[str, Any] | None = None
@@ -275,6 +319,7 @@ class RegistryService:
                 )
                 if model is None:
                     model = self._insert_model(session, name, "", None)
+                _lifecycle.refuse_deleted_model(model)
                 number = next_version(session, ModelVersionRow.version, model_id=model.id)
                 now = utcnow()
                 session.add(
@@ -306,13 +351,16 @@ class RegistryService:
         if row is None:
             latest = session.scalar(
                 select(func.max(ModelVersionRow.version)).where(
-                    ModelVersionRow.model_id == model.id
+                    ModelVersionRow.model_id == model.id, *visible(ModelVersionRow)
                 )
             )
             raise NotFoundError(
                 f"registry has no version {version} of model {name!r} (latest is {latest}); "
                 f"see `driftloop models versions {name}`"
             )
+        if row.deleted_at is not None:
+            restore = f"driftloop models restore {name}@{version}"
+            raise NotFoundError(deleted_message(f"model version {name}@{version}", row, restore))
         return model, row
 
     def _aliases_of(self, session: Session, model_id: int) -> dict[int, list[str]]:
@@ -330,13 +378,16 @@ class RegistryService:
             model, row = self._version_row(session, name, version)
             return _rows.to_version(name, row, self._aliases_of(session, model.id).get(version, []))
 
-    def list_versions(self, name: str) -> list[ModelVersion]:
+    def list_versions(
+        self, name: str, view_type: ViewType | str = ViewType.ACTIVE_ONLY
+    ) -> list[ModelVersion]:
+        """Versions of ``name``, oldest first; deleted ones only with ``view_type``."""
         with self.store.read() as session:
             model = self._model_row(session, name)
             aliases = self._aliases_of(session, model.id)
             rows = session.scalars(
                 select(ModelVersionRow)
-                .where(ModelVersionRow.model_id == model.id)
+                .where(ModelVersionRow.model_id == model.id, *visible(ModelVersionRow, view_type))
                 .order_by(ModelVersionRow.version)
             )
             return [_rows.to_version(name, r, aliases.get(r.version, [])) for r in rows]
@@ -385,6 +436,7 @@ class RegistryService:
                     select(func.max(ModelVersionRow.version)).where(
                         ModelVersionRow.model_id == model.id,
                         ModelVersionRow.status == ModelStatus.READY.value,
+                        *visible(ModelVersionRow),
                     )
                 )
                 if number is None:

@@ -45,6 +45,7 @@ def _routes() -> list[BaseRoute]:
         Route(f"{version}/infer", v2.infer, methods=["POST"]),
         Route("/v1/endpoints", api.list_endpoints, methods=["GET"]),
         Route("/v1/endpoints/{name}", api.get_endpoint, methods=["GET"]),
+        Route("/v1/endpoints/{name}", api.delete_endpoint, methods=["DELETE"]),
         Route("/v1/endpoints/{name}/deployment", api.put_deployment, methods=["PUT"]),
         Route("/v1/endpoints/{name}/deployment", api.patch_deployment, methods=["PATCH"]),
         Route("/v1/endpoints/{name}/promote", api.promote, methods=["POST"]),

@@ -95,9 +95,10 @@ def row_values(deployment: Deployment) -> dict[str, Any]:
 
 
 def live_row(session: Session, endpoint: str) -> DeploymentRow | None:
+    """The newest deployment of ``endpoint``, unless the endpoint is deleted."""
     return session.scalar(
         select(DeploymentRow)
-        .where(DeploymentRow.endpoint == endpoint)
+        .where(DeploymentRow.endpoint == endpoint, DeploymentRow.deleted_at.is_(None))
         .order_by(DeploymentRow.version.desc())
         .limit(1)
     )
@@ -118,9 +119,11 @@ def get_row(session: Session, endpoint: str, version: int) -> DeploymentRow:
 
 
 def live_versions(session: Session) -> dict[str, int]:
-    """Endpoint name -> its live deployment version, for every endpoint."""
-    query = select(DeploymentRow.endpoint, func.max(DeploymentRow.version)).group_by(
-        DeploymentRow.endpoint
+    """Endpoint name -> its live deployment version, for every endpoint not deleted."""
+    query = (
+        select(DeploymentRow.endpoint, func.max(DeploymentRow.version))
+        .where(DeploymentRow.deleted_at.is_(None))
+        .group_by(DeploymentRow.endpoint)
     )
     return {name: int(version) for name, version in session.execute(query)}
 

@@ -245,6 +245,27 @@ async def rollback(request: Request) -> Response:
     return await _change(request, change)
 
 
+async def delete_endpoint(request: Request) -> Response:
+    """``DELETE /v1/endpoints/{name}``: soft delete; the answer is the lifecycle event."""
+    state: ServerState = request.app.state.server
+    rid = request_id(request)
+    try:
+        serving = _acting(request, state)
+        event = await anyio.to_thread.run_sync(serving.delete_endpoint, request.path_params["name"])
+        await anyio.to_thread.run_sync(state.runtime.refresh)
+    except DriftloopError as exc:
+        return error_response(exc, rid)
+    body = {
+        "kind": event.kind,
+        "name": event.name,
+        "action": event.action,
+        "actor": event.actor,
+        "at": event.at.isoformat(),
+        "reason": event.reason,
+    }
+    return json_response(body, 200, rid)
+
+
 async def list_endpoints(request: Request) -> Response:
     state: ServerState = request.app.state.server
     rid = request_id(request)

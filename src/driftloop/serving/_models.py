@@ -73,7 +73,9 @@ class Deployment:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """An endpoint and its live deployment."""
+    """An endpoint and its live deployment (its last one, with who deleted it, if deleted)."""
 
     name: str
     deployment: Deployment
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None

@@ -22,7 +22,8 @@ _REFUSALS = {
     400: "Bad input: the message names the field, row and value, and what is allowed",
     404: "No endpoint (or model version) of that name is served here",
     408: "The request body did not arrive within the server's body timeout",
-    409: "The endpoint's state forbids the change (no canary to promote, a version not ready)",
+    409: "The endpoint's state forbids the change (no canary to promote, a version not "
+    "ready, a monitor or loop policy using the endpoint, deleted already)",
     413: "The request body is over the server's size limit",
     422: "The model raised on input that passed its signature check",
     503: "Not ready (no verified model loaded), or the metadata store cannot be reached",
@@ -215,7 +216,14 @@ def openapi_schema(signatures: dict[str, ModelSignature | None] | None = None) -
     ready = (400, 404)  # the specification's "not ready" is a 4xx: 400 here
     paths: dict[str, Any] = {
         "/v1/endpoints": {"get": _op("List endpoints and their readiness", [])},
-        "/v1/endpoints/{name}": {"get": _op("An endpoint's status", endpoint, codes=(404,))},
+        "/v1/endpoints/{name}": {
+            "get": _op("An endpoint's status", endpoint, codes=(404,)),
+            "delete": _op(
+                "Delete the endpoint (restorable until `driftloop gc`)",
+                endpoint,
+                codes=(400, 404, 409, 503),
+            ),
+        },
         "/v1/endpoints/{name}/predict": {
             "post": _op("Predict (simple JSON API)", endpoint, "PredictRequest", _PREDICT)
         },

@@ -182,7 +182,8 @@ class ServingRuntime:
         raise NotFoundError(f"no endpoint named {name!r} is served here; see GET /v1/endpoints")
 
     def refresh(self) -> list[str]:
-        """Load what changed since the last call; returns the endpoints that now serve anew."""
+        """Load what changed since the last call, drop deleted endpoints; returns the
+        endpoints that now serve anew or stopped."""
         with self._lock:
             live = self.serving.live_versions()
             changed = []
@@ -196,6 +197,11 @@ class ServingRuntime:
                     continue
                 if self._apply(name, version):
                     changed.append(name)
+            # A deleted endpoint is no longer live: stop answering it (404), keep no models.
+            for name in [n for n in self.states if n not in live]:
+                del self.states[name]
+                changed.append(name)
+            self.problems = {n: p for n, p in self.problems.items() if n in live}
             self._forget_unused()
             return changed
 

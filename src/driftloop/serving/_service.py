@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from driftloop.errors import ConflictError, InvalidInputError, NotFoundError
 from driftloop.registry import LineageNode, ModelStatus, ModelVersion, RegistryService
 from driftloop.serving import _deployments as rows
+from driftloop.serving import _lifecycle
 from driftloop.serving._models import (
     BatchingOptions,
     Deployment,
@@ -25,6 +26,7 @@ from driftloop.serving._models import (
     RouteKind,
 )
 from driftloop.store import DeploymentRow, MetadataStore, next_version, retry_on_conflict
+from driftloop.store._lifecycle import LifecycleEvent, Usages, ViewType, check_view_type
 
 Clock = Callable[[], datetime]
 _UNSET: object = object()
@@ -64,11 +66,14 @@ class ServingService:
         user: str,
         *,
         clock: Clock = _utcnow,
+        usages: Usages | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.user = user
         self.clock = clock
+        # what uses an endpoint (a monitor, a loop policy), asked before deleting it
+        self.usages = usages or Usages()
 
     # reading -------------------------------------------------------------------------
 
@@ -96,9 +101,29 @@ class ServingService:
         with self.store.read() as session:
             return rows.live_versions(session)
 
-    def list_endpoints(self) -> list[Endpoint]:
-        names = sorted(self.live_versions())
-        return [Endpoint(name, self.get_deployment(name)) for name in names]
+    def list_endpoints(self, view_type: ViewType | str = ViewType.ACTIVE_ONLY) -> list[Endpoint]:
+        """Endpoints and what they serve; deleted ones with ``view_type`` (their last one)."""
+        view = check_view_type(view_type)
+        live = sorted(self.live_versions()) if view is not ViewType.DELETED_ONLY else []
+        found = [Endpoint(name, self.get_deployment(name)) for name in live]
+        if view is not ViewType.ACTIVE_ONLY:
+            found += _lifecycle.deleted_endpoints(self.store)
+        return sorted(found, key=lambda e: e.name)
+
+    def delete_endpoint(self, endpoint: str) -> LifecycleEvent:
+        """Delete an endpoint: servers stop answering it; restorable until ``driftloop gc``.
+
+        Refused while a monitor watches it or a loop policy drives it (delete those first).
+        """
+        return _lifecycle.delete_endpoint(
+            self.store, endpoint, self.user, self.clock(), self.usages
+        )
+
+    def restore_endpoint(self, endpoint: str) -> LifecycleEvent:
+        """Serve a deleted endpoint's last deployment again (its model versions must exist)."""
+        return _lifecycle.restore_endpoint(
+            self.store, endpoint, self.user, self.clock(), self.registry.get_version
+        )
 
     def history(self, endpoint: str) -> list[Deployment]:
         """Every deployment of ``endpoint``, oldest first: who changed what, and when."""
@@ -283,6 +308,8 @@ class ServingService:
                 "to roll back to; see `driftloop endpoints history " + endpoint + "`"
             )
         earlier = self.get_deployment(endpoint, target)
+        for route in earlier.routes:  # a deleted version is refused, naming how to restore it
+            self.registry.get_version(route.model_name, route.model_version)
         spec = replace(
             earlier,
             action="rollback",
@@ -303,6 +330,8 @@ class ServingService:
         def attempt() -> Deployment:
             with self.store.session() as session:
                 live_row = rows.live_row(session, spec.endpoint)
+                if live_row is None:
+                    _lifecycle.refuse_deleted_endpoint(session, spec.endpoint)
                 before = rows.to_deployment(live_row) if live_row else None
                 number = next_version(session, DeploymentRow.version, endpoint=spec.endpoint)
                 source = spec.source_version if spec.action == "rollback" else number

@@ -9,7 +9,8 @@ inside this package's callers' services and are never returned to users.
 This is the layer the contexts share: the row classes of every table, and the SQL
 helpers written once for both backends (:func:`upsert`, :func:`insert_ignore`,
 :func:`next_version` to number versions under concurrent writers, and
-:func:`retry_on_conflict`).
+:func:`retry_on_conflict`), and the lifecycle every deletable object shares (soft delete,
+restore, the lifecycle log: ``_lifecycle.py``).
 """
 
 from typing import TYPE_CHECKING
@@ -17,9 +18,11 @@ from typing import TYPE_CHECKING
 from driftloop._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from driftloop.store._base import Base, UTCDateTime, utcnow
+    from driftloop.store._base import Base, SoftDeleted, UTCDateTime, utcnow
     from driftloop.store._data_rows import DatasetRow, DatasetValidationRow, DatasetVersionRow
     from driftloop.store._features_rows import FeatureEntityRow, FeatureViewRow, FeatureViewStateRow
+    from driftloop.store._lifecycle import LifecycleEvent, ViewType
+    from driftloop.store._lifecycle_rows import LifecycleEventRow, PurgedVersionRow
     from driftloop.store._metadata_store import MetadataStore
     from driftloop.store._pipeline_rows import PipelineRow, PipelineRunRow, StepLinkRow, StepRunRow
     from driftloop.store._registry_rows import (
@@ -49,6 +52,7 @@ __getattr__, __dir__ = lazy_exports(
     {
         "driftloop.store._base": (
             "Base",
+            "SoftDeleted",
             "UTCDateTime",
             "utcnow",
         ),
@@ -61,6 +65,14 @@ __getattr__, __dir__ = lazy_exports(
             "FeatureEntityRow",
             "FeatureViewRow",
             "FeatureViewStateRow",
+        ),
+        "driftloop.store._lifecycle": (
+            "LifecycleEvent",
+            "ViewType",
+        ),
+        "driftloop.store._lifecycle_rows": (
+            "LifecycleEventRow",
+            "PurgedVersionRow",
         ),
         "driftloop.store._metadata_store": ("MetadataStore",),
         "driftloop.store._pipeline_rows": (
@@ -114,6 +126,8 @@ __all__ = [
     "FeatureViewRow",
     "FeatureViewStateRow",
     "LatestMetricRow",
+    "LifecycleEvent",
+    "LifecycleEventRow",
     "MetadataStore",
     "MetricRow",
     "ModelAliasEventRow",
@@ -122,17 +136,20 @@ __all__ = [
     "ParamRow",
     "PipelineRow",
     "PipelineRunRow",
+    "PurgedVersionRow",
     "RegisteredModelRow",
     "RunArtifactRow",
     "RunInputRow",
     "RunRow",
     "SchedulerHeartbeatRow",
+    "SoftDeleted",
     "StepLinkRow",
     "StepRunRow",
     "TagRow",
     "TriggerEventRow",
     "TriggerRow",
     "UTCDateTime",
+    "ViewType",
     "insert_ignore",
     "next_version",
     "retry_on_conflict",

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from driftloop.store._base import Base, UTCDateTime
+from driftloop.store._base import Base, SoftDeleted, UTCDateTime
 
 
-class LoopPolicyRow(Base):
+class LoopPolicyRow(SoftDeleted, Base):
     """The policy of one endpoint, and the controls people hold over it (pause, pin)."""
 
     __tablename__ = "loop_policies"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names keep Alembic diffs identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -40,6 +40,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+class SoftDeleted:
+    """The two columns of an object that can be deleted and restored (soft delete).
+
+    A deleted row stays, hidden from reads, lists and searches, until ``driftloop gc``
+    purges it; ``deleted_at`` (UTC) and ``deleted_by`` say when and who. Objects deleted
+    together (an experiment and its runs) share one ``deleted_at``, so a restore brings
+    back exactly what went with them (see ``driftloop.store._lifecycle``).
+    """
+
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    deleted_by: Mapped[str | None] = mapped_column(String(128), default=None)
 
 
 def utcnow() -> datetime:

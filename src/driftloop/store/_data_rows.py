@@ -16,10 +16,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from driftloop.store._base import Base, UTCDateTime
+from driftloop.store._base import Base, SoftDeleted, UTCDateTime
 
 
-class DatasetRow(Base):
+class DatasetRow(SoftDeleted, Base):
     __tablename__ = "datasets"
 
     name: Mapped[str] = mapped_column(String(256), primary_key=True)
@@ -27,7 +27,7 @@ class DatasetRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class DatasetVersionRow(Base):
+class DatasetVersionRow(SoftDeleted, Base):
     """One immutable version: the Parquet blobs holding it, its schema and its profile."""
 
     __tablename__ = "dataset_versions"

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from driftloop.store._base import Base, UTCDateTime
+from driftloop.store._base import Base, SoftDeleted, UTCDateTime
 
 
 class FeatureEntityRow(Base):
@@ -18,7 +18,7 @@ class FeatureEntityRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class FeatureViewRow(Base):
+class FeatureViewRow(SoftDeleted, Base):
     """One version of a view; (name, version) as the key makes concurrent applies collide, not
     overwrite: the loser retries with the next version number."""
 

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from driftloop.store._base import Base, UTCDateTime
+from driftloop.store._base import Base, SoftDeleted, UTCDateTime
 
 
-class MonitorRow(Base):
+class MonitorRow(SoftDeleted, Base):
     """A monitor of one endpoint: its reference, windowing and options (``spec``)."""
 
     __tablename__ = "monitors"
@@ -71,7 +71,7 @@ class MonitorMetricRow(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class AlertRuleRow(Base):
+class AlertRuleRow(SoftDeleted, Base):
     """A rule over one metric series of a monitor, and where its alerts go."""
 
     __tablename__ = "alert_rules"

@@ -39,6 +39,9 @@ class PipelineRunRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Last sign of life of the process orchestrating it; stale while running means killed.
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A cancel asked from any process; the orchestrator reads it and stops the run.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_requested_by: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (Index("ix_pipeline_runs_created", "created_at"),)
 

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from driftloop.store._base import Base, UTCDateTime
+from driftloop.store._base import Base, SoftDeleted, UTCDateTime
 
 
-class RegisteredModelRow(Base):
+class RegisteredModelRow(SoftDeleted, Base):
     __tablename__ = "registered_models"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -23,7 +23,7 @@ class RegisteredModelRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ModelVersionRow(Base):
+class ModelVersionRow(SoftDeleted, Base):
     """One version: the manifest digest pins every byte; the run pins data, code and params."""
 
     __tablename__ = "model_versions"

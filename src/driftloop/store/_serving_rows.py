@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from driftloop.store._base import Base, UTCDateTime
+from driftloop.store._base import Base, SoftDeleted, UTCDateTime
 
 
-class DeploymentRow(Base):
+class DeploymentRow(SoftDeleted, Base):
     """What an endpoint serves from ``created_at`` on; the newest version of an endpoint is live.
 
     Routes are pinned to model versions when deployed; ``spec`` keeps the references as

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from driftloop.errors import ConflictError
+from driftloop.store._lifecycle_rows import PurgedVersionRow
 
 T = TypeVar("T")
 
@@ -63,15 +64,26 @@ def next_version(session: Session, column: InstrumentedAttribute[int], **scope: 
         number = next_version(session, DatasetVersionRow.version, name="flights")
     """
     table = column.class_.__table__
+    key = scope_key(scope)
     if session.get_bind().dialect.name == "postgresql":
-        key = repr(sorted(scope.items()))
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(:table), hashtext(:key))"),
             {"table": table.name, "key": key},
         )
     where = [table.c[name] == value for name, value in scope.items()]
     latest = session.scalar(select(func.max(column)).where(*where))
-    return int(latest or 0) + 1
+    # A purged newest version keeps its number taken (see PurgedVersionRow).
+    purged = session.scalar(
+        select(PurgedVersionRow.version).where(
+            PurgedVersionRow.table_name == table.name, PurgedVersionRow.scope == key
+        )
+    )
+    return max(int(latest or 0), int(purged or 0)) + 1
+
+
+def scope_key(scope: dict[str, Any]) -> str:
+    """The text naming one numbering scope of :func:`next_version` (``[('name', 'x')]``)."""
+    return repr(sorted(scope.items()))
 
 
 def retry_on_conflict(

@@ -17,10 +17,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from driftloop.store._base import Base, UTCDateTime
+from driftloop.store._base import Base, SoftDeleted, UTCDateTime
 
 
-class ExperimentRow(Base):
+class ExperimentRow(SoftDeleted, Base):
     __tablename__ = "experiments"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -38,7 +38,7 @@ class EnvironmentRow(Base):
     data: Mapped[dict[str, object]] = mapped_column(JSON)
 
 
-class RunRow(Base):
+class RunRow(SoftDeleted, Base):
     __tablename__ = "runs"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

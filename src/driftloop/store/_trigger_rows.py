@@ -12,10 +12,10 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from driftloop.store._base import Base, UTCDateTime
+from driftloop.store._base import Base, SoftDeleted, UTCDateTime
 
 
-class TriggerRow(Base):
+class TriggerRow(SoftDeleted, Base):
     """One declared trigger: when it fires (kind + spec) and what it starts (target)."""
 
     __tablename__ = "triggers"

@@ -31,6 +31,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from driftloop.errors import ConflictError, InvalidInputError
+from driftloop.store._lifecycle import LifecycleEvent
 from driftloop.tracking._models import Metric, Run, RunStatus
 from driftloop.tracking._service import TrackingService, check_key
 
@@ -331,8 +332,12 @@ def search_runs(
     filter: str | None = None,
     order_by: list[str] | None = None,
     max_results: int | None = None,
+    view_type: str = "active_only",
 ) -> pd.DataFrame:
     """Runs as a DataFrame: one column per param, metric (latest value) and tag.
+
+    Deleted runs are left out; ``view_type="deleted_only"`` or ``"all"`` shows them,
+    with ``deleted_at`` and ``deleted_by`` columns (as MLflow's ``run_view_type``).
 
     Example::
 
@@ -340,7 +345,36 @@ def search_runs(
                        order_by=["metrics.auc desc"])
     """
     experiments = [experiment] if isinstance(experiment, str) else experiment
-    return _service().search_runs(experiments, filter, order_by or (), max_results)
+    return _service().search_runs(experiments, filter, order_by or (), max_results, view_type)
+
+
+def delete_run(run_id: str) -> LifecycleEvent:
+    """Delete a run (and its nested runs): hidden from searches, restorable until
+    ``driftloop gc`` purges it. Refused while a registered model version comes from it.
+
+    Example::
+
+        dl.delete_run(run.id)
+        dl.restore_run(run.id)
+    """
+    service = _service()
+    return service.delete_run(service.resolve_run_id(run_id))
+
+
+def restore_run(run_id: str) -> LifecycleEvent:
+    """Restore a deleted run (and the nested runs deleted with it)."""
+    service = _service()
+    return service.restore_run(service.resolve_run_id(run_id))
+
+
+def delete_experiment(name: str) -> LifecycleEvent:
+    """Delete an experiment and its runs; the name stays taken until ``driftloop gc``."""
+    return _service().delete_experiment(name)
+
+
+def restore_experiment(name: str) -> LifecycleEvent:
+    """Restore a deleted experiment and the runs deleted with it."""
+    return _service().restore_experiment(name)
 
 
 def download_artifacts(run_id: str, path: str = "", destination: str | Path = ".") -> Path:

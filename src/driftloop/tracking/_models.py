@@ -17,10 +17,14 @@ class RunStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Experiment:
+    """An experiment; ``deleted_at``/``deleted_by`` are set while it is deleted."""
+
     id: int
     name: str
     description: str
     created_at: datetime
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,9 @@ class Run:
     environment: dict[str, Any] = field(default_factory=dict)
     inputs: tuple[RunInput, ...] = ()
     artifacts: tuple[RunArtifact, ...] = ()
+    # Set while the run is deleted (``dl.delete_run``): who deleted it, and when.
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
 
     @property
     def uri(self) -> str:

@@ -97,7 +97,9 @@ def _sqlite_value(item: MetricTuple) -> Any:
 
 
 def to_experiment(row: ExperimentRow) -> Experiment:
-    return Experiment(row.id, row.name, row.description, row.created_at)
+    return Experiment(
+        row.id, row.name, row.description, row.created_at, row.deleted_at, row.deleted_by
+    )
 
 
 def load_runs(session: Session, run_ids: Sequence[str]) -> list[Run]:
@@ -149,6 +151,8 @@ def load_runs(session: Session, run_ids: Sequence[str]) -> list[Run]:
             environment=environments.get(row.environment_digest or "", {}),
             inputs=tuple(inputs.get(row.id, ())),
             artifacts=tuple(artifacts.get(row.id, ())),
+            deleted_at=row.deleted_at,
+            deleted_by=row.deleted_by,
         )
         for run_id in run_ids
         if run_id in rows

@@ -15,6 +15,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from driftloop.errors import InvalidInputError
+from driftloop.store._lifecycle import ViewType, check_view_type, visible
 from driftloop.store._tracking_rows import (
     ExperimentRow,
     LatestMetricRow,
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 BASE_COLUMNS = ["run_id", "run_name", "experiment", "status", "user", "start_time", "end_time"]
+# Shown when deleted runs may be among the results: who deleted each, and when.
+DELETED_COLUMNS = ["deleted_at", "deleted_by"]
 
 
 def _order_clauses(order_by: Sequence[str]) -> tuple[list[Any], list[Any]]:
@@ -57,7 +60,10 @@ def _order_clauses(order_by: Sequence[str]) -> tuple[list[Any], list[Any]]:
 # 1,000 runs; the result depends only on the arguments, and statements are immutable.
 @lru_cache(maxsize=128)
 def _run_query(
-    experiments: tuple[str, ...] | None, filter_string: str | None, order_by: tuple[str, ...]
+    experiments: tuple[str, ...] | None,
+    filter_string: str | None,
+    order_by: tuple[str, ...],
+    view_type: ViewType,
 ) -> Any:  # a Select over the run columns; its generic type is long
     query = select(
         RunRow.id,
@@ -67,7 +73,9 @@ def _run_query(
         RunRow.user,
         RunRow.start_time,
         RunRow.end_time,
+        *((RunRow.deleted_at, RunRow.deleted_by) if view_type is not ViewType.ACTIVE_ONLY else ()),
     ).join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
+    query = query.where(*visible(RunRow, view_type))
     if experiments:
         query = query.where(ExperimentRow.name.in_(list(experiments)))
     clause = parse_filter(filter_string)
@@ -97,14 +105,19 @@ def search_runs(
     filter_string: str | None = None,
     order_by: Sequence[str] = (),
     max_results: int | None = None,
+    view_type: ViewType | str = ViewType.ACTIVE_ONLY,
 ) -> pd.DataFrame:
-    """One row per matching run: base columns, then ``params.*``, ``metrics.*``, ``tags.*``."""
+    """One row per matching run: base columns, then ``params.*``, ``metrics.*``, ``tags.*``.
+
+    Deleted runs (and the runs of deleted experiments) only with ``view_type``, who
+    deleted each and when in two more columns.
+    """
     import numpy as np
     import pandas as pd
 
-    columns = _search_columns(session, experiments, filter_string, order_by, max_results)
+    columns = _search_columns(session, experiments, filter_string, order_by, max_results, view_type)
     if not columns["run_id"]:
-        return pd.DataFrame(columns=BASE_COLUMNS)
+        return pd.DataFrame(columns=list(columns))
     return pd.DataFrame(
         {  # metrics as float64, NaN where a run lacks the metric; the rest as objects
             name: np.array([np.nan if v is None else v for v in values], dtype=float)
@@ -121,10 +134,11 @@ def search_run_records(
     filter_string: str | None = None,
     order_by: Sequence[str] = (),
     max_results: int | None = None,
+    view_type: ViewType | str = ViewType.ACTIVE_ONLY,
 ) -> list[dict[str, Any]]:
     """:func:`search_runs` as one dict per run, every dict with every column; a param,
     metric or tag a run never logged is ``None``."""
-    columns = _search_columns(session, experiments, filter_string, order_by, max_results)
+    columns = _search_columns(session, experiments, filter_string, order_by, max_results, view_type)
     names = list(columns)
     return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
@@ -135,21 +149,26 @@ def _search_columns(
     filter_string: str | None,
     order_by: Sequence[str],
     max_results: int | None,
+    view_type: ViewType | str,
 ) -> dict[str, list[Any]]:
     # Column name -> one value per run, in the query's order; None where a run lacks a key.
     if max_results is not None and max_results < 1:
         raise InvalidInputError(f"max_results must be a positive number, got {max_results}")
-    query = _run_query(tuple(experiments) if experiments else None, filter_string, tuple(order_by))
+    view = check_view_type(view_type)
+    names = BASE_COLUMNS + (DELETED_COLUMNS if view is not ViewType.ACTIVE_ONLY else [])
+    query = _run_query(
+        tuple(experiments) if experiments else None, filter_string, tuple(order_by), view
+    )
     if max_results is not None:
         query = query.limit(max_results)
     # Core execution: the ORM result machinery costs more than the SQL at this size.
     conn = session.connection()
     base = conn.execute(query).all()
     if not base:
-        return {name: [] for name in BASE_COLUMNS}
+        return {name: [] for name in names}
     run_ids = [row[0] for row in base]
     columns: dict[str, list[Any]] = dict(
-        zip(BASE_COLUMNS, map(list, zip(*base, strict=True)), strict=True)
+        zip(names, map(list, zip(*base, strict=True)), strict=True)
     )
     index = {run_id: i for i, run_id in enumerate(run_ids)}
     if len(run_ids) <= _MAX_ID_PARAMS:

@@ -14,6 +14,7 @@ from driftloop._observe import created
 from driftloop.artifacts import BlobStore
 from driftloop.errors import ConflictError, InvalidInputError, NotFoundError
 from driftloop.store import MetadataStore, insert_ignore, upsert, utcnow
+from driftloop.store._lifecycle import LifecycleEvent, Usages, ViewType, visible
 from driftloop.store._tracking_rows import (
     EnvironmentRow,
     ExperimentRow,
@@ -24,7 +25,7 @@ from driftloop.store._tracking_rows import (
     RunRow,
     TagRow,
 )
-from driftloop.tracking import _rows
+from driftloop.tracking import _lifecycle, _rows
 from driftloop.tracking._compare import RunComparison, compare_runs
 from driftloop.tracking._environment import capture_environment, environment_digest
 from driftloop.tracking._heartbeat import Clock, Heartbeat
@@ -74,8 +75,11 @@ class TrackingService:
         writer: MetricWriter | None = None,
         heartbeat: Heartbeat | None = None,
         clock: Clock = utcnow,
+        usages: Usages | None = None,
     ) -> None:
         self.store = store
+        # what uses a run (a registered model version), asked before deleting it
+        self.usages = usages or Usages()
         self.blobs = blobs
         self.user = user
         self.writer = writer if writer is not None else open_metric_writer(store)
@@ -103,6 +107,7 @@ class TrackingService:
         with self.store.read() as session:
             row = session.scalar(select(ExperimentRow).where(ExperimentRow.name == name))
             if row is not None:
+                _lifecycle.refuse_deleted_experiment(row)
                 return _rows.to_experiment(row)
         try:
             with self.store.session() as session:
@@ -122,10 +127,23 @@ class TrackingService:
                 )
             return _rows.to_experiment(row)
 
-    def list_experiments(self) -> list[Experiment]:
+    def list_experiments(
+        self, view_type: ViewType | str = ViewType.ACTIVE_ONLY
+    ) -> list[Experiment]:
+        """Experiments, oldest first; ``view_type`` "deleted_only" or "all" shows deleted ones."""
+        query = select(ExperimentRow).where(*visible(ExperimentRow, view_type))
         with self.store.read() as session:
-            rows = session.scalars(select(ExperimentRow).order_by(ExperimentRow.id))
-            return [_rows.to_experiment(r) for r in rows]
+            return [
+                _rows.to_experiment(r) for r in session.scalars(query.order_by(ExperimentRow.id))
+            ]
+
+    def delete_experiment(self, name: str) -> LifecycleEvent:
+        """Delete the experiment and its runs (restorable until ``driftloop gc``)."""
+        return _lifecycle.delete_experiment(self.store, name, self.user, utcnow(), self.usages)
+
+    def restore_experiment(self, name: str) -> LifecycleEvent:
+        """Restore a deleted experiment and the runs deleted with it."""
+        return _lifecycle.restore_experiment(self.store, name, self.user, utcnow())
 
     # runs -------------------------------------------------------------------------
 
@@ -171,6 +189,7 @@ class TrackingService:
     def resume_run(self, run_id: str) -> Run:
         run = self.get_run(run_id)
         with self.store.session() as session:
+            _lifecycle.refuse_deleted_run(session.get_one(RunRow, run.id))
             session.execute(
                 update(RunRow)
                 .where(RunRow.id == run_id)
@@ -189,6 +208,14 @@ class TrackingService:
                 .where(RunRow.id == run_id)
                 .values(status=status.value, end_time=utcnow())
             )
+
+    def delete_run(self, run_id: str) -> LifecycleEvent:
+        """Delete the run and its nested runs (hidden, restorable until ``driftloop gc``)."""
+        return _lifecycle.delete_run(self.store, run_id, self.user, utcnow(), self.usages)
+
+    def restore_run(self, run_id: str) -> LifecycleEvent:
+        """Restore a deleted run (and the nested runs deleted with it)."""
+        return _lifecycle.restore_run(self.store, run_id, self.user, utcnow())
 
     def set_seed(self, run_id: str, seed: int) -> None:
         with self.store.session() as session:
@@ -345,15 +372,17 @@ class TrackingService:
         filter: str | None = None,
         order_by: Sequence[str] = (),
         max_results: int | None = None,
+        view_type: ViewType | str = ViewType.ACTIVE_ONLY,
     ) -> pd.DataFrame:
         """Runs as a DataFrame: one column per param, metric (latest value) and tag.
 
         The filter is translated into SQL (see ``driftloop.tracking._filter``); values
         still buffered in the writer are stored first, so the result includes them.
+        Deleted runs are left out unless ``view_type`` is "deleted_only" or "all".
         """
         from driftloop.tracking._search import search_runs
 
-        return self._search(search_runs, experiments, filter, order_by, max_results)
+        return self._search(search_runs, experiments, filter, order_by, max_results, view_type)
 
     def search_run_records(
         self,
@@ -361,12 +390,15 @@ class TrackingService:
         filter: str | None = None,
         order_by: Sequence[str] = (),
         max_results: int | None = None,
+        view_type: ViewType | str = ViewType.ACTIVE_ONLY,
     ) -> list[dict[str, Any]]:
         """:meth:`search_runs` as one dict per run (what the CLI and JSON show), without
         pandas; a param, metric or tag a run never logged is ``None``, not NaN."""
         from driftloop.tracking._search import search_run_records
 
-        return self._search(search_run_records, experiments, filter, order_by, max_results)
+        return self._search(
+            search_run_records, experiments, filter, order_by, max_results, view_type
+        )
 
     def _search(
         self,
@@ -375,6 +407,7 @@ class TrackingService:
         filter: str | None,
         order_by: Sequence[str],
         max_results: int | None,
+        view_type: ViewType | str,
     ) -> T:
         self.sweep_stale_runs()
         self.writer.flush()
@@ -385,6 +418,7 @@ class TrackingService:
                 filter,
                 list(order_by),
                 max_results,
+                view_type,
             )
 
     def compare_runs(self, run_ids: Sequence[str]) -> RunComparison:
