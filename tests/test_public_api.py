@@ -116,6 +116,7 @@ def test_modules_are_private_and_subpackages_narrow() -> None:
             "data",
             "errors",
             "features",
+            "governance",
             "monitoring",
             "pipelines",
             "registry",

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from driftloop.features._offline import DatasetResolver
     from driftloop.features._protocols import OnlineStore
     from driftloop.features._service import FeatureService, ViewDefinitionCache
+    from driftloop.governance._authenticator import TokenAuthenticator
+    from driftloop.governance._service import GovernanceService
     from driftloop.monitoring._service import MonitoringService
     from driftloop.pipelines._protocols import StepExecutor
     from driftloop.pipelines._service import PipelineService
@@ -155,6 +157,13 @@ class WorkspaceResources:
         # DuckDB first: closing goes newest first, so the worker stops before the database.
         duck = self.duck
         return self._lazy("profile_worker", lambda: ProfileWorker(duck.cursor), ProfileWorker.close)
+
+    @property
+    def authenticator(self) -> TokenAuthenticator:
+        """The process's token authenticator: one cache (of at most a second) for every request."""
+        from driftloop.governance._authenticator import TokenAuthenticator
+
+        return self._lazy("authenticator", lambda: TokenAuthenticator(self.store), None)
 
     def dataset_resolver(self, datasets: DatasetService) -> DatasetResolver:
         from driftloop.features._offline import cached_dataset_resolver
@@ -407,6 +416,15 @@ class Workspace:
         from driftloop.serving._service import ServingService
 
         return ServingService(self._resources.store, self.registry, self._user)
+
+    @cached_property
+    def governance(self) -> GovernanceService:
+        """Users, roles and tokens (``driftloop.governance``), acting as the workspace's
+        operator; ``ws.governance.for_principal(p)`` checks every call against p's roles."""
+        from driftloop.governance._service import GovernanceService
+
+        r = self._resources
+        return GovernanceService(r.store, self._user, authenticator=r.authenticator)
 
     @cached_property
     def loop(self) -> LoopService:
