@@ -22,6 +22,9 @@ from driftloop.cli import (
     _scheduler,
     _score,
     _serve,
+    _server_init,
+    _tokens,
+    _users,
 )
 from driftloop.cli._output import JsonOption, console, emit, err_console
 from driftloop.errors import DriftloopError
@@ -55,6 +58,11 @@ app.add_typer(_serve.app, name="endpoints")
 _serve.app.command("deploy")(_serve.deploy)
 _serve.app.command("rollback")(_serve.rollback)
 app.command("serve")(_serve.serve)
+app.add_typer(_users.app, name="users")
+app.add_typer(_tokens.app, name="tokens")
+app.add_typer(_users.roles_app, name="roles")
+# `server init` joins the `server` group of the team server's edge when both land.
+app.add_typer(_server_init.app, name="server")
 
 app.add_typer(_pipeline.app, name="pipeline", hidden=True)
 app.add_typer(_monitor.app, name="monitor", hidden=True)
