@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from driftloop.features._offline import DatasetResolver
     from driftloop.features._protocols import OnlineStore
     from driftloop.features._service import FeatureService, ViewDefinitionCache
+    from driftloop.governance._approvals import ApprovalService
     from driftloop.governance._authenticator import TokenAuthenticator
     from driftloop.governance._service import GovernanceService
     from driftloop.monitoring._service import MonitoringService
@@ -306,10 +307,18 @@ class Workspace:
 
     @cached_property
     def registry(self) -> RegistryService:
+        from driftloop.governance._guard import ProtectionGuard
         from driftloop.registry._service import RegistryService
 
         r = self._resources
-        return RegistryService(r.store, r.blobs, self.tracking, self._user, downstream=r.downstream)
+        return RegistryService(
+            r.store,
+            r.blobs,
+            self.tracking,
+            self._user,
+            downstream=r.downstream,
+            guard=ProtectionGuard(),
+        )
 
     @cached_property
     def features(self) -> FeatureService:
@@ -413,9 +422,12 @@ class Workspace:
 
     @cached_property
     def serving(self) -> ServingService:
+        from driftloop.governance._guard import ProtectionGuard
         from driftloop.serving._service import ServingService
 
-        return ServingService(self._resources.store, self.registry, self._user)
+        return ServingService(
+            self._resources.store, self.registry, self._user, guard=ProtectionGuard()
+        )
 
     @cached_property
     def governance(self) -> GovernanceService:
@@ -425,6 +437,14 @@ class Workspace:
 
         r = self._resources
         return GovernanceService(r.store, self._user, authenticator=r.authenticator)
+
+    @cached_property
+    def approvals(self) -> ApprovalService:
+        """Protected aliases and endpoints, approval requests and decisions, notified
+        where alerts go (``driftloop.governance``)."""
+        from driftloop.governance._wiring import build_approvals
+
+        return build_approvals(self)
 
     @cached_property
     def loop(self) -> LoopService:

@@ -23,7 +23,7 @@ from driftloop.governance._bootstrap import seed_first_admin
 
 
 @pytest.fixture
-def team(workspace: dl.Workspace) -> GovernanceService:
+def people(workspace: dl.Workspace) -> GovernanceService:
     """An admin, a DevOps engineer, a data scientist and a CI service account."""
     gov = workspace.governance
     gov.add_user("root-admin", ["admin"])
@@ -33,25 +33,25 @@ def team(workspace: dl.Workspace) -> GovernanceService:
     return gov
 
 
-def as_(team: GovernanceService, name: str) -> GovernanceService:
-    return team.for_principal(_principal(team, name))
+def as_(people: GovernanceService, name: str) -> GovernanceService:
+    return people.for_principal(_principal(people, name))
 
 
-def _principal(team: GovernanceService, name: str) -> Principal:
-    user = team.get_user(name)
+def _principal(people: GovernanceService, name: str) -> Principal:
+    user = people.get_user(name)
     return Principal(user.name, user.roles, user.is_service)
 
 
-def test_everyone_manages_their_own_tokens(team: GovernanceService) -> None:
-    ana = as_(team, "ana")
+def test_everyone_manages_their_own_tokens(people: GovernanceService) -> None:
+    ana = as_(people, "ana")
     issued = ana.create_token("laptop")
     assert issued.token.user == "ana" and issued.token.created_by == "ana"
     assert [t.id for t in ana.list_tokens()] == [issued.token.id]
     assert ana.revoke_token(issued.token.id).revoked_by == "ana"
 
 
-def test_someone_else_s_tokens_need_manage_on_user(team: GovernanceService) -> None:
-    ana = as_(team, "ana")
+def test_someone_else_s_tokens_need_manage_on_user(people: GovernanceService) -> None:
+    ana = as_(people, "ana")
     mine = ana.create_token("laptop")
     with pytest.raises(PermissionDeniedError) as refused:
         ana.create_token("sneaky", user="dan")
@@ -61,19 +61,19 @@ def test_someone_else_s_tokens_need_manage_on_user(team: GovernanceService) -> N
     )
     with pytest.raises(PermissionDeniedError, match="may not read user 'dan'"):
         ana.list_tokens("dan")
-    dans = as_(team, "dan").create_token("laptop")
+    dans = as_(people, "dan").create_token("laptop")
     with pytest.raises(PermissionDeniedError, match="may not manage user 'dan'"):
         ana.revoke_token(dans.token.id)
     assert [t.user for t in ana.list_tokens(all_users=True)] == ["ana"]  # filtered to hers
-    assert mine.token.id in {t.id for t in as_(team, "dan").list_tokens(all_users=True)}
+    assert mine.token.id in {t.id for t in as_(people, "dan").list_tokens(all_users=True)}
 
 
 def test_devops_runs_service_accounts_but_hands_out_no_more_than_it_holds(
-    team: GovernanceService,
+    people: GovernanceService,
 ) -> None:
-    dan = as_(team, "dan")
+    dan = as_(people, "dan")
     issued = dan.create_token("deploy", user="ci")
-    assert team.authenticate(issued.text).name == "ci"
+    assert people.authenticate(issued.text).name == "ci"
     dan.add_user("scheduler", ["devops_engineer"], is_service=True)
     with pytest.raises(PermissionDeniedError) as refused:
         dan.add_user("eve", ["admin"])
@@ -85,54 +85,54 @@ def test_devops_runs_service_accounts_but_hands_out_no_more_than_it_holds(
     with pytest.raises(PermissionDeniedError, match="with role 'admin'"):
         dan.disable_user("root-admin")
     with pytest.raises(NotFoundError):
-        team.get_user("eve")  # the refused add left nothing
+        people.get_user("eve")  # the refused add left nothing
 
 
-def test_users_are_listed_as_far_as_the_caller_may_read(team: GovernanceService) -> None:
-    assert [u.name for u in as_(team, "ana").list_users()] == ["ana"]
-    assert [u.name for u in as_(team, "dan").list_users()] == ["ana", "ci", "dan", "root-admin"]
-    assert as_(team, "ana").get_user("ana").roles == (RoleBinding("data_scientist", "churn-*"),)
+def test_users_are_listed_as_far_as_the_caller_may_read(people: GovernanceService) -> None:
+    assert [u.name for u in as_(people, "ana").list_users()] == ["ana"]
+    assert [u.name for u in as_(people, "dan").list_users()] == ["ana", "ci", "dan", "root-admin"]
+    assert as_(people, "ana").get_user("ana").roles == (RoleBinding("data_scientist", "churn-*"),)
 
 
-def test_the_last_admin_cannot_be_disabled_or_lose_admin(team: GovernanceService) -> None:
+def test_the_last_admin_cannot_be_disabled_or_lose_admin(people: GovernanceService) -> None:
     with pytest.raises(ConflictError, match="'root-admin': they are the last enabled admin"):
-        team.disable_user("root-admin")
+        people.disable_user("root-admin")
     with pytest.raises(ConflictError, match="last enabled admin"):
-        team.revoke("root-admin", "admin")
-    team.grant("dan", "admin")
-    team.revoke("root-admin", "admin")
-    assert team.admins() == ["dan"]
+        people.revoke("root-admin", "admin")
+    people.grant("dan", "admin")
+    people.revoke("root-admin", "admin")
+    assert people.admins() == ["dan"]
 
 
-def test_grant_and_revoke_keep_patterns_apart(team: GovernanceService) -> None:
-    team.grant("ana", "data_scientist:fraud-*")
-    team.grant("ana", "data_scientist:fraud-*")  # again: harmless
-    assert team.get_user("ana").roles == (
+def test_grant_and_revoke_keep_patterns_apart(people: GovernanceService) -> None:
+    people.grant("ana", "data_scientist:fraud-*")
+    people.grant("ana", "data_scientist:fraud-*")  # again: harmless
+    assert people.get_user("ana").roles == (
         RoleBinding("data_scientist", "churn-*"),
         RoleBinding("data_scientist", "fraud-*"),
     )
     with pytest.raises(NotFoundError, match="does not hold role 'data_scientist'"):
-        team.revoke("ana", "data_scientist")  # for every name: not what she holds
-    assert team.revoke("ana", "data_scientist:churn-*").roles == (
+        people.revoke("ana", "data_scientist")  # for every name: not what she holds
+    assert people.revoke("ana", "data_scientist:churn-*").roles == (
         RoleBinding("data_scientist", "fraud-*"),
     )
 
 
-def test_bad_users_and_roles_are_refused_and_leave_nothing(team: GovernanceService) -> None:
+def test_bad_users_and_roles_are_refused_and_leave_nothing(people: GovernanceService) -> None:
     with pytest.raises(AlreadyExistsError, match="user 'ana' exists"):
-        team.add_user("ana")
+        people.add_user("ana")
     with pytest.raises(InvalidInputError, match="user name 'a b' is not allowed"):
-        team.add_user("a b")
+        people.add_user("a b")
     with pytest.raises(InvalidInputError, match="role 'wizard' does not exist"):
-        team.add_user("bob", ["wizard"])
+        people.add_user("bob", ["wizard"])
     with pytest.raises(NotFoundError, match="no user named 'bob'"):
-        team.create_token("x", user="bob")
+        people.create_token("x", user="bob")
     with pytest.raises(InvalidInputError, match="token's name"):
-        team.create_token(" ", user="ana")
-    team.disable_user("ana")
+        people.create_token(" ", user="ana")
+    people.disable_user("ana")
     with pytest.raises(ConflictError, match="user 'ana' is disabled"):
-        team.create_token("x", user="ana")
-    assert [u.name for u in team.list_users()] == ["ana", "ci", "dan", "root-admin"]
+        people.create_token("x", user="ana")
+    assert [u.name for u in people.list_users()] == ["ana", "ci", "dan", "root-admin"]
 
 
 def test_the_first_admin_is_made_once(workspace: dl.Workspace) -> None:
