@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from driftloop.cli import (
+    _approvals,
     _data,
     _demo,
     _features,
@@ -61,6 +62,8 @@ app.command("serve")(_serve.serve)
 app.add_typer(_users.app, name="users")
 app.add_typer(_tokens.app, name="tokens")
 app.add_typer(_users.roles_app, name="roles")
+app.add_typer(_approvals.app, name="approvals")
+app.add_typer(_approvals.protections_app, name="protections")
 # `server init` joins the `server` group of the team server's edge when both land.
 app.add_typer(_server_init.app, name="server")
 
