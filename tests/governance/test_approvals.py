@@ -15,7 +15,9 @@ from driftloop.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from driftloop.governance import ApprovalStatus, Principal, RoleBinding
+from driftloop.governance import ApprovalStatus, Principal
+from driftloop.governance._approvals import ApprovalService
+from driftloop.governance._permissions import parse_binding
 from driftloop.store._governance_rows import ApprovalRequestRow, ApprovalRow
 
 SME_AND_DEVOPS = {"subject_matter_expert": 1, "devops_engineer": 1}
@@ -192,18 +194,21 @@ def test_on_a_laptop_protections_apply_to_the_local_user(workspace: dl.Workspace
 
 
 def test_on_a_server_roles_are_checked(team: dl.Workspace) -> None:
-    def checked(name: str, *roles: str) -> object:
-        principal = Principal(name, tuple(RoleBinding(r) for r in roles))
-        return type(team.approvals)(team.store, name, principal=principal)
+    def checked(name: str, *roles: str) -> ApprovalService:
+        bindings = tuple(parse_binding(r) for r in roles)  # ROLE or ROLE:PATTERN
+        return team.approvals.for_principal(Principal(name, bindings))
 
     ana = checked("ana", "data_scientist")
-    with pytest.raises(PermissionDeniedError, match="ana \\(data_scientist\\) may not manage"):
-        ana.protect_alias("churn", "champion", {"any": 1})  # type: ignore[attr-defined]
-    ana.request("churn", 2)  # type: ignore[attr-defined]
+    with pytest.raises(PermissionDeniedError, match=r"ana \(data_scientist\) may not manage"):
+        ana.protect_alias("churn", "champion", {"any": 1})
+    ana.request("churn", 2)
     viewer = checked("vic", "viewer")
     with pytest.raises(PermissionDeniedError, match="needs approve on model; roles with it"):
-        viewer.approve("churn", 2)  # type: ignore[attr-defined]
-    assert checked("sam", "subject_matter_expert").approve("churn", 2).status.value == "approved"  # type: ignore[attr-defined]
+        viewer.approve("churn", 2)
+    sam = checked("sam", "subject_matter_expert")
+    assert sam.approve("churn", 2).status is ApprovalStatus.APPROVED
+    assert [r.ref for r in checked("vic", "viewer:churn*").list_requests(None)] == ["churn@2"]
+    assert [r.ref for r in checked("vic", "viewer:fraud-*").list_requests(None)] == []
     with pytest.raises(NotFoundError, match="nobody asked for churn@3 to be approved"):
         team.acting_as("sam").approvals.approve("churn", 3)
 

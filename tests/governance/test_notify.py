@@ -3,11 +3,7 @@ webhooks of the alert rules watching the endpoints concerned (a real local recei
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,35 +11,12 @@ import driftloop as dl
 from driftloop.monitoring import AlertRule, MonitorSpec
 
 
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, list[dict[str, object]]]]:
-    received: list[dict[str, object]] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append(json.loads(body))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
 def test_requests_and_decisions_reach_the_alert_webhooks_and_the_log(
     team: dl.Workspace,
-    receiver: tuple[str, list[dict[str, object]]],
+    webhook_receiver: tuple[str, list[dict[str, object]]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    url, received = receiver
+    url, received = webhook_receiver
     team.serving.deploy("churn", "churn@1")
     team.monitoring.define("churn-watch", MonitorSpec(endpoint="churn"))
     rule = AlertRule("churn-drift", "churn-watch", "drift.share", 0.3, webhook=url)

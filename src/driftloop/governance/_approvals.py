@@ -70,6 +70,17 @@ class ApprovalService:
         self._notify = notify
         self._clock = clock
 
+    def for_principal(self, principal: Principal) -> ApprovalService:
+        """This service acting for ``principal``, every call checked against its roles."""
+        return ApprovalService(
+            self.store,
+            principal.name,
+            principal=principal,
+            check_version=self._check_version,
+            notify=self._notify,
+            clock=self._clock,
+        )
+
     # protections -----------------------------------------------------------------------
 
     def protect_alias(self, pattern: str, alias: str, requires: Mapping[str, int]) -> Protection:
