@@ -6,9 +6,12 @@ DRIFTLOOP_TEST_POSTGRES_URL is set (CI sets it), otherwise those cases skip and 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -125,3 +128,28 @@ def sqlite_workspace(tmp_path: Path, migrated_sqlite: Path) -> Iterator[dl.Works
         dl.set_workspace(ws)
         yield ws
         dl.set_workspace(None)
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[tuple[str, list[dict[str, object]]]]:
+    """A real HTTP server on 127.0.0.1 that keeps the JSON bodies POSTed to it: its URL
+    and the bodies received, in order."""
+    received: list[dict[str, object]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(json.loads(body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    server.shutdown()
+    server.server_close()
+    thread.join()

@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from driftloop.features._offline import DatasetResolver
     from driftloop.features._protocols import OnlineStore
     from driftloop.features._service import FeatureService, ViewDefinitionCache
+    from driftloop.governance._approvals import ApprovalService
+    from driftloop.governance._authenticator import TokenAuthenticator
+    from driftloop.governance._service import GovernanceService
     from driftloop.monitoring._service import MonitoringService
     from driftloop.pipelines._protocols import StepExecutor
     from driftloop.pipelines._service import PipelineService
@@ -190,6 +193,13 @@ class WorkspaceResources:
         duck = self.duck
         return self._lazy("profile_worker", lambda: ProfileWorker(duck.cursor), ProfileWorker.close)
 
+    @property
+    def authenticator(self) -> TokenAuthenticator:
+        """The process's token authenticator: one cache (of at most a second) for every request."""
+        from driftloop.governance._authenticator import TokenAuthenticator
+
+        return self._lazy("authenticator", lambda: TokenAuthenticator(self.store), None)
+
     def dataset_resolver(self, datasets: DatasetService) -> DatasetResolver:
         from driftloop.features._offline import cached_dataset_resolver
 
@@ -337,11 +347,18 @@ class Workspace:
 
     @cached_property
     def registry(self) -> RegistryService:
+        from driftloop.governance._guard import ProtectionGuard
         from driftloop.registry._service import RegistryService
 
         r = self._resources
         return RegistryService(
-            r.store, r.blobs, self.tracking, self._user, downstream=r.downstream, usages=r.usages
+            r.store,
+            r.blobs,
+            self.tracking,
+            self._user,
+            downstream=r.downstream,
+            usages=r.usages,
+            guard=ProtectionGuard(),
         )
 
     @cached_property
@@ -448,10 +465,13 @@ class Workspace:
 
     @cached_property
     def serving(self) -> ServingService:
+        from driftloop.governance._guard import ProtectionGuard
         from driftloop.serving._service import ServingService
 
         r = self._resources
-        return ServingService(r.store, self.registry, self._user, usages=r.usages)
+        return ServingService(
+            r.store, self.registry, self._user, usages=r.usages, guard=ProtectionGuard()
+        )
 
     @cached_property
     def trash(self) -> Trash:
@@ -459,6 +479,23 @@ class Workspace:
         r = self._resources
         forget = {"feature_view": lambda name: r.online_store.delete_view(name)}
         return Trash(r.store, self._user, forget)
+
+    @cached_property
+    def governance(self) -> GovernanceService:
+        """Users, roles and tokens (``driftloop.governance``), acting as the workspace's
+        operator; ``ws.governance.for_principal(p)`` checks every call against p's roles."""
+        from driftloop.governance._service import GovernanceService
+
+        r = self._resources
+        return GovernanceService(r.store, self._user, authenticator=r.authenticator)
+
+    @cached_property
+    def approvals(self) -> ApprovalService:
+        """Protected aliases and endpoints, approval requests and decisions, notified
+        where alerts go (``driftloop.governance``)."""
+        from driftloop.governance._wiring import build_approvals
+
+        return build_approvals(self)
 
     @cached_property
     def loop(self) -> LoopService:

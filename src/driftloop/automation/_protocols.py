@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from driftloop.automation._gate import ModelEvidence
 from driftloop.automation._policy import LoopPolicy
 from driftloop.automation._rollout import RouteStats
+
+if TYPE_CHECKING:
+    from driftloop.governance._models import ApprovalRequest
 
 TrainingState = Literal["running", "succeeded", "failed"]
 
@@ -111,3 +114,39 @@ class FiringAlerts(Protocol):
         """Firing alerts of ``rules`` on ``endpoint``, as their alert payloads (``id``,
         ``rule``, ``model_version``, ``route``, ``metric``, ``value``, ``fired_at``...)."""
         ...
+
+
+class Approvals(Protocol):
+    """Approval requests of model versions (governance's): an episode awaiting approval is
+    the request on its challenger, decided by people through `driftloop loop approve` or
+    `driftloop approvals approve` alike."""
+
+    def needs_approval(
+        self, model: str, *, alias: str | None = None, endpoint: str | None = None
+    ) -> bool:
+        """True if a protection covers ``alias`` of ``model`` or ``endpoint``."""
+        ...
+
+    def request(
+        self,
+        model: str,
+        version: int,
+        *,
+        alias: str | None = None,
+        endpoint: str | None = None,
+        reason: str = "",
+        episode_id: str | None = None,
+        requested_by: str | None = None,
+    ) -> ApprovalRequest:
+        """Open (or extend, idempotently) the request of ``model`` version ``version``."""
+        ...
+
+    def approve(
+        self, model: str, version: int, reason: str = "", *, role: str | None = None
+    ) -> ApprovalRequest: ...
+
+    def reject(
+        self, model: str, version: int, reason: str = "", *, role: str | None = None
+    ) -> ApprovalRequest: ...
+
+    def find(self, model: str, version: int) -> ApprovalRequest | None: ...

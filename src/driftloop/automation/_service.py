@@ -24,6 +24,7 @@ from driftloop.automation._lifecycle import (
 )
 from driftloop.automation._policy import LoopPolicy, LoopTrigger
 from driftloop.automation._protocols import (
+    Approvals,
     Evaluator,
     FiringAlerts,
     LiveMetrics,
@@ -34,6 +35,8 @@ from driftloop.automation._protocols import (
 )
 from driftloop.automation._rollout import decide_canary
 from driftloop.errors import ConflictError, InvalidInputError
+from driftloop.governance._models import ApprovalRequest, ApprovalStatus
+from driftloop.governance._requirements import describe
 from driftloop.store import MetadataStore
 from driftloop.store._lifecycle import LifecycleEvent
 
@@ -43,6 +46,8 @@ Clock = Callable[[], datetime]
 MAX_MOVES_PER_TICK = 6
 # A still-firing alert retriggers at most this often, also under a zero cooldown.
 MIN_REPEAT = timedelta(hours=1)
+# The alias a promotion moves to the new primary.
+CHAMPION = "champion"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,9 @@ class LoopParts:
     live: LiveMetrics
     notifier: Notifier
     alerts: FiringAlerts | None = None  # without it, a still-firing alert never retriggers
+    # Without it, the one person who calls approve lets the challenger go, as before
+    # governance; with it, the challenger's approval request decides.
+    approvals: Approvals | None = None
 
 
 class LoopService:
@@ -121,9 +129,25 @@ class LoopService:
         self.journal.note(endpoint, "pinned", summary, {"version": version}, self._user, now)
 
     def approve(self, endpoint: str, reason: str = "") -> Episode:
-        """Let the challenger awaiting approval go out as a canary."""
+        """Approve the challenger awaiting approval: it goes out as a canary once its
+        approval request is met (at once when one approval is all it needs)."""
         episode = self._awaiting_approval(endpoint)
         policy = self.journal.policy(endpoint).policy
+        approvals = self._parts.approvals
+        if approvals is not None:
+            assert episode.challenger_version is not None
+            self._ask_approval(policy, episode)  # also for one that waited before approvals
+            request = approvals.approve(policy.model, episode.challenger_version, reason)
+            if request.status is not ApprovalStatus.APPROVED:
+                summary = (
+                    f"version {episode.challenger_version} approved by {self._user}; it still "
+                    f"needs {describe(request.missing)}"
+                )
+                evidence = {"why": reason, "approval_request": request.id}
+                self.journal.note(
+                    endpoint, "approval", summary, evidence, self._user, self._clock(), episode
+                )
+                return episode
         return self._start_canary(
             policy, episode, self._clock(), actor=self._user, approved_by=self._user, why=reason
         )
@@ -163,6 +187,12 @@ class LoopService:
 
     def reject(self, endpoint: str, reason: str = "") -> Episode:
         episode = self._awaiting_approval(endpoint)
+        approvals = self._parts.approvals
+        if approvals is not None:
+            assert episode.challenger_version is not None
+            policy = self.journal.policy(endpoint).policy
+            self._ask_approval(policy, episode)
+            approvals.reject(policy.model, episode.challenger_version, reason)
         return self._move(
             episode,
             S.REJECTED,
@@ -312,8 +342,11 @@ class LoopService:
             return self._move(
                 episode, S.REJECTED, f"gate failed: {reasons}", evidence, **changes, now=now
             )
-        if policy.require_approval:
-            summary = f"gate passed; version {episode.challenger_version} awaits approval"
+        if policy.require_approval or self._is_protected(policy):
+            request = self._ask_approval(policy, episode)
+            needs = f" of {describe(request.missing)}" if request is not None else ""
+            summary = f"gate passed; version {episode.challenger_version} awaits approval{needs}"
+            evidence["approval_request"] = request.id if request is not None else None
             return self._move(episode, S.AWAITING_APPROVAL, summary, evidence, **changes, now=now)
         return self._start_canary(policy, episode, now, champion_version=champion, **evidence)
 
@@ -336,6 +369,48 @@ class LoopService:
             changes["champion_version"] = champion_version
         evidence = {"weight": weight, **evidence}
         return self._move(episode, S.CANARY, summary, evidence, actor=actor, **changes, now=now)
+
+    def _check_approval(
+        self, policy: LoopPolicy, episode: Episode, now: datetime
+    ) -> Episode | None:
+        """A challenger approved or rejected outside the loop (`driftloop approvals`)
+        goes on, or ends, at the next tick."""
+        approvals = self._parts.approvals
+        if approvals is None or episode.challenger_version is None:
+            return None
+        request = approvals.find(policy.model, episode.challenger_version)
+        if request is None or request.status is ApprovalStatus.PENDING:
+            return None
+        decided = [a for a in request.approvals if a.decision == request.status.value]
+        who = ", ".join(a.approver for a in decided)
+        why = "; ".join(a.reason for a in decided if a.reason)
+        evidence = {"approval_request": request.id, "why": why}
+        if request.status is ApprovalStatus.REJECTED:
+            summary = f"challenger version {episode.challenger_version} rejected by {who}"
+            return self._move(episode, S.REJECTED, summary, evidence, actor=who, now=now)
+        return self._start_canary(policy, episode, now, actor=who, approved_by=who, why=why)
+
+    def _is_protected(self, policy: LoopPolicy) -> bool:
+        approvals = self._parts.approvals
+        return approvals is not None and approvals.needs_approval(
+            policy.model, alias=CHAMPION, endpoint=policy.endpoint
+        )
+
+    def _ask_approval(self, policy: LoopPolicy, episode: Episode) -> ApprovalRequest | None:
+        """The challenger's approval request, for the endpoint and its champion alias;
+        the loop asks, so any person may approve it (their roles permitting)."""
+        approvals = self._parts.approvals
+        if approvals is None or episode.challenger_version is None:
+            return None
+        return approvals.request(
+            policy.model,
+            episode.challenger_version,
+            alias=CHAMPION,
+            endpoint=policy.endpoint,
+            reason=f"loop episode {episode.id} on {policy.endpoint}: the gate passed",
+            episode_id=episode.id,
+            requested_by="loop",
+        )
 
     def _watch_canary(self, policy: LoopPolicy, episode: Episode, now: datetime) -> Episode | None:
         assert episode.challenger_version is not None and episode.canary_started_at is not None
@@ -435,5 +510,6 @@ _HANDLERS: dict[EpisodeState, _Handler] = {
     S.TRIGGERED: LoopService._start_training,
     S.TRAINING: LoopService._check_training,
     S.GATING: LoopService._gate,
+    S.AWAITING_APPROVAL: LoopService._check_approval,
     S.CANARY: LoopService._watch_canary,
 }

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from driftloop.automation._policy import LoopPolicy
 from driftloop.automation._protocols import Routing
+from driftloop.automation._service import CHAMPION
 from driftloop.serving._service import ServingService
-
-CHAMPION = "champion"
 
 
 class DeploymentRouter:

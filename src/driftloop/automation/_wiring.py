@@ -17,6 +17,7 @@ from driftloop.automation._service import Clock, LoopParts, LoopService
 from driftloop.automation._serving import DeploymentRouter
 from driftloop.automation._training import PipelineTrainer
 from driftloop.data._service import DatasetService
+from driftloop.governance._approvals import ApprovalService
 from driftloop.monitoring._service import MonitoringService
 from driftloop.pipelines._service import PipelineService
 from driftloop.pipelines._triggers import TriggerService
@@ -45,6 +46,8 @@ class LoopServices(Protocol):
     def triggers(self) -> TriggerService: ...
     @property
     def monitoring(self) -> MonitoringService: ...
+    @property
+    def approvals(self) -> ApprovalService: ...
 
 
 def build_loop(services: LoopServices, clock: Clock) -> LoopService:
@@ -62,6 +65,7 @@ def build_loop(services: LoopServices, clock: Clock) -> LoopService:
             live=LogLiveMetrics(services.predictions),
             notifier=AlertChannelsNotifier(lambda e: loop.journal.policy(e).policy, webhooks),
             alerts=MonitorAlerts(services.monitoring),
+            approvals=services.approvals,
         )
 
     references = PolicyReferences(services.registry, services.datasets, services.pipelines)

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from driftloop.cli import (
+    _approvals,
     _data,
     _demo,
     _features,
@@ -22,6 +23,9 @@ from driftloop.cli import (
     _scheduler,
     _score,
     _serve,
+    _server_init,
+    _tokens,
+    _users,
 )
 from driftloop.cli._output import JsonOption, console, emit, err_console
 from driftloop.errors import DriftloopError
@@ -56,6 +60,13 @@ app.add_typer(_serve.app, name="endpoints")
 _serve.app.command("deploy")(_serve.deploy)
 _serve.app.command("rollback")(_serve.rollback)
 app.command("serve")(_serve.serve)
+app.add_typer(_users.app, name="users")
+app.add_typer(_tokens.app, name="tokens")
+app.add_typer(_users.roles_app, name="roles")
+app.add_typer(_approvals.app, name="approvals")
+app.add_typer(_approvals.protections_app, name="protections")
+# `server init` joins the `server` group of the team server's edge when both land.
+app.add_typer(_server_init.app, name="server")
 
 app.add_typer(_pipeline.app, name="pipeline", hidden=True)
 app.add_typer(_monitor.app, name="monitor", hidden=True)

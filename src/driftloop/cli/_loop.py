@@ -218,15 +218,21 @@ def unpin(endpoint: str = EndpointArg, as_json: bool = JsonOption) -> None:
 def approve(
     endpoint: str = EndpointArg, reason: str = ReasonOption, as_json: bool = JsonOption
 ) -> None:
-    """Approve the challenger awaiting approval on ENDPOINT: it goes out as a canary."""
+    """Approve the challenger awaiting approval on ENDPOINT: it goes out as a canary once
+    its approval request is met (see `driftloop approvals`)."""
     episode = _loop().approve(endpoint, reason)
-    emit(
-        episode,
-        as_json,
-        lambda: console.print(
-            f"Approved version {episode.challenger_version} of {escape(endpoint)}: canary started."
-        ),
-    )
+    version = episode.challenger_version
+
+    def render() -> None:
+        if episode.state.value == "canary":
+            console.print(f"Approved version {version} of {escape(endpoint)}: canary started.")
+        else:
+            console.print(
+                f"Approved version {version} of {escape(endpoint)}; it awaits more approvals "
+                "(see `driftloop approvals list`)."
+            )
+
+    emit(episode, as_json, render)
 
 
 def reject(

@@ -13,12 +13,12 @@ SEVERITIES = ("info", "warning", "critical")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def parse_duration(text: str) -> timedelta:
-    """``"15m"``, ``"1h"``, ``"7d"``, ``"2w"`` as a timedelta."""
-    unit = text[-1:] if text else ""
+def parse_duration(text: str, what: str = "window") -> timedelta:
+    """``"15m"``, ``"1h"``, ``"7d"``, ``"2w"`` as a timedelta; ``what`` names it in errors."""
+    unit = text[-1:] if isinstance(text, str) else ""
     if unit not in _UNITS or not text[:-1].isdigit() or int(text[:-1]) <= 0:
         raise InvalidInputError(
-            f"window {text!r} is not a duration; write a positive number and a unit of "
+            f"{what} {text!r} is not a duration; write a positive number and a unit of "
             f"{list(_UNITS)}, like '1h' or '7d'"
         )
     return timedelta(seconds=int(text[:-1]) * _UNITS[unit])

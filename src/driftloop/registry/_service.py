@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
@@ -68,6 +68,16 @@ def _restore_model(name: str) -> str:
 DownstreamProvider = Callable[[ModelVersion], Iterable[tuple[LineageNode, str]]]
 
 
+class AliasGuard(Protocol):
+    """Checks an alias move inside its transaction (governance's protections)."""
+
+    def check_alias(
+        self, session: Session, model: str, alias: str, version: int | None, user: str
+    ) -> None:
+        """Raise if ``alias`` of ``model`` may not move to ``version`` (None: be removed)."""
+        ...
+
+
 class RegistryService:
     """Registered models over the metadata store; model bytes in the blob store.
 
@@ -85,6 +95,7 @@ class RegistryService:
         *,
         downstream: Sequence[DownstreamProvider] = (),
         usages: Usages | None = None,
+        guard: AliasGuard | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -93,6 +104,7 @@ class RegistryService:
         self.downstream = downstream
         # what else uses a version (a live deployment, the loop), asked before deleting it
         self.usages = usages or Usages()
+        self.guard = guard
 
     # logging models ---------------------------------------------------------------
 
@@ -461,12 +473,17 @@ class RegistryService:
                 f"version {version} of {name!r} is {row.status}; only ready versions can "
                 "hold an alias"
             )
+        if self.guard is not None:  # a protected alias moves only with its approvals
+            self.guard.check_alias(session, name, alias, version, self.user)
         return point_alias(session, model, alias, version, self.user)
 
     def remove_alias(self, name: str, alias: str) -> AliasEvent:
         """Remove ``alias``; the removal is recorded."""
         with self.store.session() as session:
-            return drop_alias(session, self._model_row(session, name, lock=True), alias, self.user)
+            model = self._model_row(session, name, lock=True)
+            if self.guard is not None:
+                self.guard.check_alias(session, name, alias, None, self.user)
+            return drop_alias(session, model, alias, self.user)
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         """Every alias change of ``name`` (or of one alias), oldest first."""

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -52,6 +53,16 @@ def _check_batching(max_batch_size: int, max_wait_ms: float) -> BatchingOptions:
     return BatchingOptions(max_batch_size, float(max_wait_ms))
 
 
+class DeploymentGuard(Protocol):
+    """Checks a deployment inside its transaction (governance's protected endpoints)."""
+
+    def check_routes(
+        self, session: Session, endpoint: str, routes: Sequence[tuple[str, int]], user: str
+    ) -> None:
+        """Raise if ``endpoint`` may not send live traffic to ``routes`` (model, version)."""
+        ...
+
+
 class ServingService:
     """Endpoints and their deployments over the metadata store; acts for ``user``.
 
@@ -67,6 +78,7 @@ class ServingService:
         *,
         clock: Clock = _utcnow,
         usages: Usages | None = None,
+        guard: DeploymentGuard | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -74,6 +86,7 @@ class ServingService:
         self.clock = clock
         # what uses an endpoint (a monitor, a loop policy), asked before deleting it
         self.usages = usages or Usages()
+        self.guard = guard
 
     # reading -------------------------------------------------------------------------
 
@@ -339,6 +352,10 @@ class ServingService:
                 if rollback_of is not None:
                     changes = f"rolled back to {spec.source_version}: {changes}"
                 record = replace(spec, version=number, source_version=source, changes=changes)
+                # A rollback serves again what was served before: never held for approvals.
+                if self.guard is not None and rollback_of is None:
+                    routes = newly_live(before, record)
+                    self.guard.check_routes(session, spec.endpoint, routes, self.user)
                 session.add(DeploymentRow(**rows.row_values(record)))
                 if also is not None:
                     also(session)
@@ -362,6 +379,17 @@ class ServingService:
                 f"deployed (see `driftloop models versions {version.name}`)"
             )
         return DeploymentRoute(kind, version.name, version.version, ref)
+
+
+def newly_live(before: Deployment | None, after: Deployment) -> list[tuple[str, int]]:
+    """The (model, version) pairs ``after`` sends live traffic to (primary, canary) that
+    ``before`` did not in that role; a shadow answers no one."""
+
+    def live(d: Deployment | None) -> set[tuple[RouteKind, str, int]]:
+        routes = (d.primary, d.canary) if d is not None else ()
+        return {(r.kind, r.model_name, r.model_version) for r in routes if r is not None}
+
+    return sorted({(m, v) for _, m, v in live(after) - live(before)})
 
 
 def version_key(version: ModelVersion) -> tuple[str, int]:

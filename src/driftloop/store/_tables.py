@@ -6,6 +6,7 @@ from driftloop.store import (
     _automation_rows,  # noqa: F401
     _data_rows,  # noqa: F401
     _features_rows,  # noqa: F401
+    _governance_rows,  # noqa: F401
     _lifecycle_rows,  # noqa: F401
     _monitoring_rows,  # noqa: F401
     _pipeline_rows,  # noqa: F401
